@@ -1,0 +1,378 @@
+"""config.toml and episode.toml → frozen, validated objects. The one place for defaults.
+
+Every table is declared once as a dataclass; `_build` checks keys and types against the
+declaration, so an unknown key, a wrong type or a bad date fails at start-up with the file
+and the key in the message, never halfway through a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import os
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo
+
+from .errors import ConfigError
+
+CONFIG_NAME = "config.toml"
+EPISODE_NAME = "episode.toml"
+NOTES_NAME = "notes.md"
+DEFAULT_TZ = "Europe/Paris"
+
+# Names that look like credentials: refused in any config file with a pointer to the fix.
+SECRET_KEYS = {
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "access_key",
+    "secret_key",
+    "secret",
+    "password",
+    "token",
+    "access_key_id",
+    "secret_access_key",
+}
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Show:
+    title: str = "Mon podcast"
+    description: str = ""
+    language: str = "fr"
+    author: str = ""
+    owner: Owner = Owner()
+    artwork: str = ""
+    categories: tuple[str, ...] = ("Society & Culture",)
+    explicit: bool = False
+    link: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    guid: str = ""
+    type: Literal["episodic", "serial"] = "episodic"
+    copyright: str = ""
+    timezone: str = DEFAULT_TZ
+
+
+@dataclass(frozen=True)
+class Storage:
+    kind: Literal["local"] = "local"
+    path: str = "public"
+
+
+@dataclass(frozen=True)
+class Audio:
+    channels: Literal[1, 2] = 1
+    bitrate: int = 0  # kbps; 0 = 96 for mono, 128 for stereo
+    sample_rate: Literal[44100, 48000] = 44100
+    loudness: float = -16.0
+    true_peak: float = -1.0
+    tolerance: float = 1.0
+    cleanup: Literal["speech", "none", "custom"] = "speech"
+    filters: str = ""  # ffmpeg filter chain for cleanup = "custom"
+
+    @property
+    def kbps(self) -> int:
+        return self.bitrate or (96 if self.channels == 1 else 128)
+
+
+@dataclass(frozen=True)
+class Transcribe:
+    enabled: bool = True
+    model: str = "base"
+    language: str = "fr"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "default"
+    beam_size: int = 5
+    threads: int = 0
+    vad: bool = True
+    allow_download: bool = False
+    glossary: tuple[str, ...] = ()
+    corrections: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Serve:
+    bind: str = "127.0.0.1"
+    port: int = 8000
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    show: Show = Show()
+    storage: Storage = Storage()
+    audio: Audio = Audio()
+    transcribe: Transcribe = Transcribe()
+    serve: Serve = Serve()
+
+    @property
+    def episodes_dir(self) -> Path:
+        return self.root / "episodes"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def public_dir(self) -> Path:
+        return (self.root / self.storage.path).resolve()
+
+    @property
+    def artwork_path(self) -> Path | None:
+        return self.root / self.show.artwork if self.show.artwork else None
+
+    @property
+    def feed_url(self) -> str:
+        return url_join(self.show.base_url, "feed.xml")
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.show.timezone)
+
+
+@dataclass(frozen=True)
+class Guest:
+    name: str
+    role: str = "guest"
+    org: str = ""
+    bio: str = ""
+    url: str = ""
+
+
+@dataclass(frozen=True)
+class Edit:
+    cuts: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EpisodeMeta:
+    title: str
+    number: int | None = None
+    season: int | None = None
+    date: dt.datetime | None = None
+    summary: str = ""
+    source: tuple[str, ...] = ()
+    guests: tuple[Guest, ...] = ()
+    location: str = ""
+    draft: bool = False
+    explicit: bool | None = None
+    episode_type: Literal["full", "trailer", "bonus"] = "full"
+    guid: str = ""
+    artwork: str = ""
+    edit: Edit = Edit()
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that holds config.toml."""
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def resolve_project(explicit: Path | None) -> Path:
+    if explicit is not None:
+        root = explicit
+    elif env := os.environ.get("PODCAST_PROJECT"):
+        root = Path(env)
+    else:
+        found = find_project(Path.cwd().resolve())
+        if found is None:
+            raise ConfigError(
+                f"no {CONFIG_NAME} in {Path.cwd()} or any folder above it (run `podcast init` or pass --project DIR)"
+            )
+        return found
+    if not (root / CONFIG_NAME).is_file():
+        raise ConfigError(f"{root / CONFIG_NAME}: not found (run `podcast init {root}`)")
+    return root.resolve()
+
+
+def load_config(root: Path, overrides: Mapping[str, str] | None = None) -> Config:
+    path = root / CONFIG_NAME
+    raw = read_toml(path)
+    for dotted, value in (overrides or {}).items():
+        _apply_override(raw, dotted, value, path)
+    config = _build(Config, raw, path, "", root=root)
+    _check_config(config, path)
+    return config
+
+
+def load_episode(path: Path, tz: ZoneInfo) -> EpisodeMeta:
+    raw = read_toml(path)
+    if isinstance(raw.get("source"), str):
+        raw["source"] = [raw["source"]]
+    meta = _build(EpisodeMeta, raw, path, "", tz=tz)
+    for name in meta.source:
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise ConfigError(f"{path}: source '{name}' must be a file name inside the episode folder")
+    return meta
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def url_join(base: str, *parts: str) -> str:
+    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
+
+
+def _apply_override(raw: dict[str, Any], dotted: str, value: str, path: Path) -> None:
+    section, _, key = dotted.rpartition(".")
+    if not section or not key:
+        raise ConfigError(f"--set {dotted}: expected SECTION.KEY=VALUE")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value
+    table = raw
+    for part in section.split("."):
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: --set {dotted}: '{part}' is not a table")
+    table[key] = parsed
+
+
+def _check_config(config: Config, path: Path) -> None:
+    art = config.artwork_path
+    if art is not None and not art.is_file():
+        raise ConfigError(f"{path}: show.artwork: file not found: {art}")
+    if not config.show.base_url.startswith(("http://", "https://")):
+        raise ConfigError(f"{path}: show.base_url must start with http:// or https://")
+    try:
+        config.tz  # noqa: B018 - validates the zone name
+    except Exception:
+        raise ConfigError(f"{path}: show.timezone: unknown time zone '{config.show.timezone}'") from None
+    if config.audio.cleanup == "custom" and not config.audio.filters:
+        raise ConfigError(f'{path}: audio.filters is required when audio.cleanup = "custom"')
+    if not -40 <= config.audio.loudness <= -5:
+        raise ConfigError(f"{path}: audio.loudness must be between -40 and -5 LUFS")
+    if not -9 <= config.audio.true_peak <= 0:
+        raise ConfigError(f"{path}: audio.true_peak must be between -9 and 0 dBTP")
+    if config.audio.kbps not in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320):
+        raise ConfigError(f"{path}: audio.bitrate: {config.audio.kbps} is not an MP3 bitrate")
+
+
+# ---------------------------------------------------------------------------------------
+# Declarative validation of a TOML table against a dataclass
+
+
+def _build(cls: type[Any], table: Mapping[str, Any], path: Path, prefix: str, **ctx: Any) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in table:
+        if key not in names or key == "root":
+            _unknown_key(path, prefix, key, names)
+    values: dict[str, Any] = {"root": ctx["root"]} if "root" in names else {}
+    for f in dataclasses.fields(cls):
+        if f.name == "root":
+            continue
+        if f.name not in table:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{path}: missing required key '{prefix}{f.name}'")
+            continue
+        values[f.name] = _coerce(hints[f.name], table[f.name], path, f"{prefix}{f.name}", ctx)
+    return cls(**values)
+
+
+def _unknown_key(path: Path, prefix: str, key: str, names: list[str]) -> None:
+    if key.lower() in SECRET_KEYS:
+        raise ConfigError(
+            f"{path}: '{prefix}{key}' looks like a credential; credentials never go in config "
+            "files: set them in the environment (AWS_ACCESS_KEY_ID, ...) or an AWS profile"
+        )
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+    raise ConfigError(f"{path}: unknown key '{prefix}{key}'{hint}")
+
+
+def _coerce(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if hint is Path:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(inner[0], value, path, key, ctx)
+    if origin is Literal:
+        if value not in args or type(value) is not type(args[0]):
+            choices = ", ".join(repr(a) for a in args)
+            raise ConfigError(f"{path}: '{key}' must be one of {choices}, not {value!r}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{path}: '{key}' must be a list")
+        return tuple(_coerce(args[0], item, path, f"{key}[{i}]", ctx) for i, item in enumerate(value))
+    if origin is Mapping or origin is dict:
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise ConfigError(f"{path}: '{key}' must be a table of strings")
+        return dict(value)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: '{key}' must be a table")
+        return _build(typing.cast(type, hint), value, path, f"{key}.", **ctx)
+    parser = _SCALARS.get(hint)
+    if parser is None:
+        raise TypeError(f"no parser for {hint!r}")
+    return parser(value, path, key, ctx)
+
+
+def _expect(kind: type | tuple[type, ...], label: str) -> Callable[..., Any]:
+    def parse(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise ConfigError(f"{path}: '{key}' must be {label}, not {value!r}")
+        if not isinstance(value, kind):
+            raise ConfigError(f"{path}: '{key}' must be {label}, not {value!r}")
+        return float(typing.cast(float, value)) if label == "a number" else value
+
+    return parse
+
+
+def _parse_datetime(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> dt.datetime:
+    tz: ZoneInfo = ctx.get("tz") or ZoneInfo(DEFAULT_TZ)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ConfigError(
+                f"{path}: '{key}' is not a date: {value!r} (use 2024-05-14 or 2024-05-14T10:00:00)"
+            ) from None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(8, 0), tzinfo=tz)
+    raise ConfigError(f"{path}: '{key}' must be a date, not {value!r}")
+
+
+_SCALARS: dict[Any, Callable[..., Any]] = {
+    str: _expect(str, "a string"),
+    int: _expect(int, "a whole number"),
+    float: _expect((int, float), "a number"),
+    bool: _expect(bool, "true or false"),
+    dt.datetime: _parse_datetime,
+}

@@ -1,0 +1,73 @@
+"""`podcast doctor`: check everything a run needs, and say what to fix."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import episode as episodes
+from . import ffmpeg, whisper
+from .config import Config
+from .errors import PodcastError
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    required: bool = True
+
+
+def _try(name: str, probe: Callable[[], str], required: bool = True) -> Check:
+    try:
+        return Check(name, True, probe(), required)
+    except PodcastError as exc:
+        return Check(name, False, str(exc), required)
+    except OSError as exc:
+        return Check(name, False, str(exc), required)
+
+
+def run_checks(config: Config | None, config_error: str = "", load_model: bool = True) -> list[Check]:
+    checks = [
+        _try("ffmpeg", lambda: ffmpeg.version("ffmpeg")),
+        _try("ffprobe", lambda: ffmpeg.version("ffprobe")),
+        _try("espeak-ng", lambda: ffmpeg.version("espeak-ng"), required=False),
+    ]
+    if config is None:
+        checks.append(Check("config", False, config_error))
+        return checks
+    checks.append(Check("config", True, str(config.root / "config.toml")))
+    if config.transcribe.enabled:
+        checks.append(_try("whisper model", lambda: _model(config, load_model)))
+    checks.append(_try("storage", lambda: _storage(config.public_dir)))
+    for slug in episodes.all_slugs(config):
+        checks.append(_try(f"episode {slug}", lambda slug=slug: _episode(config, slug), required=False))  # type: ignore[misc]
+    return checks
+
+
+def _model(config: Config, load: bool) -> str:
+    path = whisper.resolve(config.transcribe)
+    if load:
+        whisper.load(config.transcribe)
+        return f"{config.transcribe.model} at {path} (loads)"
+    return f"{config.transcribe.model} at {path}"
+
+
+def _storage(root: Path) -> str:
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=root, prefix=".doctor-"):
+        pass
+    return f"local folder {root} is writable"
+
+
+def _episode(config: Config, slug: str) -> str:
+    ep = episodes.load(config, slug)
+    missing = ep.missing_sources()
+    if not ep.meta.source:
+        raise PodcastError("episode.toml names no source recording")
+    if missing:
+        raise PodcastError(f"recording not found: {', '.join(p.name for p in missing)} (put it in {ep.folder})")
+    return f"{len(ep.sources)} recording(s)"

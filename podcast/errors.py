@@ -1,0 +1,43 @@
+"""The one exception tree. `cli.main` is the only place that turns these into messages."""
+
+from __future__ import annotations
+
+
+class PodcastError(Exception):
+    """Base of every error the user can act on; its message is one line."""
+
+
+class ConfigError(PodcastError):
+    """config.toml or an episode.toml is missing, malformed or invalid."""
+
+
+class EpisodeError(PodcastError):
+    """An episode cannot be processed: bad slug, missing recording, unreadable file."""
+
+
+class RecordingMissing(EpisodeError):
+    """The episode's recording is not in its folder (yet): skipped by `publish --all`."""
+
+
+class ToolMissing(PodcastError):
+    """An external program (ffmpeg, espeak-ng) is not installed: fatal for the whole run."""
+
+
+class MediaError(PodcastError):
+    """ffmpeg failed, or a file is not usable audio."""
+
+
+class LoudnessError(MediaError):
+    """The delivered file is outside the loudness target."""
+
+
+class ModelError(PodcastError):
+    """The Whisper model is missing, corrupt or not allowed to download."""
+
+
+class StorageError(PodcastError):
+    """Publishing to the storage backend failed."""
+
+
+class FeedError(PodcastError):
+    """The feed cannot be built or would reference unpublished media."""

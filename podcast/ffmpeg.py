@@ -1,0 +1,244 @@
+"""The one subprocess seam: the only module that starts ffmpeg, ffprobe or espeak-ng.
+
+It finds each binary (with an install hint when missing), logs the exact command line
+with `shlex.join` (shown by `-v`), captures stderr and raises our own errors. Parsers of
+the tools' output are pure functions, tested on recorded text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import shlex
+import shutil
+import subprocess
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import MediaError, ToolMissing
+
+log = logging.getLogger("podcast.ffmpeg")
+
+INSTALL_HINTS = {
+    "ffmpeg": "install it with `sudo apt-get install ffmpeg` (Debian/Ubuntu) or `brew install ffmpeg` (macOS)",
+    "ffprobe": "it comes with ffmpeg: `sudo apt-get install ffmpeg` or `brew install ffmpeg`",
+    "espeak-ng": "install it with `sudo apt-get install espeak-ng` (only needed for the demo)",
+}
+
+ProgressCallback = Callable[[float], None]
+
+
+def which(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolMissing(f"{tool} not found on PATH: {INSTALL_HINTS.get(tool, 'install it')}")
+    return path
+
+
+def run(tool: str, args: Sequence[str], *, on_progress: ProgressCallback | None = None) -> str:
+    """Run `tool args...`; return its stderr (where ffmpeg reports). Raise MediaError on failure.
+
+    With `on_progress`, ffmpeg is asked for `-progress pipe:1` and the callback receives the
+    output position in seconds as it advances.
+    """
+    cmd = [which(tool), *args]
+    if on_progress is not None:
+        cmd[1:1] = ["-progress", "pipe:1", "-nostats"]
+    log.info("$ %s", shlex.join(cmd))
+    try:
+        proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            errors="replace",
+        )
+    except OSError as exc:
+        raise MediaError(f"cannot start {tool}: {exc}") from None
+    stdout, stderr = _communicate(proc, on_progress)
+    if proc.returncode != 0:
+        raise MediaError(f"{tool} failed: {last_error_line(stderr)}")
+    return stderr if tool != "ffprobe" else stdout
+
+
+def _communicate(proc: subprocess.Popen[str], on_progress: ProgressCallback | None) -> tuple[str, str]:
+    if on_progress is None or proc.stdout is None:
+        return proc.communicate()
+    # Drain stderr in a thread so a chatty ffmpeg never blocks on a full pipe.
+    import threading
+
+    chunks: list[str] = []
+    assert proc.stderr is not None
+    reader = threading.Thread(target=lambda: chunks.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+    reader.start()
+    try:
+        for line in proc.stdout:
+            if line.startswith("out_time_us="):
+                value = line.partition("=")[2].strip()
+                if value.lstrip("-").isdigit():
+                    on_progress(max(0, int(value)) / 1e6)
+        proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    reader.join()
+    return "", "".join(chunks)
+
+
+def last_error_line(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if not line.startswith(("Press [q]", "video:", "size=")):
+            return line[:300]
+    return "no error message"
+
+
+# ---------------------------------------------------------------------------------------
+# ffprobe
+
+
+@dataclass(frozen=True)
+class Probe:
+    duration: float
+    channels: int
+    sample_rate: int
+    codec: str
+    format: str
+    bit_rate: int
+
+
+def probe(path: Path) -> Probe:
+    out = run(
+        "ffprobe",
+        ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-select_streams", "a", str(path)],
+    )
+    try:
+        return parse_probe(out)
+    except MediaError as exc:
+        raise MediaError(f"{path.name}: {exc}") from None
+
+
+def parse_probe(text: str) -> Probe:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        raise MediaError("ffprobe gave unreadable output") from None
+    streams = data.get("streams") or []
+    if not streams:
+        raise MediaError("not an audio file (no audio stream found)")
+    stream = streams[0]
+    fmt = data.get("format") or {}
+    duration = _float(stream.get("duration")) or _float(fmt.get("duration"))
+    if not duration or duration <= 0:
+        raise MediaError("audio has no duration (empty or truncated file?)")
+    return Probe(
+        duration=duration,
+        channels=int(stream.get("channels") or 0),
+        sample_rate=int(stream.get("sample_rate") or 0),
+        codec=str(stream.get("codec_name") or ""),
+        format=str(fmt.get("format_name") or ""),
+        bit_rate=int(_float(fmt.get("bit_rate")) or 0),
+    )
+
+
+def _float(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# ---------------------------------------------------------------------------------------
+# Loudness (EBU R128 through the ebur128 filter)
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS; -70.0 (ebur128's floor) means silence
+    lra: float  # LU
+    true_peak: float  # dBTP; -inf for digital silence
+
+    @property
+    def silent(self) -> bool:
+        return self.integrated <= -69.9
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {
+            "integrated_lufs": round(self.integrated, 2),
+            "lra_lu": round(self.lra, 2),
+            "true_peak_dbtp": round(self.true_peak, 2) if math.isfinite(self.true_peak) else None,
+        }
+
+
+EBUR128_FILTER = "ebur128=peak=true:framelog=verbose"
+
+_SUMMARY_RE = re.compile(
+    r"Summary:.*?Integrated loudness:\s*I:\s*(?P<i>-?[\d.]+|-inf|nan)\s*LUFS"
+    r".*?Loudness range:\s*LRA:\s*(?P<lra>-?[\d.]+|nan)\s*LU"
+    r"(?:.*?True peak:\s*Peak:\s*(?P<tp>-?[\d.]+|-inf|nan)\s*dBFS)?",
+    re.S,
+)
+
+
+def parse_ebur128(stderr: str) -> Loudness:
+    """Read the summary the ebur128 filter prints at the end of a run."""
+    matches = list(_SUMMARY_RE.finditer(stderr))
+    match = matches[-1] if matches else None  # the last summary is the final one
+    if match is None:
+        raise MediaError("could not read the loudness measurement from ffmpeg's output")
+
+    def num(name: str) -> float:
+        text = match.group(name) if match else None
+        if text is None or text == "nan":
+            return -math.inf
+        return float(text)
+
+    return Loudness(integrated=num("i"), lra=max(0.0, num("lra")), true_peak=num("tp"))
+
+
+def measure(path: Path, *, on_progress: ProgressCallback | None = None) -> Loudness:
+    """Measure a finished file, the way a listener's player would decode it."""
+    stderr = run(
+        "ffmpeg",
+        ["-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0", "-af", EBUR128_FILTER, "-f", "null", "-"],
+        on_progress=on_progress,
+    )
+    return parse_ebur128(stderr)
+
+
+def render(
+    inputs: Sequence[Path],
+    filter_complex: str,
+    output: Path,
+    output_args: Sequence[str],
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> str:
+    """Run one filter graph from `inputs` to `output`; returns ffmpeg's stderr."""
+    args = ["-hide_banner", "-nostdin", "-y"]
+    for path in inputs:
+        args += ["-i", str(path)]
+    args += ["-filter_complex", filter_complex, "-map", "[out]", *output_args, str(output)]
+    return run("ffmpeg", args, on_progress=on_progress)
+
+
+def generate(args: Sequence[str], output: Path) -> None:
+    """Run ffmpeg with free-form arguments (lavfi sources for the demo and tests)."""
+    run("ffmpeg", ["-hide_banner", "-nostdin", "-y", *args, str(output)])
+
+
+def version(tool: str) -> str:
+    out = subprocess.run([which(tool), "-version"], capture_output=True, text=True, check=False)
+    return (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else tool
+
+
+def speak(text: str, voice: str, output: Path, *, speed: int = 150, pitch: int = 50) -> None:
+    """Synthesise speech with espeak-ng into a WAV file (demo and tests)."""
+    run("espeak-ng", ["-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(output), text])

@@ -1,0 +1,185 @@
+"""`podcast init` and `podcast new`: create a project and an episode from documented templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import tempfile
+import uuid
+from pathlib import Path
+
+from . import episode as episodes
+from . import ffmpeg
+from .config import CONFIG_NAME, EPISODE_NAME, NOTES_NAME, Config, load_episode, url_join
+from .errors import ConfigError, EpisodeError, MediaError
+from .stages.feed import PODCAST_GUID_NAMESPACE
+
+CONFIG_TEMPLATE = """\
+# podcast project configuration. Every key is optional unless marked; the values shown
+# are the defaults. Credentials never go here: storage keys come from the environment
+# (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) or an AWS profile.
+# Any key can be overridden for one run: podcast --set audio.loudness=-18 publish --all
+
+[show]
+title = {title}               # the podcast's name (required in practice)
+description = ""              # what the show is about (up to 4000 bytes)
+language = "fr"               # ISO 639-1 code of the spoken language
+author = ""                   # shown as the artist in players and itunes:author
+copyright = ""                # e.g. "© 2026 Mon association"
+artwork = ""                  # square JPEG/PNG, 1400–3000 px, relative to this file
+categories = ["Society & Culture"]   # Apple categories; "Parent > Sub" for a subcategory
+explicit = false
+type = "episodic"             # "episodic" (newest first) or "serial"
+link = ""                     # the show's website
+base_url = "http://127.0.0.1:8000"   # where the published files are served from (CDN/bucket URL)
+guid = "{guid}"   # podcast:guid, computed once from the feed URL: never change it
+timezone = "Europe/Paris"     # for episode dates written without a time zone
+
+[show.owner]
+name = ""                     # contact for directories (itunes:owner), not shown to listeners
+email = ""
+
+[storage]
+kind = "local"                # where `podcast upload` publishes; "local" = a folder
+path = "public"               # the folder, laid out exactly as a web server serves it
+
+[audio]
+channels = 1                  # 1 = mono (speech), 2 = stereo
+bitrate = 0                   # MP3 kbps, CBR; 0 = 96 for mono, 128 for stereo
+sample_rate = 44100
+loudness = -16.0              # integrated loudness target, LUFS (-19 is usual for mono)
+true_peak = -1.0              # true-peak ceiling, dBTP
+tolerance = 1.0               # the delivered file must be within ±tolerance LU of the target
+cleanup = "speech"            # "speech" (high-pass, hum notches, gentle denoise), "none", "custom"
+filters = ""                  # ffmpeg filter chain used when cleanup = "custom"
+
+[transcribe]
+enabled = true
+model = "base"                # "base" (bundled, multilingual), "tiny.en", or a CTranslate2 folder
+language = "fr"               # or "auto" to detect
+device = "auto"               # "auto" uses CUDA when available, else the CPU (int8)
+compute_type = "default"
+beam_size = 5
+threads = 0                   # 0 = all cores
+vad = true                    # voice activity detection: skips silences, avoids hallucinations
+allow_download = false        # allow a model *name* (small, large-v3) to download from the hub
+glossary = []                 # proper nouns to help recognition: ["ATD Quart Monde", ...]
+
+[transcribe.corrections]      # wrong = "right", applied after transcription
+# "atd car monde" = "ATD Quart Monde"
+
+[serve]
+bind = "127.0.0.1"            # `podcast serve`: use 0.0.0.0 to preview from a phone on the LAN
+port = 8000
+"""
+
+EPISODE_TEMPLATE = """\
+title = {title}
+number = {number}             # episode number (itunes:episode)
+season = 1
+date = {date}   # publication date; a future date waits in the feed
+summary = ""                  # one paragraph, plain text (the feed's description)
+source = {source}   # recording file(s) in this folder, joined in order; never modified
+draft = false                 # true keeps the episode out of the feed
+location = ""                 # where it was recorded
+
+# [[guests]]
+# name = "Prénom Nom"
+# role = "guest"
+# org = "Organisation"
+
+[edit]
+cuts = []                     # time ranges to remove, source timeline: ["00:12:03.5-00:12:10", "1500-1512.5"]
+"""
+
+NOTES_TEMPLATE = """\
+{title}
+
+Write the show notes here in Markdown: what the episode is about, the guest, links.
+Lines starting with a timestamp become chapters, e.g.:
+
+00:00:00 Introduction
+"""
+
+
+def toml_str(text: str) -> str:
+    return json.dumps(text, ensure_ascii=False)
+
+
+def init(root: Path, title: str = "Mon podcast") -> list[Path]:
+    config_path = root / CONFIG_NAME
+    if config_path.exists():
+        raise ConfigError(f"{config_path} already exists: not overwriting it")
+    root.mkdir(parents=True, exist_ok=True)
+    feed_url = url_join("http://127.0.0.1:8000", "feed.xml").split("://", 1)[1]
+    guid = uuid.uuid5(PODCAST_GUID_NAMESPACE, feed_url)
+    written = []
+    config_path.write_text(CONFIG_TEMPLATE.format(title=toml_str(title), guid=guid), encoding="utf-8")
+    written.append(config_path)
+    example = root / "episodes" / "_example"
+    example.mkdir(parents=True, exist_ok=True)
+    (example / EPISODE_NAME).write_text(
+        EPISODE_TEMPLATE.format(
+            title=toml_str("Titre de l'épisode"),
+            number=1,
+            date=dt.date.today().isoformat(),
+            source=toml_str("enregistrement.wav"),
+        ),
+        encoding="utf-8",
+    )
+    written.append(example / EPISODE_NAME)
+    gitignore = root / ".gitignore"
+    if not gitignore.exists():
+        gitignore.write_text("build/\npublic/\n", encoding="utf-8")
+        written.append(gitignore)
+    return written
+
+
+def new_episode(config: Config, slug: str, title: str, sources: list[Path]) -> Path:
+    episodes.check_slug(slug)
+    folder = config.episodes_dir / slug
+    if folder.exists():
+        raise EpisodeError(f"episode folder {folder} already exists")
+    names = [p.name for p in sources]
+    if len(set(names)) != len(names):
+        raise EpisodeError("two --source files have the same name")
+    for path in sources:
+        _check_recording(path)
+    numbers = [_number(config, s) for s in episodes.all_slugs(config)]
+    number = max([n for n in numbers if n is not None], default=0) + 1
+    source = toml_str(names[0]) if len(names) == 1 else "[" + ", ".join(toml_str(n) for n in names) + "]"
+    config.episodes_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{slug}.", dir=config.episodes_dir) as tmp:
+        staging = Path(tmp) / slug
+        staging.mkdir()
+        (staging / EPISODE_NAME).write_text(
+            EPISODE_TEMPLATE.format(
+                title=toml_str(title), number=number, date=dt.date.today().isoformat(), source=source if names else "[]"
+            ),
+            encoding="utf-8",
+        )
+        (staging / NOTES_NAME).write_text(NOTES_TEMPLATE.format(title=title), encoding="utf-8")
+        for path in sources:
+            shutil.copy2(path, staging / path.name)
+        load_episode(staging / EPISODE_NAME, config.tz)  # what we wrote must load
+        staging.rename(folder)
+    return folder
+
+
+def _check_recording(path: Path) -> None:
+    if not path.is_file():
+        raise EpisodeError(f"--source {path}: no such file")
+    if path.stat().st_size == 0:
+        raise EpisodeError(f"--source {path}: the file is empty (0 bytes)")
+    try:
+        ffmpeg.probe(path)
+    except MediaError as exc:
+        raise EpisodeError(f"--source {path}: {exc}") from None
+
+
+def _number(config: Config, slug: str) -> int | None:
+    try:
+        return episodes.load(config, slug).meta.number
+    except Exception:
+        return None

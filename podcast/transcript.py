@@ -1,0 +1,137 @@
+"""Transcript formats (pure): WebVTT, SRT, Podcasting 2.0 JSON, plain text; and the guards
+against Whisper's known failures (silence hallucinations, repetition loops)."""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+
+from .whisper import Segment
+
+FORMATS = ("vtt", "srt", "json", "txt")
+MAX_LINE = 65
+
+# Phrases Whisper invents over silence or music (from subtitle credits in its training data).
+HALLUCINATIONS = (
+    "sous-titres réalisés par la communauté d'amara.org",
+    "sous-titres realises par la communaute d'amara.org",
+    "sous-titrage st' 501",
+    "sous-titrage société radio-canada",
+    "merci d'avoir regardé cette vidéo",
+    "thanks for watching",
+    "subtitles by the amara.org community",
+)
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).lower()
+    return re.sub(r"[\s!.,?…]+", " ", text).strip()
+
+
+def is_hallucination(text: str) -> bool:
+    folded = _fold(text)
+    return any(_fold(phrase) in folded for phrase in HALLUCINATIONS) or "amara.org" in folded
+
+
+def clean(segments: Iterable[Segment], corrections: Mapping[str, str]) -> tuple[list[Segment], list[Segment]]:
+    """Apply corrections and drop hallucinated or looping segments. Returns (kept, dropped)."""
+    kept: list[Segment] = []
+    dropped: list[Segment] = []
+    repeats = 0
+    for seg in segments:
+        text = apply_corrections(seg.text, corrections)
+        if not text or is_hallucination(text):
+            dropped.append(seg)
+            continue
+        repeats = repeats + 1 if kept and _fold(kept[-1].text) == _fold(text) else 0
+        if repeats >= 2:  # a third identical segment in a row is a decoding loop
+            dropped.append(seg)
+            continue
+        seg.text = text
+        kept.append(seg)
+    return kept, dropped
+
+
+def apply_corrections(text: str, corrections: Mapping[str, str]) -> str:
+    for wrong, right in corrections.items():
+        text = re.sub(rf"(?<!\w){re.escape(wrong)}(?!\w)", right, text, flags=re.IGNORECASE)
+    return text.strip()
+
+
+def timestamp(seconds: float, sep: str = ".") -> str:
+    millis = max(0, round(seconds * 1000))
+    hours, rest = divmod(millis, 3_600_000)
+    minutes, rest = divmod(rest, 60_000)
+    secs, millis = divmod(rest, 1000)
+    return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{millis:03d}"
+
+
+def wrap(text: str, width: int = MAX_LINE) -> list[str]:
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}" if current else word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def to_vtt(segments: list[Segment]) -> str:
+    out = ["WEBVTT", ""]
+    for index, seg in enumerate(segments, 1):
+        out.append(str(index))
+        out.append(f"{timestamp(seg.start)} --> {timestamp(seg.end)}")
+        body = "\n".join(wrap(_vtt_escape(seg.text)))
+        if seg.speaker:
+            body = f"<v {_vtt_escape(seg.speaker)}>{body}"
+        out += [body, ""]
+    return "\n".join(out)
+
+
+def to_srt(segments: list[Segment]) -> str:
+    out = []
+    for index, seg in enumerate(segments, 1):
+        out.append(str(index))
+        out.append(f"{timestamp(seg.start, ',')} --> {timestamp(seg.end, ',')}")
+        text = f"{seg.speaker}: {seg.text}" if seg.speaker else seg.text
+        out += [*wrap(text), ""]
+    return "\n".join(out)
+
+
+def to_json(segments: list[Segment]) -> str:
+    data = {
+        "version": "1.0.0",
+        "segments": [
+            {**({"speaker": s.speaker} if s.speaker else {}), "startTime": s.start, "endTime": s.end, "body": s.text}
+            for s in segments
+        ],
+    }
+    return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
+
+
+def to_txt(segments: list[Segment]) -> str:
+    paragraphs: list[str] = []
+    current: list[str] = []
+    last_end = 0.0
+    for seg in segments:
+        if current and seg.start - last_end > 2.0:  # a long pause starts a new paragraph
+            paragraphs.append(" ".join(current))
+            current = []
+        current.append(seg.text)
+        last_end = seg.end
+    if current:
+        paragraphs.append(" ".join(current))
+    return "\n\n".join(paragraphs) + "\n"
+
+
+WRITERS = {"vtt": to_vtt, "srt": to_srt, "json": to_json, "txt": to_txt}

@@ -1,0 +1,122 @@
+"""Shared fixtures: generated audio (ffmpeg lavfi, espeak-ng) and throw-away projects."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from podcast.cli import cli
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run slow tests (real speech clips)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args], check=True)
+
+
+def make_tone(
+    path: Path,
+    seconds: float = 6.0,
+    freq: int = 440,
+    volume_db: float = -20.0,
+    rate: int = 48000,
+    channels: int = 2,
+    extra: tuple[str, ...] = (),
+) -> Path:
+    ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        f"sine=f={freq}:r={rate}:d={seconds}",
+        "-af",
+        f"volume={volume_db}dB",
+        "-ac",
+        str(channels),
+        *extra,
+        str(path),
+    )
+    return path
+
+
+def make_speech(
+    path: Path, text: str = "Bienvenue dans notre podcast. Nous parlons de la pauvreté en France.", voice: str = "fr"
+) -> Path:
+    raw = path.with_suffix(".raw.wav")
+    subprocess.run(["espeak-ng", "-v", voice, "-s", "150", "-w", str(raw), text], check=True)
+    ffmpeg("-i", str(raw), "-af", "adelay=1000,apad=pad_dur=1", "-ar", "48000", str(path))
+    raw.unlink()
+    return path
+
+
+def make_artwork(path: Path, size: int = 1400) -> Path:
+    ffmpeg("-f", "lavfi", "-i", f"color=c=0x336699:s={size}x{size}:d=1", "-frames:v", "1", str(path))
+    return path
+
+
+@pytest.fixture(scope="session")
+def artwork(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_artwork(tmp_path_factory.mktemp("art") / "cover.jpg")
+
+
+@pytest.fixture(scope="session")
+def speech_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_speech(tmp_path_factory.mktemp("speech") / "speech.wav")
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def project(tmp_path: Path, artwork: Path) -> Path:
+    root = tmp_path / "show"
+    CliRunner().invoke(cli, ["init", str(root), "--title", "Essai & Cie"], catch_exceptions=False)
+    shutil.copy(artwork, root / "cover.jpg")
+    config = root / "config.toml"
+    text = config.read_text(encoding="utf-8")
+    text = text.replace('artwork = ""', 'artwork = "cover.jpg"', 1)
+    text = text.replace("[transcribe]\nenabled = true", "[transcribe]\nenabled = false", 1)
+    config.write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def run(project: Path) -> Run:
+    """Invoke the CLI on `project`; stderr is kept apart from stdout."""
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--project", str(project), *args], catch_exceptions=False)
+
+    return invoke
+
+
+def add_episode(project: Path, slug: str, recording: Path | None, **fields: str) -> Path:
+    """Create an episode with `podcast new` and optionally edit fields of its episode.toml."""
+    args = ["--project", str(project), "new", slug, "--title", fields.pop("title", f"Épisode {slug}")]
+    if recording is not None:
+        args += ["--source", str(recording)]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    toml = project / "episodes" / slug / "episode.toml"
+    for key, value in fields.items():
+        lines = toml.read_text(encoding="utf-8").splitlines()
+        lines = [f"{key} = {value}" if ln.split("=")[0].strip() == key else ln for ln in lines]
+        if not any(ln.startswith(f"{key} =") for ln in lines):
+            lines.insert(1, f"{key} = {value}")
+        toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return project / "episodes" / slug

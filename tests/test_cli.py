@@ -1,0 +1,159 @@
+"""The CLI surface: help everywhere, scaffolding, and every bad input of the foundation issue."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from podcast.cli import cli
+from podcast.config import Audio, Serve, Show, Storage, Transcribe
+
+from .conftest import Run, add_episode, make_tone
+
+COMMANDS = sorted(cli.commands)
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    assert {
+        "init",
+        "new",
+        "status",
+        "publish",
+        "process",
+        "transcribe",
+        "tag",
+        "upload",
+        "feed",
+        "doctor",
+        "serve",
+    } <= set(COMMANDS)
+    top = CliRunner().invoke(cli, ["--help"])
+    assert top.exit_code == 0 and "Examples:" in top.output
+    for name in COMMANDS:
+        result = CliRunner().invoke(cli, [name, "--help"])
+        assert result.exit_code == 0, name
+        assert "Example" in result.output, f"{name} --help has no example"
+        assert cli.commands[name].help, name
+
+
+def test_init_documents_every_config_key(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["init", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "p" / "config.toml").read_text()
+    for section, cls in {
+        "show": Show,
+        "storage": Storage,
+        "audio": Audio,
+        "transcribe": Transcribe,
+        "serve": Serve,
+    }.items():
+        assert f"[{section}]" in text
+        for name in cls.__dataclass_fields__:
+            if name not in ("owner", "corrections"):
+                assert f"\n{name} = " in text, f"{section}.{name} is not documented in the scaffold"
+    again = CliRunner().invoke(cli, ["init", str(tmp_path / "p")])
+    assert again.exit_code == 1 and "already exists" in again.stderr
+
+
+def test_new_copies_the_recording_and_never_touches_the_original(project: Path, run: Run, tmp_path: Path) -> None:
+    source = make_tone(tmp_path / "raw.wav")
+    before = source.read_bytes()
+    result = run("new", "ep-1", "--title", "Un titre « accentué » & co", "--source", str(source))
+    assert result.exit_code == 0, result.output
+    folder = project / "episodes" / "ep-1"
+    assert (folder / "raw.wav").read_bytes() == before
+    assert (folder / "notes.md").is_file()
+    assert 'title = "Un titre « accentué » & co"' in (folder / "episode.toml").read_text()
+    assert source.read_bytes() == before
+
+
+@pytest.mark.parametrize("slug", ["../escape", "a/b", "..", "Upper", "with space", "trail-", ""])
+def test_bad_slugs_are_refused_and_nothing_is_written(project: Path, run: Run, slug: str) -> None:
+    before = sorted(p.name for p in (project / "episodes").iterdir())
+    result = run("new", slug, "--title", "x")
+    assert result.exit_code != 0
+    assert "invalid episode slug" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert sorted(p.name for p in (project / "episodes").iterdir()) == before
+    assert not (project.parent / "escape").exists()
+    published = run("publish", slug)
+    assert published.exit_code != 0
+
+
+@pytest.mark.parametrize("kind", ["text", "empty", "missing"])
+def test_new_refuses_bad_recordings(project: Path, run: Run, tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "rec.wav"
+    if kind == "text":
+        path.write_text("this is not audio")
+    elif kind == "empty":
+        path.write_bytes(b"")
+    result = run("new", "ep-bad", "--title", "x", "--source", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: --source")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (project / "episodes" / "ep-bad").exists()
+
+
+def test_missing_config_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PODCAST_PROJECT", raising=False)
+    result = CliRunner().invoke(cli, ["status"])
+    assert result.exit_code == 1
+    assert "no config.toml" in result.stderr and "podcast init" in result.stderr
+    result = CliRunner().invoke(cli, ["--project", str(tmp_path), "status"])
+    assert result.exit_code == 1 and "config.toml: not found" in result.stderr
+
+
+def test_project_is_found_from_a_subfolder_and_from_the_environment(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(project / "episodes")
+    monkeypatch.delenv("PODCAST_PROJECT", raising=False)
+    assert CliRunner().invoke(cli, ["status"]).exit_code == 0
+    monkeypatch.chdir(project.parent)
+    monkeypatch.setenv("PODCAST_PROJECT", str(project))
+    assert CliRunner().invoke(cli, ["status"]).exit_code == 0
+
+
+def test_episode_folder_without_episode_toml(project: Path, run: Run) -> None:
+    (project / "episodes" / "orphan").mkdir()
+    result = run("publish", "orphan")
+    assert result.exit_code == 1
+    assert "episode.toml: not found" in result.stderr
+    status = run("status")
+    assert "orphan" in status.output and "episode.toml: not found" in status.output
+
+
+def test_missing_recording_is_reported_plainly(project: Path, run: Run) -> None:
+    add_episode(project, "no-audio", None, source='"interview.wav"')
+    status = run("status")
+    assert "no recording" in status.output and "recording not found: interview.wav" in status.output
+    named = run("publish", "no-audio")
+    assert named.exit_code == 1 and "recording not found: interview.wav" in named.stderr
+    everything = run("publish", "--all")
+    assert everything.exit_code == 0, everything.output
+    assert "no-audio: skipped: recording not found: interview.wav" in everything.output
+
+
+def test_ffmpeg_missing_gives_an_install_hint(
+    project: Path, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    add_episode(project, "ep", make_tone(tmp_path / "t.wav"))
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    result = run("process", "ep")
+    assert result.exit_code == 1
+    assert "ffprobe not found on PATH" in result.stderr or "ffmpeg not found on PATH" in result.stderr
+    assert "apt-get install ffmpeg" in result.stderr
+    assert not (project / "build" / "ep" / "audio.mp3").exists()
+    monkeypatch.setenv("PATH", os.defpath)
+
+
+def test_usage_errors(run: Run) -> None:
+    assert run("publish").exit_code == 2
+    assert run("publish", "a", "--all").exit_code == 2
+    assert run("--set", "nonsense", "status").exit_code == 2

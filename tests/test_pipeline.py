@@ -1,0 +1,230 @@
+"""End to end: a generated episode through every stage, read back by tools we did not write."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import feedparser
+import podcastparser
+import pytest
+
+from .conftest import Run, add_episode, make_tone
+from .test_config import edit
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def ebur128(path: Path) -> tuple[float, float]:
+    """Integrated loudness and true peak, measured independently of our code."""
+    out = subprocess.run(
+        ["ffmpeg", "-hide_banner", "-nostdin", "-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr
+    summary = out[out.rindex("Summary:") :]
+    integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
+    peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
+    return integrated, peak
+
+
+def ffprobe_duration(path: Path) -> float:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(out)
+
+
+@pytest.fixture
+def published(project: Path, run: Run, speech_wav: Path, tmp_path: Path) -> dict[str, object]:
+    """Speech + a tone with a loud 'cough' to cut, published with transcription on."""
+    tone = make_tone(tmp_path / "tone.wav", seconds=3, volume_db=-30)
+    cough = make_tone(tmp_path / "cough.wav", seconds=1, freq=900, volume_db=-6)
+    source = tmp_path / "interview.wav"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-loglevel",
+            "error",
+            "-y",
+            "-i",
+            str(speech_wav),
+            "-i",
+            str(cough),
+            "-i",
+            str(tone),
+            "-filter_complex",
+            "[0:a]aformat=channel_layouts=stereo:sample_rates=48000[a];"
+            "[1:a]aformat=channel_layouts=stereo:sample_rates=48000[b];"
+            "[2:a]aformat=channel_layouts=stereo:sample_rates=48000[c];[a][b][c]concat=n=3:v=0:a=1",
+            str(source),
+        ],
+        check=True,
+    )
+    speech_len = ffprobe_duration(speech_wav)
+    cut = f"{speech_len:.3f}-{speech_len + 1:.3f}"
+    add_episode(
+        project,
+        "ep-1",
+        source,
+        title="Première « émission » & <test>",
+        date="2024-05-14T10:00:00",
+        summary='"Un résumé."',
+    )
+    edit(project / "episodes" / "ep-1" / "episode.toml", "cuts = []", f'cuts = ["{cut}"]')
+    raw_hash = sha(project / "episodes" / "ep-1" / "interview.wav")
+    result = run("--set", "transcribe.enabled=true", "publish", "--all")
+    assert result.exit_code == 0, result.output
+    return {"raw_hash": raw_hash, "source_len": ffprobe_duration(source), "output": result.output}
+
+
+def test_publish_end_to_end(project: Path, published: dict[str, object]) -> None:
+    public = project / "public"
+    feed_path = public / "feed.xml"
+    parsed = feedparser.parse(feed_path.read_bytes())
+    assert not parsed.bozo, parsed.bozo_exception
+    assert parsed.feed.title == "Essai & Cie"
+    (entry,) = parsed.entries
+    assert entry.title == "Première « émission » & <test>"
+    enclosure = entry.enclosures[0]
+    media = public / enclosure.href.split("127.0.0.1:8000/", 1)[1]
+    assert int(enclosure.length) == media.stat().st_size
+    assert enclosure.type == "audio/mpeg"
+
+    with feed_path.open("rb") as handle:
+        gpodder = podcastparser.parse("http://127.0.0.1:8000/feed.xml", handle)
+    (episode,) = gpodder["episodes"]
+    assert episode["enclosures"][0]["file_size"] == media.stat().st_size
+    duration = ffprobe_duration(media)
+    assert abs(episode["total_time"] - duration) <= 1
+    assert episode["guid"] and episode["published"] > 0
+
+    # the cut removed one second (minus the splice crossfade)
+    assert abs(duration - (float(published["source_len"]) - 1.0)) < 0.1  # type: ignore[arg-type]
+    integrated, peak = ebur128(media)
+    assert -17.0 <= integrated <= -15.0
+    assert peak <= -1.0
+    report = json.loads((project / "build" / "ep-1" / "loudness.json").read_text())
+    assert report["pass"] is True
+
+    # tags, read back by ffprobe
+    tags = json.loads(
+        subprocess.run(
+            ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(media)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["format"]["tags"]
+    assert tags["title"] == "Première « émission » & <test>"
+    assert tags["album"] == "Essai & Cie"
+    assert tags["track"] == "1"
+
+    # a real transcript, in the published timeline
+    vtt = (project / "build" / "ep-1" / "transcript.vtt").read_text()
+    assert vtt.startswith("WEBVTT")
+    assert "bienvenue dans notre podcast" in vtt.lower()  # the phrase base reliably hears from espeak
+    first = re.search(r"(\d\d):(\d\d):(\d\d\.\d+) -->", vtt)
+    assert first is not None and 0.5 <= float(first.group(3)) <= 2.0  # speech starts after 1 s of silence
+    assert b'type="text/vtt" language="fr" rel="captions"' in feed_path.read_bytes()
+
+    # the raw recording is untouched
+    assert sha(project / "episodes" / "ep-1" / "interview.wav") == published["raw_hash"]
+
+
+def test_second_publish_does_nothing(project: Path, run: Run, published: dict[str, object]) -> None:
+    public_files = {p: p.stat().st_mtime_ns for p in (project / "public").rglob("*") if p.is_file()}
+    result = run("--set", "transcribe.enabled=true", "publish", "--all")
+    assert result.exit_code == 0
+    assert "nothing to do: everything is up to date" in result.output
+    assert {p: p.stat().st_mtime_ns for p in (project / "public").rglob("*") if p.is_file()} == public_files
+    status = run("--set", "transcribe.enabled=true", "status")
+    assert re.search(r"ep-1\s+done\s+done\s+done\s+done", status.output), status.output
+
+
+def test_changing_notes_only_rebuilds_the_feed(project: Path, run: Run, published: dict[str, object]) -> None:
+    audio = project / "build" / "ep-1" / "audio.mp3"
+    mtime = audio.stat().st_mtime_ns
+    (project / "episodes" / "ep-1" / "notes.md").write_text("Nouvelles notes <script>alert(1)</script> **gras**")
+    result = run("--set", "transcribe.enabled=true", "publish", "--all")
+    assert result.exit_code == 0, result.output
+    assert "ep-1: up to date" in result.output
+    assert "published feed.xml" in result.output
+    assert audio.stat().st_mtime_ns == mtime
+    feed = (project / "public" / "feed.xml").read_text()
+    assert "<strong>gras</strong>" in feed and "<script>" not in feed and "alert(1)" not in feed
+
+
+def test_changing_an_edit_reruns_audio_and_everything_after(
+    project: Path, run: Run, published: dict[str, object]
+) -> None:
+    edit(project / "episodes" / "ep-1" / "episode.toml", "cuts = [", 'cuts = ["0-0.5", ')
+    dry = run("--set", "transcribe.enabled=true", "publish", "--all", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "ep-1: process: would run (inputs changed)" in dry.output
+    assert "cut    00:00:00.000 → 00:00:00.500" in dry.output
+    assert "ep-1: transcribe: would run after process" in dry.output
+    result = run("--set", "transcribe.enabled=true", "publish", "--all")
+    assert result.exit_code == 0, result.output
+    for stage in ("process", "transcribe", "tag", "upload"):
+        assert f"ep-1: {stage}: " in result.output
+    assert "published feed.xml" in result.output
+
+
+def test_a_bad_episode_does_not_stop_the_others(project: Path, run: Run, tmp_path: Path) -> None:
+    add_episode(project, "good", make_tone(tmp_path / "good.wav", seconds=4))
+    bad = add_episode(project, "bad", make_tone(tmp_path / "bad.wav", seconds=4))
+    edit(bad / "episode.toml", "cuts = []", 'cuts = ["00:00:03-00:00:09"]')
+    result = run("publish", "--all")
+    assert result.exit_code == 1
+    assert "bad: process FAILED: [edit] cut 00:00:03.000-00:00:09.000 goes past the end" in result.stderr
+    assert "1 episode(s) failed: bad" in result.stderr
+    assert "published feed.xml (1 episode" in result.output
+    assert "failed" in run("status").output
+
+
+def test_a_failed_run_keeps_the_previous_good_state(project: Path, run: Run, tmp_path: Path) -> None:
+    folder = add_episode(project, "ep", make_tone(tmp_path / "t.wav", seconds=4))
+    assert run("publish", "ep").exit_code == 0
+    feed_before = (project / "public" / "feed.xml").read_bytes()
+    audio_before = sha(project / "build" / "ep" / "ep.mp3")
+    (folder / "t.wav").write_bytes(b"RIFF garbage, not audio any more")
+    result = run("publish", "ep")
+    assert result.exit_code == 1
+    assert "ep: process FAILED" in result.stderr
+    assert (project / "public" / "feed.xml").read_bytes() == feed_before
+    assert sha(project / "build" / "ep" / "ep.mp3") == audio_before
+    leftovers = [p for p in (project / "build").rglob("*") if ".part" in p.name or p.name.startswith(".process-")]
+    assert leftovers == []
+
+
+def test_silent_recording_says_so(project: Path, run: Run, tmp_path: Path) -> None:
+    silent = tmp_path / "silence.wav"
+    subprocess.run(
+        ["ffmpeg", "-loglevel", "error", "-f", "lavfi", "-i", "anullsrc=r=44100:cl=mono", "-t", "3", str(silent)],
+        check=True,
+    )
+    add_episode(project, "quiet", silent)
+    result = run("process", "quiet")
+    assert result.exit_code == 1
+    assert "silent" in result.stderr and "undefined" in result.stderr
+
+
+def test_draft_and_future_episodes_wait(project: Path, run: Run, tmp_path: Path) -> None:
+    add_episode(project, "later", make_tone(tmp_path / "a.wav", seconds=3), date="2999-01-01")
+    add_episode(project, "draft", make_tone(tmp_path / "b.wav", seconds=3), draft="true")
+    result = run("publish", "--all")
+    assert result.exit_code == 0, result.output
+    assert "not in the feed: later: dated 2999-01-01" in result.output
+    assert "not in the feed: draft: draft" in result.output
+    parsed = feedparser.parse((project / "public" / "feed.xml").read_bytes())
+    assert parsed.entries == []
