@@ -67,26 +67,32 @@ def run(tool: str, args: Sequence[str], *, on_progress: ProgressCallback | None 
 
 
 def _communicate(proc: subprocess.Popen[str], on_progress: ProgressCallback | None) -> tuple[str, str]:
-    if on_progress is None or proc.stdout is None:
-        return proc.communicate()
-    # Drain stderr in a thread so a chatty ffmpeg never blocks on a full pipe.
-    import threading
-
-    chunks: list[str] = []
-    assert proc.stderr is not None
-    reader = threading.Thread(target=lambda: chunks.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
-    reader.start()
+    """Collect the output; on Ctrl-C or any error, stop the child before re-raising."""
     try:
-        for line in proc.stdout:
-            if line.startswith("out_time_us="):
-                value = line.partition("=")[2].strip()
-                if value.lstrip("-").isdigit():
-                    on_progress(max(0, int(value)) / 1e6)
-        proc.wait()
+        if on_progress is None or proc.stdout is None:
+            return proc.communicate()
+        return _follow_progress(proc, on_progress)
     except BaseException:
         proc.kill()
         proc.wait()
         raise
+
+
+def _follow_progress(proc: subprocess.Popen[str], on_progress: ProgressCallback) -> tuple[str, str]:
+    # Drain stderr in a thread so a chatty ffmpeg never blocks on a full pipe.
+    import threading
+
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr = proc.stderr
+    chunks: list[str] = []
+    reader = threading.Thread(target=lambda: chunks.append(stderr.read()), daemon=True)
+    reader.start()
+    for line in proc.stdout:
+        if line.startswith("out_time_us="):
+            value = line.partition("=")[2].strip()
+            if value.lstrip("-").isdigit():
+                on_progress(max(0, int(value)) / 1e6)
+    proc.wait()
     reader.join()
     return "", "".join(chunks)
 

@@ -157,3 +157,67 @@ def test_usage_errors(run: Run) -> None:
     assert run("publish").exit_code == 2
     assert run("publish", "a", "--all").exit_code == 2
     assert run("--set", "nonsense", "status").exit_code == 2
+
+
+def test_dry_run_writes_nothing_and_verbose_shows_ffmpeg(project: Path, run: Run, tmp_path: Path) -> None:
+    add_episode(project, "ep", make_tone(tmp_path / "t.wav", seconds=3))
+    dry = run("publish", "ep", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "ep: process: would run (never run)" in dry.output
+    assert "encode: MP3 44100 Hz mono 96 kbps CBR" in dry.output
+    assert "would publish feed.xml" in dry.output
+    assert not (project / "build").exists() and not (project / "public").exists()
+    verbose = run("-v", "process", "ep")
+    assert verbose.exit_code == 0
+    assert "$ " in verbose.stderr and "ffmpeg -hide_banner" in verbose.stderr and "ebur128=peak=true" in verbose.stderr
+
+
+def test_doctor_reports_what_to_fix(project: Path, run: Run, tmp_path: Path) -> None:
+    add_episode(project, "ep", None, source='"absent.wav"')
+    result = run("doctor", "--no-model")
+    assert "ok    ffmpeg: ffmpeg version" in result.output
+    assert "ok    config:" in result.output
+    assert "warn  episode ep: recording not found: absent.wav" in result.output
+    assert result.exit_code == 0
+    broken = run(
+        "--set", "transcribe.enabled=true", "--set", "transcribe.model=/nonexistent/model", "doctor", "--no-model"
+    )
+    assert broken.exit_code == 1
+    assert "FAIL  whisper model: model folder not found: /nonexistent/model" in broken.output
+
+
+def test_ctrl_c_during_processing_leaves_the_previous_output(project: Path, run: Run, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    add_episode(project, "ep", make_tone(tmp_path / "t.wav", seconds=3))
+    assert run("process", "ep").exit_code == 0
+    audio = project / "build" / "ep" / "audio.mp3"
+    before = audio.read_bytes()
+    long = make_tone(tmp_path / "long.wav", seconds=1800, channels=2)
+    (project / "episodes" / "ep" / "t.wav").unlink()
+    long.rename(project / "episodes" / "ep" / "t.wav")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podcast", "--project", str(project), "process", "ep"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(2.5)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert audio.read_bytes() == before
+    assert [p.name for p in audio.parent.iterdir() if p.name.startswith(".")] == []
+    time.sleep(0.5)
+    orphans = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if str(project).encode() in cmdline.read_bytes():
+                orphans.append(cmdline)
+        except OSError:
+            pass
+    assert orphans == [], "ffmpeg kept running after Ctrl-C"
