@@ -82,6 +82,16 @@ class Audio:
     tolerance: float = 1.0
     cleanup: Literal["speech", "none", "custom"] = "speech"
     filters: str = ""  # ffmpeg filter chain for cleanup = "custom"
+    format: Literal["mp3", "m4a"] = "mp3"
+    trim_silence: bool = True
+    silence_threshold: float = -45.0  # dBFS, after an 80 Hz high-pass
+    pause_max: float = 0.0  # shorten pauses longer than this (seconds); 0 = never
+    pause_target: float = 1.0
+    intro: str = ""  # jingle files, relative to the project folder
+    outro: str = ""
+    jingle_overlap: float = 1.0
+    bed: str = ""  # music bed under the speech, looped and ducked
+    bed_level: float = -24.0  # dB applied to the bed before ducking
 
     @property
     def kbps(self) -> int:
@@ -155,6 +165,10 @@ class Guest:
 @dataclass(frozen=True)
 class Edit:
     cuts: tuple[str, ...] = ()
+    intro: str | None = None  # None: the show's; "": none for this episode
+    outro: str | None = None
+    trim_silence: bool | None = None
+    pause_max: float | None = None
 
 
 @dataclass(frozen=True)
@@ -268,6 +282,10 @@ def _check_config(config: Config, path: Path) -> None:
         config.tz  # noqa: B018 - validates the zone name
     except Exception:
         raise ConfigError(f"{path}: show.timezone: unknown time zone '{config.show.timezone}'") from None
+    for key in ("intro", "outro", "bed"):
+        name = getattr(config.audio, key)
+        if name and not (config.root / name).is_file():
+            raise ConfigError(f"{path}: audio.{key}: file not found: {config.root / name}")
     if config.audio.cleanup == "custom" and not config.audio.filters:
         raise ConfigError(f'{path}: audio.filters is required when audio.cleanup = "custom"')
     if not -40 <= config.audio.loudness <= -5:

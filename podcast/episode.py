@@ -66,13 +66,15 @@ class Episode:
         return self.sources
 
     # Derived artefacts -----------------------------------------------------------------
+    ext: str = "mp3"  # the delivery format's extension
+
     @property
     def processed_audio(self) -> Path:
-        return self.build / "audio.mp3"
+        return self.build / f"audio.{self.ext}"
 
     @property
     def tagged_audio(self) -> Path:
-        return self.build / f"{self.slug}.mp3"
+        return self.build / f"{self.slug}.{self.ext}"
 
     @property
     def loudness_report(self) -> Path:
@@ -99,7 +101,7 @@ def load(config: Config, slug: str) -> Episode:
     if not toml.is_file():
         raise ConfigError(f"{toml}: not found (every episode folder needs an {EPISODE_NAME})")
     meta = load_episode(toml, config.tz)
-    return Episode(slug=slug, folder=folder, build=config.build_dir / slug, meta=meta)
+    return Episode(slug=slug, folder=folder, build=config.build_dir / slug, meta=meta, ext=config.audio.format)
 
 
 def all_slugs(config: Config) -> list[str]:

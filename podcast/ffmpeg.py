@@ -14,9 +14,12 @@ import re
 import shlex
 import shutil
 import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .errors import MediaError, ToolMissing
 
@@ -49,21 +52,21 @@ def run(tool: str, args: Sequence[str], *, on_progress: ProgressCallback | None 
         cmd[1:1] = ["-progress", "pipe:1", "-nostats"]
     log.info("$ %s", shlex.join(cmd))
     try:
-        proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
+        proc = _popen_text(cmd, subprocess.DEVNULL)
     except OSError as exc:
         raise MediaError(f"cannot start {tool}: {exc}") from None
+    started = time.perf_counter()
     stdout, stderr = _communicate(proc, on_progress)
+    log.debug("  (%s took %.1f s)", tool, time.perf_counter() - started)
     if proc.returncode != 0:
         raise MediaError(f"{tool} failed: {last_error_line(stderr)}")
     return stderr if tool != "ffprobe" else stdout
+
+
+def _popen_text(cmd: list[str], stdin: Any) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace"
+    )
 
 
 def _communicate(proc: subprocess.Popen[str], on_progress: ProgressCallback | None) -> tuple[str, str]:
@@ -184,6 +187,7 @@ class Loudness:
 
 
 EBUR128_FILTER = "ebur128=peak=true:framelog=verbose"
+EBUR128_FAST = "ebur128=framelog=verbose"  # no true-peak oversampling: 4x cheaper
 
 _SUMMARY_RE = re.compile(
     r"Summary:.*?Integrated loudness:\s*I:\s*(?P<i>-?[\d.]+|-inf|nan)\s*LUFS"
@@ -219,20 +223,141 @@ def measure(path: Path, *, on_progress: ProgressCallback | None = None) -> Loudn
     return parse_ebur128(stderr)
 
 
+Input = Path | tuple[Path, Sequence[str]]  # a file, or a file with input options (-stream_loop -1)
+
+
+def _input_args(inputs: Sequence[Input]) -> list[str]:
+    args: list[str] = []
+    for item in inputs:
+        path, options = (item, ()) if isinstance(item, Path) else item
+        args += [*options, "-i", str(path)]
+    return args
+
+
 def render(
-    inputs: Sequence[Path],
+    inputs: Sequence[Input],
     filter_complex: str,
-    output: Path,
+    output: Path | str,
     output_args: Sequence[str],
     *,
     on_progress: ProgressCallback | None = None,
 ) -> str:
-    """Run one filter graph from `inputs` to `output`; returns ffmpeg's stderr."""
-    args = ["-hide_banner", "-nostdin", "-y"]
-    for path in inputs:
-        args += ["-i", str(path)]
+    """Run one filter graph (whose output pad is [out]) from `inputs` to `output`; returns stderr."""
+    args = ["-hide_banner", "-nostdin", "-y", *_input_args(inputs)]
     args += ["-filter_complex", filter_complex, "-map", "[out]", *output_args, str(output)]
     return run("ffmpeg", args, on_progress=on_progress)
+
+
+def encode_and_measure(
+    inputs: Sequence[Input],
+    filter_complex: str,
+    output: Path,
+    codec_args: Sequence[str],
+    file_muxer: str,
+    pipe_format: tuple[str, str],
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> Loudness:
+    """Encode to `output` and, concurrently on the other core, measure the very same encoded
+    packets: ffmpeg's tee muxer writes them to the file (`file_muxer`: slave options such as
+    "f=mp3:id3v2_version=0") and to a pipe (`pipe_format`: a streamable muxer and the name of
+    its demuxer) read by a
+    second ffmpeg running ebur128. Saves a full decode pass of the delivered file."""
+    encoder_cmd = [
+        which("ffmpeg"),
+        "-hide_banner",
+        "-nostdin",
+        "-y",
+        *_input_args(inputs),
+        "-filter_complex",
+        filter_complex,
+        "-map",
+        "[out]",
+        *codec_args,
+        "-f",
+        "tee",
+        f"[{file_muxer}]{_tee_escape(output)}|[f={pipe_format[0]}]pipe:1",
+    ]
+    meter_cmd = [
+        which("ffmpeg"),
+        "-hide_banner",
+        "-nostdin",
+        "-f",
+        pipe_format[1],
+        "-i",
+        "pipe:0",
+        "-af",
+        EBUR128_FILTER,
+        "-f",
+        "null",
+        "-",
+    ]
+    if on_progress is not None:
+        meter_cmd[1:1] = ["-progress", "pipe:1", "-nostats"]
+    log.info("$ %s | %s", shlex.join(encoder_cmd), shlex.join(meter_cmd))
+    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as encoder_err:
+        encoder = subprocess.Popen(encoder_cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=encoder_err)
+        try:
+            meter = _popen_text(meter_cmd, encoder.stdout)
+        except BaseException:
+            encoder.kill()
+            encoder.wait()
+            raise
+        assert encoder.stdout is not None
+        encoder.stdout.close()  # the meter owns the read end now
+        try:
+            _, meter_err = _communicate(meter, on_progress)
+            encoder.wait()
+        except BaseException:
+            encoder.kill()
+            encoder.wait()
+            raise
+        encoder_err.seek(0)
+        if encoder.returncode != 0:
+            raise MediaError(f"ffmpeg failed: {last_error_line(encoder_err.read())}")
+    if meter.returncode != 0:
+        raise MediaError(f"ffmpeg failed measuring the encoded audio: {last_error_line(meter_err)}")
+    return parse_ebur128(meter_err)
+
+
+def _tee_escape(path: Path) -> str:
+    return re.sub(r"([\\|\[\]:])", r"\\\1", str(path))
+
+
+def silences(inputs: Sequence[Input], filter_complex: str, *, on_progress: ProgressCallback | None = None) -> str:
+    """Run an analysis graph ending in silencedetect (output pad [out]); returns stderr."""
+    args = [
+        "-hide_banner",
+        "-nostdin",
+        *_input_args(inputs),
+        "-filter_complex",
+        filter_complex,
+        "-map",
+        "[out]",
+        "-f",
+        "null",
+        "-",
+    ]
+    return run("ffmpeg", args, on_progress=on_progress)
+
+
+_SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
+_SILENCE_END = re.compile(r"silence_end: (-?[\d.]+)")
+
+
+def parse_silencedetect(stderr: str, duration: float) -> list[tuple[float, float]]:
+    """(start, end) of each silence; a silence still open at the end closes at `duration`."""
+    found: list[tuple[float, float]] = []
+    start: float | None = None
+    for line in stderr.splitlines():
+        if match := _SILENCE_START.search(line):
+            start = max(0.0, float(match.group(1)))
+        elif (match := _SILENCE_END.search(line)) and start is not None:
+            found.append((start, min(duration, float(match.group(1)))))
+            start = None
+    if start is not None and start < duration:
+        found.append((start, duration))
+    return found
 
 
 def generate(args: Sequence[str], output: Path) -> None:

@@ -53,6 +53,16 @@ true_peak = -1.0              # true-peak ceiling, dBTP
 tolerance = 1.0               # the delivered file must be within ±tolerance LU of the target
 cleanup = "speech"            # "speech" (high-pass, hum notches, gentle denoise), "none", "custom"
 filters = ""                  # ffmpeg filter chain used when cleanup = "custom"
+format = "mp3"                # delivery format: "mp3" (CBR) or "m4a" (AAC)
+trim_silence = true           # trim silence before the first and after the last word
+silence_threshold = -45.0     # dBFS below which it is silence (after an 80 Hz high-pass)
+pause_max = 0.0               # shorten pauses longer than this many seconds; 0 = never
+pause_target = 1.0            # ... to this length
+intro = ""                    # intro jingle (relative to this file); an episode may override it
+outro = ""                    # outro jingle
+jingle_overlap = 1.0          # seconds a jingle crossfades with the speech
+bed = ""                      # music bed under the speech, looped and ducked when people talk
+bed_level = -24.0             # dB applied to the bed
 
 [transcribe]
 enabled = true
@@ -91,6 +101,10 @@ location = ""                 # where it was recorded
 
 [edit]
 cuts = []                     # time ranges to remove, source timeline: ["00:12:03.5-00:12:10", "1500-1512.5"]
+# intro = "jingles/special.wav"   # override the show's jingles ("" = none for this episode)
+# outro = ""
+# trim_silence = false
+# pause_max = 3.0
 """
 
 NOTES_TEMPLATE = """\

@@ -41,7 +41,7 @@ def clean(segments: Iterable[Segment], corrections: Mapping[str, str]) -> tuple[
     dropped: list[Segment] = []
     repeats = 0
     for seg in segments:
-        text = apply_corrections(seg.text, corrections)
+        text = collapse_loops(apply_corrections(seg.text, corrections))
         if not text or is_hallucination(text):
             dropped.append(seg)
             continue
@@ -52,6 +52,15 @@ def clean(segments: Iterable[Segment], corrections: Mapping[str, str]) -> tuple[
         seg.text = text
         kept.append(seg)
     return kept, dropped
+
+
+_LOOP_RE = re.compile(r"(\b.{3,60}?)(?:[\s,]+\1\b){2,}", re.IGNORECASE)
+
+
+def collapse_loops(text: str) -> str:
+    """'à t'invénements à t'invénements à t'invénements' → one occurrence: a phrase repeated
+    three or more times in a row inside one segment is a decoding loop, not speech."""
+    return _LOOP_RE.sub(r"\1", text)
 
 
 def apply_corrections(text: str, corrections: Mapping[str, str]) -> str:

@@ -43,7 +43,9 @@ def progress_factory(enabled: bool) -> Any:
 
 
 def setup_logging(verbosity: int, quiet: bool) -> None:
-    level = logging.ERROR if quiet else logging.INFO if verbosity else logging.WARNING
+    level = (
+        logging.ERROR if quiet else logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING
+    )
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("podcast")

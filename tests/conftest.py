@@ -30,6 +30,12 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y", *args], check=True)
 
 
+def ffmpeg_stderr(*args: str) -> str:
+    """Run ffmpeg for what it reports on stderr (measurements), output discarded."""
+    cmd = ["ffmpeg", "-hide_banner", "-nostdin", *args, "-f", "null", "-"]
+    return subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
+
+
 def make_tone(
     path: Path,
     seconds: float = 6.0,
