@@ -163,6 +163,14 @@ class Guest:
 
 
 @dataclass(frozen=True)
+class ChapterDecl:
+    start: str  # source timeline: "00:04:10", "04:10" or "250.5"
+    title: str
+    url: str = ""
+    img: str = ""  # image file in the episode folder
+
+
+@dataclass(frozen=True)
 class Edit:
     cuts: tuple[str, ...] = ()
     intro: str | None = None  # None: the show's; "": none for this episode
@@ -185,7 +193,8 @@ class EpisodeMeta:
     explicit: bool | None = None
     episode_type: Literal["full", "trailer", "bonus"] = "full"
     guid: str = ""
-    artwork: str = ""
+    artwork: str = ""  # episode art, a file in the episode folder (default: the show's)
+    chapters: tuple[ChapterDecl, ...] = ()
     edit: Edit = Edit()
 
 
@@ -233,9 +242,11 @@ def load_episode(path: Path, tz: ZoneInfo) -> EpisodeMeta:
     if isinstance(raw.get("source"), str):
         raw["source"] = [raw["source"]]
     meta = _build(EpisodeMeta, raw, path, "", tz=tz)
-    for name in meta.source:
+    for name in (*meta.source, meta.artwork, *(c.img for c in meta.chapters)):
+        if not name:
+            continue
         if Path(name).name != name or name in ("", ".", ".."):
-            raise ConfigError(f"{path}: source '{name}' must be a file name inside the episode folder")
+            raise ConfigError(f"{path}: '{name}' must be a file name inside the episode folder")
     return meta
 
 

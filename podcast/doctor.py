@@ -43,6 +43,8 @@ def run_checks(config: Config | None, config_error: str = "", load_model: bool =
     if config.transcribe.enabled:
         checks.append(_try("whisper model", lambda: _model(config, load_model)))
     checks.append(_try("storage", lambda: _storage(config.public_dir)))
+    for art in episodes.artwork_paths(config):
+        checks.append(_try(f"artwork {art.name}", lambda art=art: _artwork(art)))  # type: ignore[misc]
     for slug in episodes.all_slugs(config):
         checks.append(_try(f"episode {slug}", lambda slug=slug: _episode(config, slug), required=False))  # type: ignore[misc]
     return checks
@@ -71,3 +73,11 @@ def _episode(config: Config, slug: str) -> str:
     if missing:
         raise PodcastError(f"recording not found: {', '.join(p.name for p in missing)} (put it in {ep.folder})")
     return f"{len(ep.sources)} recording(s)"
+
+
+def _artwork(path: Path) -> str:
+    from . import artwork
+
+    report = artwork.require(path)
+    detail = f"{report.format} {report.size[0]}×{report.size[1]}"
+    return detail + (f" (warning: {'; '.join(report.warnings)})" if report.warnings else "")

@@ -113,3 +113,16 @@ def all_slugs(config: Config) -> list[str]:
         if entry.is_dir() and not entry.name.startswith((".", "_")):
             slugs.append(check_slug(entry.name))
     return slugs
+
+
+def artwork_paths(config: Config) -> list[Path]:
+    """The show's art and every episode's own art, as configured."""
+    paths = [config.artwork_path] if config.artwork_path else []
+    for slug in all_slugs(config):
+        try:
+            ep = load(config, slug)
+        except (ConfigError, EpisodeError):
+            continue
+        if ep.meta.artwork:
+            paths.append(ep.folder / ep.meta.artwork)
+    return [p for p in paths if p is not None]

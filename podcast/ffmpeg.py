@@ -366,7 +366,8 @@ def generate(args: Sequence[str], output: Path) -> None:
 
 
 def version(tool: str) -> str:
-    out = subprocess.run([which(tool), "-version"], capture_output=True, text=True, check=False)
+    flag = "--version" if tool == "espeak-ng" else "-version"
+    out = subprocess.run([which(tool), flag], capture_output=True, text=True, check=False)
     return (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else tool
 
 

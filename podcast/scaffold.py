@@ -13,7 +13,7 @@ from . import episode as episodes
 from . import ffmpeg
 from .config import CONFIG_NAME, EPISODE_NAME, NOTES_NAME, Config, load_episode, url_join
 from .errors import ConfigError, EpisodeError, MediaError
-from .stages.feed import PODCAST_GUID_NAMESPACE
+from .ids import PODCAST_GUID_NAMESPACE
 
 CONFIG_TEMPLATE = """\
 # podcast project configuration. Every key is optional unless marked; the values shown
@@ -111,9 +111,8 @@ NOTES_TEMPLATE = """\
 {title}
 
 Write the show notes here in Markdown: what the episode is about, the guest, links.
-Lines starting with a timestamp become chapters, e.g.:
-
-00:00:00 Introduction
+A line that starts with a timestamp in the recording, such as `00:04:10 Territoires zéro
+chômeur`, becomes a chapter (unless episode.toml declares [[chapters]]).
 """
 
 

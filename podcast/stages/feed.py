@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,36 +21,19 @@ from .. import fsutil, notes, storage
 from ..config import Config
 from ..episode import Episode
 from ..errors import FeedError, PodcastError
+from ..ids import episode_guid, show_guid
 from ..state import State
 
 log = logging.getLogger("podcast.feed")
 
 FEED_KEY = "feed.xml"
 PODCAST_NS = "https://podcastindex.org/namespace/1.0"
-PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 TRANSCRIPT_ROLES = {
     "transcript.vtt": "text/vtt",
     "transcript.srt": "application/x-subrip",
     "transcript.json": "application/json",
     "transcript.txt": "text/plain",
 }
-
-
-def show_guid(config: Config) -> str:
-    if config.show.guid:
-        return config.show.guid
-    bare = config.feed_url.split("://", 1)[-1].rstrip("/")
-    return str(uuid.uuid5(PODCAST_GUID_NAMESPACE, bare))
-
-
-def episode_guid(config: Config, ep: Episode) -> str:
-    if ep.meta.guid:
-        return ep.meta.guid
-    try:
-        namespace = uuid.UUID(show_guid(config))
-    except ValueError:
-        namespace = uuid.uuid5(PODCAST_GUID_NAMESPACE, show_guid(config))
-    return str(uuid.uuid5(namespace, ep.slug))
 
 
 @dataclass
@@ -118,8 +100,12 @@ class PodcastNamespace(BaseExtension):  # type: ignore[misc]
 class PodcastNamespaceEntry(BaseEntryExtension):  # type: ignore[misc]
     def __init__(self) -> None:
         self.transcripts: list[tuple[str, str, str]] = []  # (url, type, language)
+        self.chapters_url: str = ""
 
     def extend_rss(self, item: Any) -> Any:
+        if self.chapters_url:
+            el = xml_elem(f"{{{PODCAST_NS}}}chapters", item)
+            el.attrib.update({"url": self.chapters_url, "type": "application/json+chapters"})
         for url, mime, language in self.transcripts:
             el = xml_elem(f"{{{PODCAST_NS}}}transcript", item)
             el.attrib.update({"url": url, "type": mime, "language": language})
@@ -170,7 +156,7 @@ def _add_item(config: Config, fg: FeedGenerator, item: Item) -> None:
     ep, meta = item.episode, item.episode.meta
     fe = fg.add_entry(order="append")
     fe.title(meta.title)
-    fe.guid(episode_guid(config, ep), permalink=False)
+    fe.guid(episode_guid(config, ep.slug, ep.meta.guid), permalink=False)
     fe.pubDate(item.date)
     summary = meta.summary or notes.to_text(ep.notes)[:600] or meta.title
     fe.description(summary)
@@ -187,6 +173,8 @@ def _add_item(config: Config, fg: FeedGenerator, item: Item) -> None:
     fe.podcast.itunes_episode_type(meta.episode_type)
     if meta.explicit is not None:
         fe.podcast.itunes_explicit("yes" if meta.explicit else "no")
+    if "chapters.json" in item.published:
+        fe.podcastindex.chapters_url = storage.public_url(config, item.published["chapters.json"]["key"])
     for role, mime in TRANSCRIPT_ROLES.items():
         if role in item.published:
             url = storage.public_url(config, item.published[role]["key"])

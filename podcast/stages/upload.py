@@ -12,22 +12,28 @@ from pathlib import Path
 
 from .. import storage, transcript
 from ..errors import EpisodeError, StorageError
+from ..ids import media_key
 from . import Context, Outcome
 
 
 def episode_files(ctx: Context) -> dict[str, Path]:
+    """Role → file, for everything an episode publishes."""
     ep = ctx.episode
     files = {"audio": ep.tagged_audio}
     if ctx.config.transcribe.enabled:
         files.update({f"transcript.{fmt}": ep.transcript(fmt) for fmt in transcript.FORMATS})
+    tagged = ctx.state.get("tag")
+    if tagged and tagged.info.get("chapters"):
+        files["chapters.json"] = ep.build / "chapters.json"
+        for decl in ep.meta.chapters:
+            if decl.img:
+                files[f"chapter-img.{decl.img}"] = ep.folder / decl.img
     return files
 
 
 def object_key(ctx: Context, role: str, path: Path) -> str:
-    digest = ctx.state.file_hash(path)[:12]
-    slug = ctx.episode.slug
-    stem = slug if role == "audio" else role.replace(".", "-")
-    return storage.check_key(f"episodes/{slug}/{stem}-{digest}{path.suffix}")
+    kind = role.split(".", 1)[0] if role.startswith("chapter-img.") else role
+    return storage.check_key(media_key(ctx.episode.slug, kind, ctx.state.file_hash(path), path.suffix))
 
 
 class UploadStage:

@@ -1,0 +1,107 @@
+"""Chapters (pure): declared in episode.toml or read from timestamps in notes.md, given in
+the source recording's timeline, mapped through the edit list to the published audio, and
+written as Podcasting 2.0 chapters JSON (the ID3 CHAP/CTOC frames are written by the tag stage)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .config import ChapterDecl
+from .edits import format_time, parse_time
+from .errors import EpisodeError
+
+MAX_TITLE = 255
+_NOTES_LINE = re.compile(r"^\s*[-*]?\s*\(?((?:\d{1,2}:)?\d{1,2}:\d{2}(?:\.\d+)?)\)?\s*[-–—:]?\s+(\S.*)$")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float  # seconds, published timeline
+    end: float
+    title: str
+    url: str = ""
+    img: str = ""  # a file name in the episode folder (its published URL is added later)
+
+
+def from_notes(notes: str) -> list[ChapterDecl]:
+    """Lines of notes.md that start with a timestamp: '00:04:10 Territoires zéro chômeur'."""
+    found = []
+    for line in notes.splitlines():
+        match = _NOTES_LINE.match(line)
+        if match:
+            title = re.sub(r"[*_`]", "", match.group(2)).strip()
+            found.append(ChapterDecl(start=match.group(1), title=title))
+    return found
+
+
+def resolve(
+    declared: Sequence[ChapterDecl], notes: str, edl: dict[str, Any] | None, duration: float
+) -> tuple[list[Chapter], str]:
+    """Chapters in the published timeline, and where they came from ('episode.toml', 'notes.md' or '')."""
+    decls, origin = (list(declared), "episode.toml") if declared else (from_notes(notes), "notes.md")
+    if not decls:
+        return [], ""
+    starts: list[tuple[float, ChapterDecl]] = []
+    for decl in decls:
+        try:
+            source_time = parse_time(decl.start)
+        except ValueError as exc:
+            raise EpisodeError(f"chapter {decl.title!r} ({origin}): {exc}") from None
+        if not decl.title.strip():
+            raise EpisodeError(f"chapter at {decl.start} ({origin}) has no title")
+        if len(decl.title) > MAX_TITLE:
+            raise EpisodeError(f"chapter at {decl.start} ({origin}): title longer than {MAX_TITLE} characters")
+        starts.append((_to_output(source_time, decl, edl, origin), decl))
+    for (a, da), (b, db) in itertools.pairwise(starts):
+        if b == a:
+            raise EpisodeError(f"chapters {da.title!r} and {db.title!r} ({origin}) start at the same time {db.start}")
+        if b < a:
+            raise EpisodeError(
+                f"chapter {db.title!r} at {db.start} comes before the chapter above it ({origin}): "
+                "list chapters in order"
+            )
+    for start, decl in starts:
+        if start >= duration:
+            raise EpisodeError(
+                f"chapter {decl.title!r} at {decl.start} ({origin}) is beyond the end of the "
+                f"episode ({format_time(duration)})"
+            )
+    chapters = []
+    for index, (start, decl) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else duration
+        chapters.append(Chapter(round(start, 3), round(end, 3), decl.title.strip(), decl.url, decl.img))
+    return chapters, origin
+
+
+def _to_output(source_time: float, decl: ChapterDecl, edl: dict[str, Any] | None, origin: str) -> float:
+    if edl is None:
+        return source_time
+    if source_time >= edl["source_duration"]:
+        raise EpisodeError(
+            f"chapter {decl.title!r} at {decl.start} ({origin}) is beyond the end of the "
+            f"recording ({format_time(edl['source_duration'])})"
+        )
+    for seg in edl["segments"]:
+        if seg["src_start"] - 0.001 <= source_time <= seg["src_end"] + 0.001:
+            return max(0.0, seg["out_start"] + (source_time - seg["src_start"]))
+    if source_time < edl["segments"][0]["src_start"]:
+        return float(edl["offset"])  # inside the trimmed start: the chapter opens the episode
+    raise EpisodeError(f"chapter {decl.title!r} at {decl.start} ({origin}) falls inside a cut")
+
+
+def to_json(chapters: Sequence[Chapter], img_urls: dict[str, str]) -> str:
+    """Podcasting 2.0 chapters JSON (application/json+chapters)."""
+    items = []
+    for chapter in chapters:
+        item: dict[str, Any] = {"startTime": chapter.start, "endTime": chapter.end, "title": chapter.title}
+        if chapter.url:
+            item["url"] = chapter.url
+        if chapter.img and chapter.img in img_urls:
+            item["img"] = img_urls[chapter.img]
+        items.append(item)
+    return json.dumps({"version": "1.2.0", "chapters": items}, ensure_ascii=False, indent=2) + "\n"
