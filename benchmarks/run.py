@@ -1,4 +1,6 @@
-"""Benchmarks (not tests). One command: `make bench` or `.venv/bin/python benchmarks/run.py`.
+"""Benchmarks (not tests). One command: `make bench` or `.venv/bin/python benchmarks/run.py [audio|feed]`.
+
+feed: regenerating the feed of a 250-, 500- and 1,000-episode show with ~3 KB of notes each.
 
 audio: our `process` stage on a generated 40-minute interview, against plain ffmpeg doing
 decode + EBU R128 measure + MP3 encode of the same file in one pass, measured in the same
@@ -12,6 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -84,11 +87,76 @@ def bench_audio(minutes: float) -> None:
     print(f"  ratio: {ours_s / ref_s:.2f}x   delivered {report['delivered']}  encodes {report['encodes']}")
 
 
+def fake_show(root: Path, episodes: int) -> None:
+    """A project with `episodes` published episodes (~3 KB of notes each), without audio."""
+    import datetime as dt
+
+    from podcast import scaffold
+    from podcast.state import State
+
+    shutil.rmtree(root, ignore_errors=True)
+    scaffold.init(root, "Bench")
+    paragraph = ("Les territoires zéro chômeur de longue durée partent des compétences de chacun. " * 4).strip()
+    template = "\n\n".join(f"**Partie {i}** : {paragraph} [lien](https://example.org/EP/{i})" for i in range(9))
+    for n in range(1, episodes + 1):
+        folder = root / "episodes" / f"ep-{n:04d}"
+        folder.mkdir(parents=True)
+        date = dt.datetime(2020, 1, 1, 8, tzinfo=dt.UTC) + dt.timedelta(days=n)
+        (folder / "episode.toml").write_text(
+            f'title = "Épisode sur la solidarité, partie {n}"\nnumber = {n}\nseason = 1\n'
+            f'date = {date.isoformat()}\nsummary = "Un résumé de l\'épisode {n}."\nsource = "rec.wav"\n'
+        )
+        (folder / "notes.md").write_text(template.replace("EP", str(n)))
+        state = State(root / "build" / f"ep-{n:04d}" / "state.json")
+        key = f"episodes/ep-{n:04d}/ep-{n:04d}-{n:012x}.mp3"
+        state.record_done(
+            "upload",
+            "x",
+            {},
+            {
+                "published": {"audio": {"key": key, "size": 40_000_000 + n, "type": "audio/mpeg"}},
+                "duration": 2400.0 + n,
+            },
+        )
+
+
+def bench_feed() -> None:
+    from podcast.config import load_config
+    from podcast.stages import feed
+
+    print("feed generation (collect every episode + notes + build XML), best of 3 after a first run")
+    rows = []
+    for count in (250, 500, 1000):
+        root = WORK / f"show-{count}"
+        fake_show(root, count)
+        config = load_config(root)
+        times = []
+        for _ in range(4):
+            started = time.perf_counter()
+            plan = feed.collect(config)
+            xml = feed.build_xml(config, plan, None)
+            times.append(time.perf_counter() - started)
+        cold, best = times[0], min(times[1:])
+        assert len(plan.items) == count
+        rows.append((count, best, len(xml)))
+        print(
+            f"  {count:5d} episodes: {best * 1000:7.1f} ms (first run, notes unrendered: {cold * 1000:.0f} ms)"
+            f"  {len(xml) / 1e6:6.2f} MB ({best / count * 1e6:.0f} µs, {len(xml) / count / 1024:.1f} KB per episode)"
+        )
+    (c1, t1, s1), (c2, t2, s2) = rows[0], rows[-1]
+    print(f"  growth 250 → 1000 episodes: time x{t2 / t1:.2f}, size x{s2 / s1:.2f} (linear = x{c2 / c1:.0f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=40)
+    parser.add_argument("only", nargs="*", choices=["audio", "feed", []], help="which benchmarks (default: all)")
     args = parser.parse_args()
-    bench_audio(args.minutes)
+    chosen = set(args.only) or {"audio", "feed"}
+    if "feed" in chosen:
+        bench_feed()
+    if "audio" in chosen:
+        bench_audio(args.minutes)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .config import ChapterDecl
-from .edits import format_time, parse_time
+from .edits import format_time, map_saved, parse_time
 from .errors import EpisodeError
 
 MAX_TITLE = 255
@@ -79,19 +79,10 @@ def resolve(
 
 
 def _to_output(source_time: float, decl: ChapterDecl, edl: dict[str, Any] | None, origin: str) -> float:
-    if edl is None:
-        return source_time
-    if source_time >= edl["source_duration"]:
-        raise EpisodeError(
-            f"chapter {decl.title!r} at {decl.start} ({origin}) is beyond the end of the "
-            f"recording ({format_time(edl['source_duration'])})"
-        )
-    for seg in edl["segments"]:
-        if seg["src_start"] - 0.001 <= source_time <= seg["src_end"] + 0.001:
-            return max(0.0, seg["out_start"] + (source_time - seg["src_start"]))
-    if source_time < edl["segments"][0]["src_start"]:
-        return float(edl["offset"])  # inside the trimmed start: the chapter opens the episode
-    raise EpisodeError(f"chapter {decl.title!r} at {decl.start} ({origin}) falls inside a cut")
+    try:
+        return map_saved(edl, source_time)
+    except ValueError as exc:
+        raise EpisodeError(f"chapter {decl.title!r} at {decl.start} ({origin}) {exc}") from None
 
 
 def to_json(chapters: Sequence[Chapter], img_urls: dict[str, str]) -> str:

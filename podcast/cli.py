@@ -271,6 +271,31 @@ def feed(app: App) -> None:
     _report(app, report)
 
 
+@cli.command(name="check")
+@click.option("--http", is_flag=True, help="Also request every public URL (HEAD and a Range request).")
+@common
+@click.pass_obj
+def check_command(app: App, http: bool) -> None:
+    """Lint the show, its feed and the published files before listeners see them.
+
+    Runs automatically before `podcast feed` publishes; errors block the feed unless --force.
+
+    \b
+    Example:
+      podcast check
+      podcast check --http     # with `podcast serve` running, or against the CDN/bucket
+    """
+    from . import check
+
+    findings = check.check_project(app.config(), http=http)
+    for finding in findings:
+        click.echo(finding.line(), err=finding.level == "error")
+    errors = sum(f.level == "error" for f in findings)
+    app.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    if errors:
+        sys.exit(1)
+
+
 @cli.command(name="doctor")
 @click.option("--no-model", is_flag=True, help="Check the model's files without loading it.")
 @common

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import os
 import tomllib
 import types
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
+from . import apple
 from .errors import ConfigError
 
 CONFIG_NAME = "config.toml"
@@ -49,6 +51,30 @@ class Owner:
 
 
 @dataclass(frozen=True)
+class Person:
+    name: str
+    role: str = "host"
+    href: str = ""  # a page about the person
+    img: str = ""  # a picture URL
+
+
+@dataclass(frozen=True)
+class Funding:
+    url: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where listeners subscribe, shown on the web pages (empty = not listed)."""
+
+    apple: str = ""
+    spotify: str = ""
+    antennapod: str = ""
+    pocketcasts: str = ""
+
+
+@dataclass(frozen=True)
 class Show:
     title: str = "Mon podcast"
     description: str = ""
@@ -64,6 +90,14 @@ class Show:
     type: Literal["episodic", "serial"] = "episodic"
     copyright: str = ""
     timezone: str = DEFAULT_TZ
+    hosts: tuple[Person, ...] = ()
+    funding: tuple[Funding, ...] = ()
+    location: str = ""
+    license: str = ""  # e.g. "cc-by-sa-4.0"
+    medium: Literal["podcast", "music", "video", "film", "audiobook", "newsletter", "blog"] = "podcast"
+    locked: bool = True  # podcast:locked: other hosts may not import the feed without the owner
+    new_feed_url: str = ""  # set when the feed moves: itunes:new-feed-url
+    links: Links = Links()
 
 
 @dataclass(frozen=True)
@@ -160,6 +194,14 @@ class Guest:
     org: str = ""
     bio: str = ""
     url: str = ""
+    img: str = ""  # a picture URL
+
+
+@dataclass(frozen=True)
+class Soundbite:
+    start: str  # source timeline, like chapters
+    duration: float
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -195,6 +237,7 @@ class EpisodeMeta:
     guid: str = ""
     artwork: str = ""  # episode art, a file in the episode folder (default: the show's)
     chapters: tuple[ChapterDecl, ...] = ()
+    soundbites: tuple[Soundbite, ...] = ()
     edit: Edit = Edit()
 
 
@@ -289,6 +332,9 @@ def _check_config(config: Config, path: Path) -> None:
         raise ConfigError(f"{path}: show.artwork: file not found: {art}")
     if not config.show.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{path}: show.base_url must start with http:// or https://")
+    for index, category in enumerate(config.show.categories):
+        if why := apple.problem(category):
+            raise ConfigError(f"{path}: show.categories[{index}]: {why}")
     try:
         config.tz  # noqa: B018 - validates the zone name
     except Exception:
@@ -311,8 +357,13 @@ def _check_config(config: Config, path: Path) -> None:
 # Declarative validation of a TOML table against a dataclass
 
 
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _build(cls: type[Any], table: Mapping[str, Any], path: Path, prefix: str, **ctx: Any) -> Any:
-    hints = typing.get_type_hints(cls)
+    hints = _hints(typing.cast(Any, cls))
     names = [f.name for f in dataclasses.fields(cls)]
     for key in table:
         if key not in names or key == "root":

@@ -12,6 +12,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from .errors import EpisodeError
 
@@ -234,3 +235,21 @@ def _kept_segments(cuts: list[Cut], source_duration: float, crossfade: float, in
         segments.append(Segment(start, end, round(out, 6)))
         out += end - start
     return segments
+
+
+def map_saved(edl: dict[str, Any] | None, source_time: float) -> float:
+    """Map a source time through a saved edit list (edits.json) to the published timeline.
+
+    A time in the trimmed start maps to the start of the speech; a time inside any other cut,
+    or past the end of the recording, raises ValueError saying which."""
+    if edl is None:
+        return source_time
+    if source_time >= edl["source_duration"]:
+        raise ValueError(f"is beyond the end of the recording ({format_time(edl['source_duration'])})")
+    segments = edl["segments"]
+    for seg in segments:
+        if seg["src_start"] - 0.001 <= source_time <= seg["src_end"] + 0.001:
+            return round(max(0.0, seg["out_start"] + (source_time - seg["src_start"])), 3)
+    if source_time < segments[0]["src_start"]:
+        return float(edl["offset"])
+    raise ValueError("falls inside a cut")

@@ -20,6 +20,10 @@ def to_html(markdown: str) -> str:
     html = _md.render(markdown)
     html = re.sub(r"<h[12]>", "<h3>", html)
     html = re.sub(r"</h[12]>", "</h3>", html)
+    return sanitize(html)
+
+
+def sanitize(html: str) -> str:
     return nh3.clean(
         html,
         tags=ALLOWED_TAGS,

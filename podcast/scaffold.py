@@ -35,6 +35,27 @@ link = ""                     # the show's website
 base_url = "http://127.0.0.1:8000"   # where the published files are served from (CDN/bucket URL)
 guid = "{guid}"   # podcast:guid, computed once from the feed URL: never change it
 timezone = "Europe/Paris"     # for episode dates written without a time zone
+location = ""                 # podcast:location, e.g. "Montreuil"
+license = ""                  # podcast:license, e.g. "cc-by-sa-4.0"
+medium = "podcast"            # podcast:medium
+locked = true                 # podcast:locked: no other host may import the feed without the owner
+new_feed_url = ""             # only when the feed moves: itunes:new-feed-url
+
+# [[show.hosts]]              # podcast:person, repeat for each host
+# name = "Prénom Nom"
+# role = "host"
+# href = "https://…"
+# img = "https://…/photo.jpg"
+
+# [[show.funding]]            # podcast:funding
+# url = "https://…/don"
+# text = "Soutenir l'association"
+
+[show.links]                  # subscribe links on the web pages
+apple = ""
+spotify = ""
+antennapod = ""
+pocketcasts = ""
 
 [show.owner]
 name = ""                     # contact for directories (itunes:owner), not shown to listeners
@@ -98,6 +119,17 @@ location = ""                 # where it was recorded
 # name = "Prénom Nom"
 # role = "guest"
 # org = "Organisation"
+# bio = "Une phrase de présentation."
+# url = "https://…"
+
+# [[chapters]]                # times in the recording; or timestamped lines in notes.md
+# start = "00:04:10"
+# title = "Territoires zéro chômeur"
+
+# [[soundbites]]              # podcast:soundbite: a highlight apps can preview
+# start = "00:12:30"
+# duration = 30.0
+# title = "Apprendre des personnes qui vivent la pauvreté"
 
 [edit]
 cuts = []                     # time ranges to remove, source timeline: ["00:12:03.5-00:12:10", "1500-1512.5"]

@@ -43,6 +43,7 @@ def check_key(key: str) -> str:
 @dataclass(frozen=True)
 class ObjectInfo:
     size: int
+    content_type: str = ""
 
 
 class Storage(Protocol):
@@ -74,7 +75,7 @@ class LocalStorage:
 
     def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
-        return ObjectInfo(path.stat().st_size) if path.is_file() else None
+        return ObjectInfo(path.stat().st_size, content_type(key)) if path.is_file() else None
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)

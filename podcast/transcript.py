@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 
 from .whisper import Segment
 
-FORMATS = ("vtt", "srt", "json", "txt")
+FORMATS = ("vtt", "srt", "json", "txt", "html")
 MAX_LINE = 65
 
 # Phrases Whisper invents over silence or music (from subtitle credits in its training data).
@@ -143,4 +143,20 @@ def to_txt(segments: list[Segment]) -> str:
     return "\n\n".join(paragraphs) + "\n"
 
 
-WRITERS = {"vtt": to_vtt, "srt": to_srt, "json": to_json, "txt": to_txt}
+def to_html(segments: list[Segment], title: str = "Transcription", language: str = "fr") -> str:
+    """A standalone, escaped HTML transcript (podcast:transcript type text/html)."""
+    import html
+
+    rows = []
+    for seg in segments:
+        who = f"<strong>{html.escape(seg.speaker)}</strong> " if seg.speaker else ""
+        stamp = timestamp(seg.start)[:8]
+        rows.append(f'<p data-start="{seg.start:g}"><time>{stamp}</time> {who}{html.escape(seg.text)}</p>')
+    body = "\n".join(rows)
+    return (
+        f'<!doctype html>\n<html lang="{html.escape(language)}">\n<head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title></head>\n<body>\n<h1>{html.escape(title)}</h1>\n{body}\n</body>\n</html>\n"
+    )
+
+
+WRITERS = {"vtt": to_vtt, "srt": to_srt, "json": to_json, "txt": to_txt, "html": to_html}

@@ -9,6 +9,9 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+if [ "${1:-}" = "--test" ]; then
+  command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "==> installing ${need_apt[*]} with apt-get"
   SUDO=""
@@ -37,4 +40,8 @@ extra=""
 echo "==> installing the package${extra:+ and test tools} into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extra}"
+if [ "${1:-}" = "--test" ]; then
+  echo "==> installing the JavaScript feed reader used by the tests (podcast-partytime)"
+  (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)
+fi
 echo "==> ready: .venv/bin/podcast"

@@ -1,23 +1,43 @@
-"""transcribe: Whisper (faster-whisper) on the processed audio, offline, in several formats."""
+"""transcribe: Whisper (faster-whisper) on the processed audio, offline, in several formats.
+
+Whisper's raw output is cached under build/SLUG/cache/ by the hash of the audio, the model and
+the decoding options; corrections, guards and writers run on the cached segments, so editing
+the corrections table or the episode's title never re-transcribes.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
+from pathlib import Path
+from typing import Any
 
 from .. import fsutil, transcript, whisper
 from ..errors import EpisodeError
+from ..state import fingerprint
 from . import Context, Outcome
 
 log = logging.getLogger("podcast.transcribe")
 
 SEGMENTS_FILE = "transcript.segments.json"
+DECODING_OPTIONS = ("model", "language", "beam_size", "vad", "compute_type", "glossary")
+
+
+def whisper_key(ctx: Context, audio_hash: str) -> str:
+    settings = dataclasses.asdict(ctx.config.transcribe)
+    options = {name: settings[name] for name in DECODING_OPTIONS}
+    return fingerprint(audio_hash, options, prompt(ctx))[:20]
+
+
+def prompt(ctx: Context) -> str:
+    names = [*ctx.config.transcribe.glossary, *(g.name for g in ctx.episode.meta.guests)]
+    return ", ".join(dict.fromkeys(names))
 
 
 class TranscribeStage:
     name = "transcribe"
-    version = 1
+    version = 2
 
     def inputs(self, ctx: Context) -> object | None:
         settings = ctx.config.transcribe
@@ -26,33 +46,36 @@ class TranscribeStage:
         audio = ctx.episode.processed_audio
         if not audio.is_file():
             raise EpisodeError("no processed audio yet (run `podcast process` first)")
-        options = dataclasses.asdict(settings)
-        options.pop("threads")
         return {
-            "audio": ctx.state.file_hash(audio),
-            "settings": options,
+            "whisper": whisper_key(ctx, ctx.state.file_hash(audio)),
+            "corrections": settings.corrections,
             "guests": [g.name for g in ctx.episode.meta.guests],
+            "title": ctx.episode.meta.title,
         }
 
     def plan(self, ctx: Context) -> list[str]:
         s = ctx.config.transcribe
-        return [
-            f"Whisper {s.model}, language {s.language}, beam {s.beam_size}, VAD {'on' if s.vad else 'off'}; "
-            f"writes {', '.join(transcript.FORMATS)}"
-        ]
+        cached = self._cache(ctx).is_file() if ctx.episode.processed_audio.is_file() else False
+        what = (
+            "reuse the cached Whisper output"
+            if cached
+            else (f"Whisper {s.model}, language {s.language}, beam {s.beam_size}, VAD {'on' if s.vad else 'off'}")
+        )
+        return [f"{what}; writes {', '.join(transcript.FORMATS)}"]
+
+    def _cache(self, ctx: Context) -> Path:
+        key = whisper_key(ctx, ctx.state.file_hash(ctx.episode.processed_audio))
+        return ctx.episode.build / "cache" / f"whisper-{key}.json"
 
     def run(self, ctx: Context) -> Outcome:
         ep, settings = ctx.episode, ctx.config.transcribe
-        model = ctx.shared.get("whisper")
-        if model is None:
-            model = ctx.shared["whisper"] = whisper.load(settings)
-        process = ctx.state.get("process")
-        duration = float(process.info.get("duration", 0.0)) if process else 0.0
-        bar = ctx.progress("transcribe", duration)
-        try:
-            raw = list(whisper.transcribe(model, ep.processed_audio, settings, self._prompt(ctx), bar.update))
-        finally:
-            bar.close()
+        cache = self._cache(ctx)
+        if cache.is_file():
+            raw = [_segment(item) for item in json.loads(cache.read_text(encoding="utf-8"))]
+            log.info("reusing the cached Whisper output %s", cache.name)
+        else:
+            raw = self._decode(ctx)
+            fsutil.write_text(cache, json.dumps([dataclasses.asdict(s) for s in raw], ensure_ascii=False))
         corrections = {**{g.name.lower(): g.name for g in ep.meta.guests}, **settings.corrections}
         kept, dropped = transcript.clean(raw, corrections)
         for seg in dropped:
@@ -61,10 +84,12 @@ class TranscribeStage:
             )
         outputs = []
         for fmt, writer in transcript.WRITERS.items():
-            fsutil.write_text(ep.transcript(fmt), writer(kept))
+            text = transcript.to_html(kept, ep.meta.title, settings.language) if fmt == "html" else writer(kept)
+            fsutil.write_text(ep.transcript(fmt), text)
             outputs.append(ep.transcript(fmt))
         segments_json = json.dumps([dataclasses.asdict(s) for s in kept], ensure_ascii=False)
         fsutil.write_text(ep.build / SEGMENTS_FILE, segments_json)
+        outputs.append(ep.build / SEGMENTS_FILE)
         words = sum(len(s.text.split()) for s in kept)
         return Outcome(
             outputs,
@@ -72,6 +97,20 @@ class TranscribeStage:
             f"{len(kept)} segments, {words} words" + (f", {len(dropped)} dropped" if dropped else ""),
         )
 
-    def _prompt(self, ctx: Context) -> str:
-        names = [*ctx.config.transcribe.glossary, *(g.name for g in ctx.episode.meta.guests)]
-        return ", ".join(dict.fromkeys(names))
+    def _decode(self, ctx: Context) -> list[whisper.Segment]:
+        settings = ctx.config.transcribe
+        model = ctx.shared.get("whisper")
+        if model is None:
+            model = ctx.shared["whisper"] = whisper.load(settings)
+        process = ctx.state.get("process")
+        duration = float(process.info.get("duration", 0.0)) if process else 0.0
+        bar = ctx.progress("transcribe", duration)
+        try:
+            return list(whisper.transcribe(model, ctx.episode.processed_audio, settings, prompt(ctx), bar.update))
+        finally:
+            bar.close()
+
+
+def _segment(item: dict[str, Any]) -> whisper.Segment:
+    words = [whisper.Word(**w) for w in item.get("words", [])]
+    return whisper.Segment(item["start"], item["end"], item["text"], words, item.get("speaker", ""))

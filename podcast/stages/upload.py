@@ -22,6 +22,8 @@ def episode_files(ctx: Context) -> dict[str, Path]:
     files = {"audio": ep.tagged_audio}
     if ctx.config.transcribe.enabled:
         files.update({f"transcript.{fmt}": ep.transcript(fmt) for fmt in transcript.FORMATS})
+    if ep.meta.artwork:
+        files["image"] = ep.folder / ep.meta.artwork
     tagged = ctx.state.get("tag")
     if tagged and tagged.info.get("chapters"):
         files["chapters.json"] = ep.build / "chapters.json"
