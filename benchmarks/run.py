@@ -1,6 +1,8 @@
 """Benchmarks (not tests). One command: `make bench` or `.venv/bin/python benchmarks/run.py [audio|feed]`.
 
 feed: regenerating the feed of a 250-, 500- and 1,000-episode show with ~3 KB of notes each.
+storage: upload throughput to a local SeaweedFS against `aws s3 cp` of the same files, and the
+time and bytes of a no-change re-publish of a 50-episode show.
 
 audio: our `process` stage on a generated 40-minute interview, against plain ffmpeg doing
 decode + EBU R128 measure + MP3 encode of the same file in one pass, measured in the same
@@ -147,12 +149,135 @@ def bench_feed() -> None:
     print(f"  growth 250 → 1000 episodes: time x{t2 / t1:.2f}, size x{s2 / s1:.2f} (linear = x{c2 / c1:.0f})")
 
 
+def aws_cli() -> Path:
+    """The AWS CLI in its own virtual environment (its botocore pin must not touch .venv)."""
+    venv = WORK / "awscli-venv"
+    aws = venv / "bin" / "aws"
+    if not aws.exists():
+        print("installing the AWS CLI for comparison…", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(venv / "bin" / "pip"), "install", "-q", "awscli"], check=True)
+    return aws
+
+
+def bench_storage() -> None:
+    import os
+    import uuid
+
+    sys.path.insert(0, str(HERE.parent / "tests"))
+    from seaweed import ACCESS_KEY, SECRET_KEY, Seaweed
+
+    from podcast import storage
+    from podcast.config import Storage as StorageConfig
+
+    aws = aws_cli()
+    server = Seaweed(WORK / f"seaweed-{uuid.uuid4().hex[:6]}")
+    server.start()
+    try:
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": ACCESS_KEY,
+            "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+        os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
+        settings = StorageConfig(
+            kind="s3", bucket="bench", endpoint_url=server.endpoint, region="us-east-1", addressing_style="path"
+        )
+        store = storage.S3Storage(settings)
+        store.client.create_bucket(Bucket="bench")
+        files = []
+        for i in range(4):
+            path = WORK / f"upload-{i}.mp3"
+            if not path.exists():
+                path.write_bytes(os.urandom(40 * 1024 * 1024))
+            files.append(path)
+        total = sum(p.stat().st_size for p in files)
+        started = time.perf_counter()
+        for path in files:
+            store.put_file(f"ours/{path.name}", path)
+        ours = time.perf_counter() - started
+        started = time.perf_counter()
+        for path in files:
+            subprocess.run(
+                [
+                    str(aws),
+                    "s3",
+                    "cp",
+                    "--quiet",
+                    "--endpoint-url",
+                    server.endpoint,
+                    str(path),
+                    f"s3://bench/aws/{path.name}",
+                ],
+                check=True,
+                env=env,
+            )
+        theirs = time.perf_counter() - started
+        print(f"upload of {len(files)} x 40 MiB to a local SeaweedFS ({total / 2**20:.0f} MiB)")
+        print(
+            f"  podcast ({settings.concurrency} parallel parts): {ours:6.2f} s  {total / ours / 2**20:5.1f} MiB/s"
+        )
+        print(f"  aws s3 cp:                                {theirs:6.2f} s  {total / theirs / 2**20:6.1f} MiB/s")
+        print(f"  ratio: {ours / theirs:.2f}x the time of aws s3 cp")
+        bench_republish(server.endpoint)
+    finally:
+        server.stop()
+
+
+def bench_republish(endpoint: str) -> None:
+    """Time and bytes of a no-change re-publish of a 50-episode show."""
+    project = WORK / "show-50"
+    shutil.rmtree(project, ignore_errors=True)
+    podcast = [sys.executable, "-m", "podcast", "--project", str(project)]
+    subprocess.run([*podcast, "init", str(project)], check=True, capture_output=True)
+    config = project / "config.toml"
+    text = config.read_text()
+    for old, new in (
+        ('kind = "local"', 'kind = "s3"'),
+        ('bucket = ""', 'bucket = "bench"'),
+        ('endpoint_url = ""', f'endpoint_url = "{endpoint}"'),
+        ('region = ""', 'region = "us-east-1"'),
+        ('addressing_style = "auto"', 'addressing_style = "path"'),
+        ('prefix = ""', 'prefix = "show50"'),
+        ("[transcribe]\nenabled = true", "[transcribe]\nenabled = false"),
+        ('base_url = "http://127.0.0.1:8000"', f'base_url = "{endpoint}/bench/show50"'),
+    ):
+        text = text.replace(old, new, 1)
+    text = text.replace('artwork = ""', 'artwork = "cover.jpg"', 1)
+    config.write_text(text)
+    shutil.copy(HERE.parent / "artwork" / "cover.jpg", project / "cover.jpg")
+    tone = WORK / "tone-20s.wav"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "sine=f=330:d=20", "-af", "volume=-20dB", str(tone)],
+        check=True,
+    )
+    for n in range(1, 51):
+        slug = f"ep-{n:02d}"
+        subprocess.run(
+            [*podcast, "new", slug, "--title", f"Épisode {n}", "--source", str(tone)], check=True, capture_output=True
+        )
+    print("50-episode show on S3: first publish…", flush=True)
+    first = subprocess.run([*podcast, "publish", "--all"], capture_output=True, text=True)
+    if first.returncode:
+        raise SystemExit(first.stdout[-1500:] + first.stderr[-1500:])
+    started = time.perf_counter()
+    result = subprocess.run([*podcast, "-v", "publish", "--all"], check=True, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    sent = "0 bytes" if "nothing to do" in result.stdout else "see output"
+    print(
+        f"  no-change re-publish of 50 episodes: {seconds:.2f} s, {sent} sent ({result.stdout.splitlines()[-1]})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=40)
-    parser.add_argument("only", nargs="*", choices=["audio", "feed", []], help="which benchmarks (default: all)")
+    parser.add_argument("only", nargs="*", choices=["audio", "feed", "storage", []], help="default: all")
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed"}
+    chosen = set(args.only) or {"audio", "feed", "storage"}
+    if "storage" in chosen:
+        bench_storage()
     if "feed" in chosen:
         bench_feed()
     if "audio" in chosen:

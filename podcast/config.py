@@ -102,8 +102,17 @@ class Show:
 
 @dataclass(frozen=True)
 class Storage:
-    kind: Literal["local"] = "local"
-    path: str = "public"
+    kind: Literal["local", "s3"] = "local"
+    path: str = "public"  # kind = "local": the folder
+    bucket: str = ""  # kind = "s3"
+    prefix: str = ""  # keys go under this prefix; show.base_url serves the prefix's root
+    region: str = ""
+    endpoint_url: str = ""  # any S3-compatible store: Scaleway, OVH, R2, B2, MinIO, SeaweedFS
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    profile: str = ""  # an AWS profile name (~/.aws/credentials); else the environment
+    multipart_mb: int = 16  # files above this size go in parallel parts
+    part_mb: int = 8
+    concurrency: int = 4
 
 
 @dataclass(frozen=True)
@@ -332,6 +341,10 @@ def _check_config(config: Config, path: Path) -> None:
         raise ConfigError(f"{path}: show.artwork: file not found: {art}")
     if not config.show.base_url.startswith(("http://", "https://")):
         raise ConfigError(f"{path}: show.base_url must start with http:// or https://")
+    if config.storage.kind == "s3" and not config.storage.bucket:
+        raise ConfigError(f'{path}: storage.bucket is required when storage.kind = "s3"')
+    if config.storage.prefix.startswith("/") or ".." in config.storage.prefix.split("/"):
+        raise ConfigError(f"{path}: storage.prefix must be a relative path without '..'")
     for index, category in enumerate(config.show.categories):
         if why := apple.problem(category):
             raise ConfigError(f"{path}: show.categories[{index}]: {why}")

@@ -7,6 +7,7 @@ run (or its outputs are gone). One bad episode does not stop the others.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,7 @@ from .stages.audio import AudioStage
 from .stages.feed import FeedResult, publish_feed
 from .stages.tag import TagStage
 from .stages.transcribe import TranscribeStage
-from .stages.upload import UploadStage
+from .stages.upload import WITHDRAWN, UploadStage
 from .state import State, fingerprint
 
 log = logging.getLogger("podcast.pipeline")
@@ -160,14 +161,25 @@ def run_episode(ctx: Context, stages: list[Stage], options: Options, *, skip_mis
             outcome = stage.run(ctx)
         except ToolMissing:
             raise
-        except PodcastError as exc:
-            ctx.state.record_failed(stage.name, str(exc))
-            report.failed = (stage.name, str(exc))
+        except (PodcastError, OSError) as exc:
+            message = _os_message(exc) if isinstance(exc, OSError) else str(exc)
+            report.failed = (stage.name, message)
+            with contextlib.suppress(OSError):  # the disk that failed the stage may refuse the record too
+                ctx.state.record_failed(stage.name, message)
             return report
         outputs = {str(p.relative_to(ctx.episode.build)): ctx.state.file_hash(p) for p in outcome.outputs}
-        ctx.state.record_done(stage.name, fingerprint(stage.name, stage.version, inputs), outputs, outcome.info)
+        try:
+            ctx.state.record_done(stage.name, fingerprint(stage.name, stage.version, inputs), outputs, outcome.info)
+        except OSError as exc:
+            report.failed = (stage.name, _os_message(exc))
+            return report
         report.ran.append((stage.name, outcome.message))
     return report
+
+
+def _os_message(exc: OSError) -> str:
+    where = f": {exc.filename}" if exc.filename else ""
+    return f"{exc.strerror or exc}{where}"
 
 
 def run(
@@ -191,6 +203,17 @@ def run(
         except PodcastError as exc:
             report.episodes.append(EpisodeReport(slug, failed=("load", str(exc))))
             continue
+        if ctx.state.get(WITHDRAWN) and "upload" in stage_names:
+            if slugs is None:
+                report.episodes.append(
+                    EpisodeReport(
+                        slug, skipped=f"withdrawn by `podcast unpublish` (`podcast publish {slug}` brings it back)"
+                    )
+                )
+                continue
+            if not options.dry_run:
+                ctx.state.records.pop(WITHDRAWN)
+                ctx.state.save()
         report.episodes.append(run_episode(ctx, stages, options, skip_missing=slugs is None))
     if with_feed:
         report.feed, report.feed_error = feed(config, options)

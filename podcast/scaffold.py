@@ -62,8 +62,17 @@ name = ""                     # contact for directories (itunes:owner), not show
 email = ""
 
 [storage]
-kind = "local"                # where `podcast upload` publishes; "local" = a folder
-path = "public"               # the folder, laid out exactly as a web server serves it
+kind = "local"                # where `podcast upload` publishes: "local" (a folder) or "s3"
+path = "public"               # kind = "local": the folder, laid out exactly as a web server serves it
+bucket = ""                   # kind = "s3": the bucket; show.base_url is the URL that serves it (or the CDN)
+prefix = ""                   # keys go under this prefix (show.base_url then serves the prefix)
+region = ""                   # e.g. "fr-par" (Scaleway), "eu-west-3" (AWS)
+endpoint_url = ""             # for S3-compatible stores, e.g. "https://s3.fr-par.scw.cloud"
+addressing_style = "auto"     # "path" for MinIO/SeaweedFS, "virtual" for most clouds
+profile = ""                  # an AWS profile name; otherwise AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+multipart_mb = 16             # files larger than this are sent in parallel parts
+part_mb = 8
+concurrency = 4
 
 [audio]
 channels = 1                  # 1 = mono (speech), 2 = stereo

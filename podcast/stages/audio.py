@@ -107,11 +107,11 @@ class AudioStage:
             with fsutil.atomic_path(ep.processed_audio) as out:
                 final, encodes, gain = self._deliver(ctx, intermediate, out, gain, ceiling, plan.edl.duration)
                 probe = ffmpeg.probe(out)
-        report = loudness_report(audio, measured, final, gain, encodes, levels)
-        fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
-        fsutil.write_text(ep.edit_list, json.dumps(plan.edl.as_dict(), indent=2) + "\n")
-        if not report["pass"]:
-            raise LoudnessError(str(report["verdict"]))
+                report = loudness_report(audio, measured, final, gain, encodes, levels)
+                fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
+                if not report["pass"]:
+                    raise LoudnessError(str(report["verdict"]))  # the report stays; the audio does not
+                fsutil.write_text(ep.edit_list, json.dumps(plan.edl.as_dict(), indent=2) + "\n")
         return Outcome(
             outputs=[ep.processed_audio, ep.edit_list],
             info={"duration": round(probe.duration, 3), "loudness": report["delivered"]},

@@ -84,9 +84,12 @@ def collect(config: Config, now: dt.datetime | None = None) -> FeedPlan:
         except PodcastError as exc:
             plan.waiting.append(f"{slug}: {exc}")
             continue
-        record = State(ep.state_path).get("upload")
+        state = State(ep.state_path)
+        record = state.get("upload")
         published = (record.info.get("published") if record else None) or {}
-        if ep.meta.draft:
+        if state.get("withdrawn"):
+            plan.waiting.append(f"{slug}: withdrawn (podcast unpublish)")
+        elif ep.meta.draft:
             plan.waiting.append(f"{slug}: draft")
         elif "audio" not in published:
             plan.waiting.append(f"{slug}: not published yet")
@@ -399,7 +402,7 @@ def publish_feed(config: Config, *, dry_run: bool = False, force: bool = False) 
     if dry_run:
         return FeedResult(True, plan, len(xml), f"would publish {FEED_KEY} ({count}, {len(xml):,} bytes)")
     art = config.artwork_path
-    if art is not None and art_key is not None and store.head(art_key) is None:
+    if art is not None and art_key is not None and not store.same(art_key, art):
         store.put_file(art_key, art)
     findings = check.run(config, plan, xml, store, art_key, previous=record.info if record else {})
     errors = [f for f in findings if f.level == "error"]
