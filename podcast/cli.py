@@ -319,6 +319,41 @@ def doctor_command(app: App, no_model: bool) -> None:
         sys.exit(1)
 
 
+@cli.command(name="transcript")
+@click.argument("slug")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["vtt", "srt", "json", "txt", "md", "html"]),
+    default="txt",
+    show_default=True,
+    help="Which transcript format.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@common
+@click.pass_obj
+def transcript_command(app: App, slug: str, fmt: str, output: Path | None) -> None:
+    """Print or export an episode's transcript (run `podcast transcribe SLUG` first).
+
+    \b
+    Examples:
+      podcast transcript 2024-05-atd --format md          # timestamped paragraphs to quote
+      podcast transcript 2024-05-atd --format srt -o sous-titres.srt
+    """
+    from . import episode as episodes
+    from . import fsutil
+
+    ep = episodes.load(app.config(), slug)
+    path = ep.transcript(fmt)
+    if not path.is_file():
+        raise PodcastError(f"{slug} has no transcript yet: run `podcast transcribe {slug}`")
+    if output is None:
+        click.echo(path.read_text(encoding="utf-8"), nl=False)
+    else:
+        fsutil.copy_file(path, output)
+        app.echo(f"wrote {output}")
+
+
 @cli.command()
 @click.argument("slug")
 @common

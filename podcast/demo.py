@@ -1,5 +1,6 @@
-"""The demo: a short generated French interview (two espeak-ng voices, a jingle, pauses,
-room tone, mains hum and a cough to cut), written into the demo episode's folder.
+"""The demo: a short generated French interview (two espeak-ng voices, each on its own
+channel as with two microphones, a jingle, pauses, room tone, mains hum and a cough to cut),
+written into the demo episode's folder.
 
 Every piece sits in a fixed slot, so the cut declared in episodes/demo/episode.toml
 (the cough at 00:00:27-00:00:28) stays right whatever the speech synthesiser's timing.
@@ -67,17 +68,25 @@ def write_recording(target: Path) -> float:
             "".join(f"[{i}:a]" for i in range(n)) + f"concat=n={n}:v=0:a=1[voice];"
             f"anoisesrc=d={total}:c=pink:a=0.004:r={RATE}:seed=42[room];"
             f"sine=f=50:d={total}:r={RATE},volume=0.006[hum];"
-            "[voice][room][hum]amix=inputs=3:duration=first:normalize=0,"
-            "pan=stereo|c0=c0|c1=0.9*c0[out]"
+            "[room]pan=stereo|c0=c0|c1=c0[room2];[hum]pan=stereo|c0=c0|c1=c0[hum2];"
+            "[voice][room2][hum2]amix=inputs=3:duration=first:normalize=0[out]"
         )
         with fsutil.atomic_path(target) as out:
             ffmpeg.generate([*inputs, "-filter_complex", graph, "-map", "[out]", "-c:a", "pcm_s16le"], out)
     return total
 
 
+# Two microphones, one per channel: each voice is loud on its own side, with a little bleed.
+PLACEMENT = {"host": "pan=stereo|c0=c0|c1=0.12*c0", "guest": "pan=stereo|c0=0.12*c0|c1=c0"}
+
+
 def _render_piece(piece: Piece, out: Path) -> Path:
     slot = piece.slot
-    shape = f"aformat=sample_fmts=fltp:sample_rates={RATE}:channel_layouts=mono,apad=whole_dur={slot},atrim=end={slot}"
+    place = PLACEMENT.get(piece.kind, "pan=stereo|c0=c0|c1=c0")
+    shape = (
+        f"aformat=sample_fmts=fltp:sample_rates={RATE}:channel_layouts=mono,apad=whole_dur={slot},"
+        f"atrim=end={slot},{place}"
+    )
     if piece.kind in VOICES:
         voice, pitch = VOICES[piece.kind]
         raw = out.with_suffix(".speech.wav")
@@ -116,5 +125,5 @@ def _render_piece(piece: Piece, out: Path) -> Path:
             out,
         )
     else:
-        ffmpeg.generate(["-f", "lavfi", "-i", f"anullsrc=r={RATE}:cl=mono", "-t", str(slot)], out)
+        ffmpeg.generate(["-f", "lavfi", "-i", f"anullsrc=r={RATE}:cl=mono", "-t", str(slot), "-af", shape], out)
     return out

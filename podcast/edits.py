@@ -253,3 +253,15 @@ def map_saved(edl: dict[str, Any] | None, source_time: float) -> float:
     if source_time < segments[0]["src_start"]:
         return float(edl["offset"])
     raise ValueError("falls inside a cut")
+
+
+def unmap_saved(edl: dict[str, Any] | None, output_time: float) -> float:
+    """The source time heard at `output_time` of the published audio (inverse of map_saved);
+    times in the jingles map to the nearest speech."""
+    if edl is None:
+        return output_time
+    segments = edl["segments"]
+    for seg in reversed(segments):
+        if output_time >= seg["out_start"]:
+            return min(seg["src_end"], seg["src_start"] + (output_time - seg["out_start"]))
+    return float(segments[0]["src_start"])

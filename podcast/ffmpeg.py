@@ -365,6 +365,83 @@ def generate(args: Sequence[str], output: Path) -> None:
     run("ffmpeg", ["-hide_banner", "-nostdin", "-y", *args, str(output)])
 
 
+def decode_pcm(path: Path, start: float, duration: float, rate: int = 16000) -> bytes:
+    """`duration` seconds of `path` from `start`, as mono float32 PCM at `rate` Hz (for Whisper)."""
+    cmd = [
+        which("ffmpeg"),
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-ss",
+        f"{start:.3f}",
+        "-t",
+        f"{duration:.3f}",
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-ac",
+        "1",
+        "-ar",
+        str(rate),
+        "-f",
+        "f32le",
+        "-",
+    ]
+    log.info("$ %s", shlex.join(cmd))
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed decoding {path.name}: {last_error_line(proc.stderr.decode(errors='replace'))}")
+    return proc.stdout
+
+
+def channel_levels(path: Path, block: float = 0.1, rate: int = 8000) -> tuple[list[float], list[float]]:
+    """Mean square level of the left and right channels per `block` seconds, streamed (memory stays
+    flat whatever the length): which voice is speaking, for a one-voice-per-channel recording."""
+    import numpy as np
+
+    cmd = [
+        which("ffmpeg"),
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-ac",
+        "2",
+        "-ar",
+        str(rate),
+        "-f",
+        "s16le",
+        "-",
+    ]
+    log.info("$ %s", shlex.join(cmd))
+    frames = int(rate * block)
+    left: list[float] = []
+    right: list[float] = []
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None
+    try:
+        while chunk := proc.stdout.read(frames * 4 * 600):
+            samples = np.frombuffer(chunk[: len(chunk) // 4 * 4], dtype="<i2").astype(np.float32).reshape(-1, 2)
+            for index in range(0, len(samples), frames):
+                part = samples[index : index + frames]
+                left.append(float(np.mean(part[:, 0] ** 2)))
+                right.append(float(np.mean(part[:, 1] ** 2)))
+        _, stderr = proc.communicate()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed reading {path.name}: {last_error_line(stderr.decode(errors='replace'))}")
+    return left, right
+
+
 def version(tool: str) -> str:
     flag = "--version" if tool == "espeak-ng" else "-version"
     out = subprocess.run([which(tool), flag], capture_output=True, text=True, check=False)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from .whisper import Segment
 
-FORMATS = ("vtt", "srt", "json", "txt", "html")
+FORMATS = ("vtt", "srt", "json", "txt", "md", "html")
 MAX_LINE = 65
 
 # Phrases Whisper invents over silence or music (from subtitle credits in its training data).
@@ -128,19 +128,63 @@ def to_json(segments: list[Segment]) -> str:
     return json.dumps(data, ensure_ascii=False, indent=1) + "\n"
 
 
-def to_txt(segments: list[Segment]) -> str:
-    paragraphs: list[str] = []
-    current: list[str] = []
-    last_end = 0.0
+def turns(segments: list[Segment]) -> list[list[Segment]]:
+    """Paragraphs: a change of speaker, or a pause over 2 s, starts a new one."""
+    paragraphs: list[list[Segment]] = []
     for seg in segments:
-        if current and seg.start - last_end > 2.0:  # a long pause starts a new paragraph
-            paragraphs.append(" ".join(current))
-            current = []
-        current.append(seg.text)
-        last_end = seg.end
-    if current:
-        paragraphs.append(" ".join(current))
+        previous = paragraphs[-1][-1] if paragraphs else None
+        if previous is None or seg.speaker != previous.speaker or seg.start - previous.end > 2.0:
+            paragraphs.append([seg])
+        else:
+            paragraphs[-1].append(seg)
+    return paragraphs
+
+
+def to_txt(segments: list[Segment]) -> str:
+    """Plain text in paragraphs by speaker ("Name : …" when speakers are known)."""
+    paragraphs = []
+    for turn in turns(segments):
+        text = " ".join(seg.text for seg in turn)
+        paragraphs.append(f"{turn[0].speaker} : {text}" if turn[0].speaker else text)
     return "\n\n".join(paragraphs) + "\n"
+
+
+def to_markdown(segments: list[Segment]) -> str:
+    """For the communications team: each paragraph with its timestamp, ready to quote."""
+    blocks = []
+    for turn in turns(segments):
+        stamp = timestamp(turn[0].start)[:8]
+        who = f" {turn[0].speaker}" if turn[0].speaker else ""
+        blocks.append(f"**[{stamp}]{who}** — " + " ".join(seg.text for seg in turn))
+    return "\n\n".join(blocks) + "\n"
+
+
+def label_by_channel(
+    segments: list[Segment],
+    levels: tuple[list[float], list[float]],
+    block: float,
+    to_source: Callable[[float], float],
+    names: tuple[str, str],
+    margin_db: float = 3.0,
+) -> int:
+    """Name each segment's speaker from which channel is louder (one voice per channel).
+    A segment too balanced to call keeps the previous speaker. Returns how many were labelled."""
+    left, right = levels
+    labelled = 0
+    previous = ""
+    for seg in segments:
+        first = int(to_source(seg.start) / block)
+        last = max(first + 1, int(to_source(seg.end) / block))
+        power_left, power_right = sum(left[first:last]), sum(right[first:last])
+        if power_left > power_right * 10 ** (margin_db / 10):
+            seg.speaker = names[0]
+        elif power_right > power_left * 10 ** (margin_db / 10):
+            seg.speaker = names[1]
+        else:
+            seg.speaker = previous
+        previous = seg.speaker
+        labelled += bool(seg.speaker)
+    return labelled
 
 
 def to_html(segments: list[Segment], title: str = "Transcription", language: str = "fr") -> str:
@@ -159,4 +203,4 @@ def to_html(segments: list[Segment], title: str = "Transcription", language: str
     )
 
 
-WRITERS = {"vtt": to_vtt, "srt": to_srt, "json": to_json, "txt": to_txt, "html": to_html}
+WRITERS = {"vtt": to_vtt, "srt": to_srt, "json": to_json, "txt": to_txt, "md": to_markdown, "html": to_html}

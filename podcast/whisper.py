@@ -149,23 +149,62 @@ def _cuda_available() -> bool:
 
 
 def transcribe(
-    model: Any, audio: Path, settings: Transcribe, prompt: str, on_progress: Callable[[float], None]
+    model: Any,
+    audio: Path,
+    duration: float,
+    settings: Transcribe,
+    prompt: str,
+    on_progress: Callable[[float], None],
 ) -> Iterator[Segment]:
-    """Decode `audio`, yielding segments as they come (the generator is consumed by the caller)."""
+    """Decode `audio` window by window (settings.window_minutes), yielding segments in order.
+
+    Each window is decoded with 30 s of overlap; segments that start in the overlap are left to
+    the next window, which starts where the last kept segment ended. So no word is cut at a
+    window boundary and memory holds one window, whatever the episode's length."""
+    import numpy as np
+
+    from . import ffmpeg
+
+    window = max(60.0, settings.window_minutes * 60.0)
     language = None if settings.language == "auto" else settings.language
+    start = 0.0
+    while start < duration - 0.05:
+        length = min(window + WINDOW_OVERLAP, duration - start)
+        last = start + length >= duration - 0.05
+        samples = np.frombuffer(ffmpeg.decode_pcm(audio, start, length), dtype=np.float32)
+        kept_until = start
+        for seg in _decode(model, samples, settings, language, prompt):
+            if not last and seg.start >= window:
+                break  # starts in the overlap: the next window decodes it whole
+            words = [Word(round(start + w.start, 3), round(start + w.end, 3), w.word) for w in (seg.words or [])]
+            kept_until = start + seg.end
+            on_progress(kept_until)
+            yield Segment(round(start + seg.start, 3), round(kept_until, 3), seg.text.strip(), words)
+        if last:
+            break
+        start = kept_until if kept_until > start + 1.0 else start + window
+
+
+WINDOW_OVERLAP = 30.0
+
+
+def _decode(model: Any, samples: Any, settings: Transcribe, language: str | None, prompt: str) -> Iterator[Any]:
+    options: dict[str, Any] = {
+        "language": language,
+        "beam_size": settings.beam_size,
+        "patience": settings.patience,
+        "word_timestamps": True,
+        "initial_prompt": prompt or None,
+    }
     try:
-        segments, _info = model.transcribe(
-            str(audio),
-            language=language,
-            beam_size=settings.beam_size,
-            vad_filter=settings.vad,
-            word_timestamps=True,
-            initial_prompt=prompt or None,
-            condition_on_previous_text=False,
-        )
-        for seg in segments:
-            on_progress(seg.end)
-            words = [Word(round(w.start, 3), round(w.end, 3), w.word) for w in (seg.words or [])]
-            yield Segment(round(seg.start, 3), round(seg.end, 3), seg.text.strip(), words)
+        if settings.batch_size > 0:
+            from faster_whisper import BatchedInferencePipeline
+
+            segments, _info = BatchedInferencePipeline(model).transcribe(
+                samples, batch_size=settings.batch_size, **options
+            )
+        else:
+            segments, _info = model.transcribe(samples, vad_filter=settings.vad, **options)
+        yield from segments
     except ValueError as exc:
         raise ModelError(f"transcription failed: {exc}") from None

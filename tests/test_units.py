@@ -150,7 +150,7 @@ def test_srt_json_txt_writers() -> None:
         "endTime": 3.25,
         "body": "Bonjour & bienvenue <à tous>",
     }
-    assert transcript.to_txt(SEGMENTS) == "Bonjour & bienvenue <à tous> Merci.\n\nUne nouvelle idée.\n"
+    assert transcript.to_txt(SEGMENTS) == "Hôte : Bonjour & bienvenue <à tous>\n\nMerci.\n\nUne nouvelle idée.\n"
 
 
 def test_long_lines_are_wrapped_at_65() -> None:

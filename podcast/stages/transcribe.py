@@ -1,8 +1,9 @@
 """transcribe: Whisper (faster-whisper) on the processed audio, offline, in several formats.
 
 Whisper's raw output is cached under build/SLUG/cache/ by the hash of the audio, the model and
-the decoding options; corrections, guards and writers run on the cached segments, so editing
-the corrections table or the episode's title never re-transcribes.
+the decoding options; corrections, guards, speaker labels and writers run on the cached
+segments, so editing the corrections or the episode's title never re-transcribes. Times are
+those of the published audio (after cuts and the intro).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from .. import fsutil, transcript, whisper
+from .. import edits, ffmpeg, fsutil, transcript, whisper
 from ..errors import EpisodeError
 from ..state import fingerprint
 from . import Context, Outcome
@@ -21,7 +22,18 @@ from . import Context, Outcome
 log = logging.getLogger("podcast.transcribe")
 
 SEGMENTS_FILE = "transcript.segments.json"
-DECODING_OPTIONS = ("model", "language", "beam_size", "vad", "compute_type", "glossary")
+DECODING_OPTIONS = (
+    "model",
+    "language",
+    "beam_size",
+    "patience",
+    "batch_size",
+    "vad",
+    "compute_type",
+    "glossary",
+    "window_minutes",
+)
+LEVEL_BLOCK = 0.1  # seconds per channel-level measurement
 
 
 def whisper_key(ctx: Context, audio_hash: str) -> str:
@@ -35,9 +47,16 @@ def prompt(ctx: Context) -> str:
     return ", ".join(dict.fromkeys(names))
 
 
+def speaker_names(ctx: Context) -> tuple[str, str]:
+    show, meta = ctx.config.show, ctx.episode.meta
+    host = show.hosts[0].name if show.hosts else show.author
+    guest = meta.guests[0].name if meta.guests else ""
+    return meta.speakers.left or host or "Voix 1", meta.speakers.right or guest or "Voix 2"
+
+
 class TranscribeStage:
     name = "transcribe"
-    version = 2
+    version = 3
 
     def inputs(self, ctx: Context) -> object | None:
         settings = ctx.config.transcribe
@@ -46,11 +65,13 @@ class TranscribeStage:
         audio = ctx.episode.processed_audio
         if not audio.is_file():
             raise EpisodeError("no processed audio yet (run `podcast process` first)")
+        meta = ctx.episode.meta
         return {
             "whisper": whisper_key(ctx, ctx.state.file_hash(audio)),
-            "corrections": settings.corrections,
-            "guests": [g.name for g in ctx.episode.meta.guests],
-            "title": ctx.episode.meta.title,
+            "corrections": {**settings.corrections, **meta.corrections},
+            "guests": [g.name for g in meta.guests],
+            "title": meta.title,
+            "speakers": [settings.speakers, *speaker_names(ctx)],
         }
 
     def plan(self, ctx: Context) -> list[str]:
@@ -76,12 +97,17 @@ class TranscribeStage:
         else:
             raw = self._decode(ctx)
             fsutil.write_text(cache, json.dumps([dataclasses.asdict(s) for s in raw], ensure_ascii=False))
-        corrections = {**{g.name.lower(): g.name for g in ep.meta.guests}, **settings.corrections}
+        corrections = {
+            **{g.name.lower(): g.name for g in ep.meta.guests},
+            **settings.corrections,
+            **ep.meta.corrections,
+        }
         kept, dropped = transcript.clean(raw, corrections)
         for seg in dropped:
             log.info(
                 "dropped segment %s-%s: %r", transcript.timestamp(seg.start), transcript.timestamp(seg.end), seg.text
             )
+        labelled = self._speakers(ctx, kept)
         outputs = []
         for fmt, writer in transcript.WRITERS.items():
             text = transcript.to_html(kept, ep.meta.title, settings.language) if fmt == "html" else writer(kept)
@@ -91,24 +117,42 @@ class TranscribeStage:
         fsutil.write_text(ep.build / SEGMENTS_FILE, segments_json)
         outputs.append(ep.build / SEGMENTS_FILE)
         words = sum(len(s.text.split()) for s in kept)
-        return Outcome(
-            outputs,
-            {"segments": len(kept), "words": words, "dropped": len(dropped)},
-            f"{len(kept)} segments, {words} words" + (f", {len(dropped)} dropped" if dropped else ""),
-        )
+        detail = f"{len(kept)} segments, {words} words" + (f", {len(dropped)} dropped" if dropped else "")
+        if labelled:
+            detail += f", speakers from the stereo channels ({labelled} segments)"
+        return Outcome(outputs, {"segments": len(kept), "words": words, "dropped": len(dropped)}, detail)
 
     def _decode(self, ctx: Context) -> list[whisper.Segment]:
         settings = ctx.config.transcribe
         model = ctx.shared.get("whisper")
         if model is None:
             model = ctx.shared["whisper"] = whisper.load(settings)
-        process = ctx.state.get("process")
-        duration = float(process.info.get("duration", 0.0)) if process else 0.0
+        audio = ctx.episode.processed_audio
+        duration = ffmpeg.probe(audio).duration
         bar = ctx.progress("transcribe", duration)
         try:
-            return list(whisper.transcribe(model, ctx.episode.processed_audio, settings, prompt(ctx), bar.update))
+            return list(whisper.transcribe(model, audio, duration, settings, prompt(ctx), bar.update))
         finally:
             bar.close()
+
+    def _speakers(self, ctx: Context, segments: list[whisper.Segment]) -> int:
+        """One voice per channel of a stereo source: label segments by the louder channel."""
+        if ctx.config.transcribe.speakers != "channels" or not segments:
+            return 0
+        sources = ctx.episode.sources
+        if not all(p.is_file() for p in sources) or any(ffmpeg.probe(p).channels != 2 for p in sources):
+            return 0
+        left: list[float] = []
+        right: list[float] = []
+        for path in sources:
+            more_left, more_right = ffmpeg.channel_levels(path, LEVEL_BLOCK)
+            left += more_left
+            right += more_right
+        ep = ctx.episode
+        edl = json.loads(ep.edit_list.read_text(encoding="utf-8")) if ep.edit_list.is_file() else None
+        return transcript.label_by_channel(
+            segments, (left, right), LEVEL_BLOCK, lambda t: edits.unmap_saved(edl, t), speaker_names(ctx)
+        )
 
 
 def _segment(item: dict[str, Any]) -> whisper.Segment:

@@ -1,0 +1,71 @@
+"""Word error rate and real-time factor of transcription settings on ../shared/speech."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import time
+import unicodedata
+from pathlib import Path
+from typing import Any
+
+SPEECH = Path(os.environ.get("PODCAST_SPEECH_DIR", Path(__file__).resolve().parents[2] / "shared" / "speech"))
+
+
+def normalise(text: str) -> list[str]:
+    """Lower case, punctuation to spaces (apostrophes too, on both sides), whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("’", "'")
+    text = re.sub(r"[^\w\s]|_", " ", text)
+    return text.split()
+
+
+def wer(reference: str, hypothesis: str) -> tuple[int, int]:
+    """(edit distance in words, reference length)."""
+    ref, hyp = normalise(reference), normalise(hypothesis)
+    previous = list(range(len(hyp) + 1))
+    for i, word in enumerate(ref, 1):
+        current = [i] + [0] * len(hyp)
+        for j, other in enumerate(hyp, 1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (word != other))
+        previous = current
+    return previous[-1], len(ref)
+
+
+def manifest() -> list[dict[str, Any]]:
+    return list(json.loads((SPEECH / "manifest.json").read_text()))
+
+
+def clips(lang: str, kind: str) -> list[dict[str, Any]]:
+    return [c for c in manifest() if c["lang"] == lang and c["ref_kind"] == kind and "_norm" not in c["id"]]
+
+
+def joined(items: list[dict[str, Any]], target: Path, gap: float = 1.0) -> Path:
+    """The clips one after the other, with `gap` seconds of silence between, 16 kHz mono."""
+    if target.exists():
+        return target
+    inputs: list[str] = []
+    graph = ""
+    for i, clip in enumerate(items):
+        inputs += ["-i", str(SPEECH / clip["file"])]
+        graph += f"[{i}:a]aformat=sample_rates=16000:channel_layouts=mono,apad=pad_dur={gap}[a{i}];"
+    graph += "".join(f"[a{i}]" for i in range(len(items))) + f"concat=n={len(items)}:v=0:a=1"
+    subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, str(target)], check=True)
+    return target
+
+
+def timed_transcribe(fn: Any, path: Path) -> tuple[str, float]:
+    started = time.perf_counter()
+    text = fn(path)
+    return text, time.perf_counter() - started
+
+
+def duration(path: Path) -> float:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return float(out)

@@ -1,0 +1,189 @@
+"""Transcription with the real Whisper base model: speakers, windows, cache, bad input."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from podcast import transcript, whisper
+from podcast.config import Transcribe
+from podcast.errors import ModelError
+from podcast.whisper import Segment
+
+from .conftest import Run, add_episode, ffmpeg, make_speech
+from .test_config import edit
+
+ON = ("--set", "transcribe.enabled=true")
+
+
+@pytest.fixture(scope="module")
+def model() -> object:
+    return whisper.load(Transcribe())
+
+
+def two_mics(tmp: Path) -> Path:
+    """Host on the left channel, then the guest on the right, as with two microphones."""
+    host = make_speech(tmp / "host.wav", "Bienvenue dans notre podcast.", voice="fr+m3")
+    guest = make_speech(tmp / "guest.wav", "Nous parlons de la pauvreté en France.", voice="fr+f3")
+    out = tmp / "interview.wav"
+    ffmpeg(
+        "-i",
+        str(host),
+        "-i",
+        str(guest),
+        "-filter_complex",
+        "[0:a]pan=stereo|c0=c0|c1=0.1*c0[h];[1:a]pan=stereo|c0=0.1*c0|c1=c0[g];[h][g]concat=n=2:v=0:a=1",
+        str(out),
+    )
+    return out
+
+
+def test_speakers_from_stereo_channels(project: Path, run: Run, tmp_path: Path) -> None:
+    folder = add_episode(project, "ep", two_mics(tmp_path))
+    edit(folder / "episode.toml", "[edit]", '[speakers]\nleft = "Karim"\nright = "Isabelle Bouyer"\n\n[edit]')
+    result = run(*ON, "publish", "ep")
+    assert result.exit_code == 0, result.output
+    assert "speakers from the stereo channels" in result.output
+    vtt = (project / "build" / "ep" / "transcript.vtt").read_text()
+    assert "<v Karim>" in vtt and "<v Isabelle Bouyer>" in vtt
+    assert vtt.index("<v Karim>") < vtt.index("<v Isabelle Bouyer>")
+    md = (project / "build" / "ep" / "transcript.md").read_text()
+    assert re.search(r"\*\*\[00:00:0\d\] Karim\*\* — ", md)
+    txt = (project / "build" / "ep" / "transcript.txt").read_text()
+    assert txt.startswith("Karim : ") and "\n\nIsabelle Bouyer : " in txt
+    printed = run("transcript", "ep", "--format", "md")
+    assert printed.output == md
+    out = tmp_path / "export.srt"
+    assert run("transcript", "ep", "--format", "srt", "-o", str(out)).exit_code == 0
+    assert out.read_text().startswith("1\n00:00:0")
+
+
+def test_editing_corrections_never_retranscribes(project: Path, run: Run, speech_wav: Path) -> None:
+    add_episode(project, "ep", speech_wav)
+    assert run(*ON, "publish", "ep").exit_code == 0
+    edit(project / "config.toml", "[transcribe.corrections]", '[transcribe.corrections]\n"podcast" = "balado"')
+    result = run(*ON, "-v", "transcribe", "ep")
+    assert result.exit_code == 0, result.output
+    assert "reusing the cached Whisper output" in result.stderr
+    assert "loading Whisper model" not in result.stderr
+    assert "balado" in (project / "build" / "ep" / "transcript.txt").read_text().lower()
+
+
+class FakeModel:
+    """Decodes nothing: says an utterance every 4 s of whatever audio it is given, starting
+    where the audio does. Enough to check how windows are stitched, fast."""
+
+    def transcribe(self, samples: object, **options: object) -> tuple[list[object], None]:
+        from types import SimpleNamespace
+
+        length = len(samples) / 16000  # type: ignore[arg-type]
+        segments = [
+            SimpleNamespace(start=t, end=min(t + 3.0, length), text=" mot", words=[])
+            for t in range(0, int(length), 4)
+            if t + 0.5 < length
+        ]
+        return segments, None
+
+
+def test_windows_are_stitched_without_gaps_or_repeats(tmp_path: Path) -> None:
+    audio = tmp_path / "long.wav"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "200", str(audio))
+    settings = Transcribe(window_minutes=1)
+    progress: list[float] = []
+    segments = list(whisper.transcribe(FakeModel(), audio, 200.0, settings, "", progress.append))
+    starts = [s.start for s in segments]
+    assert starts == sorted(starts) and starts[0] == 0.0
+    assert all(b.start >= a.end for a, b in itertools.pairwise(segments))  # nothing decoded twice
+    assert all(b.start - a.start <= 4.0 + 1e-6 for a, b in itertools.pairwise(segments))  # no hole
+    assert segments[-1].end > 195.0
+    assert progress == sorted(progress)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "shared" / "speech").is_dir(), reason="no clips")
+def test_windows_match_one_pass_on_real_speech(model: object, tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from speech import clips, duration, joined, wer
+
+    path = joined(clips("fr", "gold"), tmp_path / "fr-gold.wav")
+    length = duration(path)
+    one = list(whisper.transcribe(model, path, length, Transcribe(window_minutes=60), "", lambda t: None))
+    windows = list(whisper.transcribe(model, path, length, Transcribe(window_minutes=1), "", lambda t: None))
+    assert all(b.start >= a.end - 0.2 for a, b in itertools.pairwise(windows))
+    errors, words = wer(" ".join(s.text for s in one), " ".join(s.text for s in windows))
+    assert errors / words < 0.1
+
+
+def test_silence_and_a_tone_give_no_words(model: object, tmp_path: Path) -> None:
+    silence = tmp_path / "silence.wav"
+    ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "5", str(silence))
+    tone = tmp_path / "tone.wav"
+    ffmpeg("-f", "lavfi", "-i", "sine=f=440:d=5", str(tone))
+    for path in (silence, tone):
+        segments = list(whisper.transcribe(model, path, 5.0, Transcribe(), "", lambda t: None))
+        kept, _ = transcript.clean(segments, {})
+        assert kept == [], (path.name, [s.text for s in kept])
+
+
+def test_one_second_file(model: object, tmp_path: Path) -> None:
+    short = make_speech(tmp_path / "s.wav", "Oui.")
+    segments = list(whisper.transcribe(model, short, 3.0, Transcribe(), "", lambda t: None))
+    assert len(segments) <= 1
+
+
+def test_unsupported_language(run: Run) -> None:
+    result = run("--set", 'transcribe.language="xx"', "status")
+    assert result.exit_code == 1
+    assert "transcribe.language: Whisper does not know 'xx'" in result.stderr
+
+
+def test_missing_and_corrupt_models(project: Path, run: Run, speech_wav: Path, tmp_path: Path) -> None:
+    add_episode(project, "ep", speech_wav)
+    missing = run(*ON, "--set", f'transcribe.model="{tmp_path / "nope"}"', "publish", "ep")
+    assert missing.exit_code == 1 and "model folder not found" in missing.stderr
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    for name in ("model.bin", "config.json", "tokenizer.json"):
+        (corrupt / name).write_text("garbage")
+    result = run(*ON, "--set", f'transcribe.model="{corrupt}"', "publish", "ep")
+    assert result.exit_code == 1 and "cannot load Whisper model" in result.stderr
+    with pytest.raises(ModelError, match="allow_download"):
+        whisper.resolve(Transcribe(model="large-v3"))
+
+
+def test_writers_with_speakers_golden() -> None:
+    segments = [
+        Segment(0.0, 2.0, "Bonjour.", speaker="Karim"),
+        Segment(2.2, 4.0, "Bienvenue.", speaker="Karim"),
+        Segment(4.5, 6.0, "Merci !", speaker="Isabelle"),
+    ]
+    assert transcript.to_markdown(segments) == (
+        "**[00:00:00] Karim** — Bonjour. Bienvenue.\n\n**[00:00:04] Isabelle** — Merci !\n"
+    )
+    assert transcript.to_txt(segments) == "Karim : Bonjour. Bienvenue.\n\nIsabelle : Merci !\n"
+
+
+SPEECH = Path(os.environ.get("PODCAST_SPEECH_DIR", Path(__file__).resolve().parents[2] / "shared" / "speech"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SPEECH / "manifest.json").is_file(), reason="../shared/speech is not here")
+def test_real_french_speech_word_error_rate(model: object, tmp_path: Path) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from speech import clips, joined, wer
+
+    gold = clips("fr", "gold")
+    path = joined(gold, tmp_path / "fr-gold.wav")
+    duration = sum(c["duration_s"] for c in gold) + len(gold)
+    segments = list(whisper.transcribe(model, path, duration, Transcribe(), "", lambda t: None))
+    kept, _ = transcript.clean(segments, {})
+    errors, words = wer(" ".join(c["ref"] for c in gold), " ".join(s.text for s in kept))
+    assert errors / words < 0.32, errors / words
