@@ -2,6 +2,7 @@
 
 feed: regenerating the feed of a 250-, 500- and 1,000-episode show with ~3 KB of notes each.
 transcription: WER on ../shared/speech (French gold and silver, English) and real-time factor.
+site: size and render time of the episode page of a 3-hour transcript.
 storage: upload throughput to a local SeaweedFS against `aws s3 cp` of the same files, and the
 time and bytes of a no-change re-publish of a 50-episode show.
 
@@ -316,14 +317,49 @@ def bench_transcription(settings_names: list[str] | None = None) -> None:
             print(f"  {model_name:7s} {label:48s} " + "; ".join(row), flush=True)
 
 
+def bench_site() -> None:
+    """The episode page of a 3-hour interview: its size and how long it takes to render."""
+    import datetime as dt
+    import json
+
+    from podcast import site
+    from podcast.config import load_config
+    from podcast.stages import feed
+
+    root = WORK / "show-3h"
+    fake_show(root, 1)
+    build = root / "build" / "ep-0001"
+    sentence = "Les territoires zéro chômeur de longue durée partent des compétences de chacun, dit-elle."
+    segments = [
+        {"start": t, "end": t + 4.5, "text": sentence, "speaker": "Isabelle" if (t // 60) % 2 else "Karim"}
+        for t in range(0, 3 * 3600, 5)
+    ]
+    (build / "transcript.segments.json").write_text(json.dumps(segments, ensure_ascii=False))
+    config = load_config(root)
+    plan = feed.collect(config, dt.datetime.now(dt.UTC))
+    started = time.perf_counter()
+    site.render(config, plan)
+    seconds = time.perf_counter() - started
+    page = root / "build" / "site" / "episodes" / "ep-0001" / "index.html"
+    import gzip
+
+    raw = page.read_bytes()
+    print(
+        f"episode page of a 3-hour transcript ({len(segments)} segments): {len(raw) / 1e6:.2f} MB, "
+        f"{len(gzip.compress(raw)) / 1e3:.0f} kB gzipped, rendered in {seconds * 1000:.0f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=40)
     parser.add_argument(
-        "only", nargs="*", choices=["audio", "feed", "storage", "transcription", []], help="default: all"
+        "only", nargs="*", choices=["audio", "feed", "site", "storage", "transcription", []], help="default: all"
     )
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed", "storage", "transcription"}
+    chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription"}
+    if "site" in chosen:
+        bench_site()
     if "transcription" in chosen:
         bench_transcription()
     if "storage" in chosen:

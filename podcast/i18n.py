@@ -25,6 +25,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "new_episode": "Nouvel épisode",
         "with": "avec",
         "search_results": "résultat(s)",
+        "skip": "Aller au contenu",
     },
     "en": {
         "chapters": "Chapters",
@@ -47,6 +48,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "new_episode": "New episode",
         "with": "with",
         "search_results": "result(s)",
+        "skip": "Skip to content",
     },
 }
 

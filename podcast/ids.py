@@ -29,7 +29,9 @@ def episode_guid(config: Config, slug: str, explicit: str = "") -> str:
 
 
 def episode_page_url(config: Config, slug: str) -> str:
-    return url_join(config.show.base_url, "episodes", slug) + "/"
+    """The episode's web page: index.html spelled out, so any bucket serves it without a
+    website configuration."""
+    return url_join(config.show.base_url, "episodes", slug, "index.html")
 
 
 def media_key(slug: str, role: str, digest: str, suffix: str) -> str:

@@ -32,6 +32,7 @@ CONTENT_TYPES = {
     ".srt": "application/x-subrip",
     ".json": "application/json",
     ".txt": "text/plain; charset=utf-8",
+    ".md": "text/markdown; charset=utf-8",
     ".html": "text/html; charset=utf-8",
     ".xml": "application/rss+xml",
     ".jpg": "image/jpeg",

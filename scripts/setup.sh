@@ -9,8 +9,12 @@ cd "$(dirname "$0")/.."
 need_apt=()
 command -v ffmpeg >/dev/null 2>&1 && command -v ffprobe >/dev/null 2>&1 || need_apt+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || need_apt+=(espeak-ng)
+# fonts for the captions burned into audiograms (podcast quote --clip)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need_apt+=(fonts-dejavu-core)
 if [ "${1:-}" = "--test" ]; then
   command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || need_apt+=(nodejs npm)
+  # the web pages are tested in Debian's Chromium, driven by Playwright (no browser download)
+  [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
   echo "==> installing ${need_apt[*]} with apt-get"

@@ -67,7 +67,7 @@ def test_every_frame_reads_back(project: Path, run: Run, episode: Path) -> None:
     assert tags["TIPL"].people == [["guest", "Isabelle Bouyer"], ["guest", "Jean Dupont"]]
     assert tags.getall("COMM")[0].text == ["Un résumé avec des accents : éèà."]
     assert tags["WFED"].url == "http://127.0.0.1:8000/feed.xml"
-    assert tags["WOAS"].url == "http://127.0.0.1:8000/episodes/ep/"
+    assert tags["WOAS"].url == "http://127.0.0.1:8000/episodes/ep/index.html"
     assert tags["PCST"].value == 1
     assert len(tags["TGID"].text[0]) == 36
     assert tags.getall("APIC")[0].mime == "image/jpeg"

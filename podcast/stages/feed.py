@@ -26,7 +26,7 @@ from .. import episode as episodes
 from ..config import Config
 from ..episode import Episode
 from ..errors import FeedError, PodcastError
-from ..ids import episode_guid, show_guid
+from ..ids import episode_guid, episode_page_url, show_guid
 from ..state import State
 
 log = logging.getLogger("podcast.feed")
@@ -307,6 +307,7 @@ def _add_item(config: Config, fg: FeedGenerator, item: Item) -> None:
     fe = fg.add_entry(order="append")
     fe.title(clean_text(meta.title))
     fe.guid(episode_guid(config, ep.slug, meta.guid), permalink=False)
+    fe.link(href=episode_page_url(config, ep.slug))
     fe.pubDate(item.date)
     fe.description(item_summary(ep))
     chapter_list = _published_chapters(ep, item)
@@ -404,6 +405,10 @@ def publish_feed(config: Config, *, dry_run: bool = False, force: bool = False) 
     art = config.artwork_path
     if art is not None and art_key is not None and not store.same(art_key, art):
         store.put_file(art_key, art)
+    from .. import search, site
+
+    pages = site.publish(config, plan, store)  # pages before the feed that links to them
+    search.update_index(config)
     findings = check.run(config, plan, xml, store, art_key, previous=record.info if record else {})
     errors = [f for f in findings if f.level == "error"]
     if errors and not force:
@@ -415,4 +420,6 @@ def publish_feed(config: Config, *, dry_run: bool = False, force: bool = False) 
     published_guids = {**(record.info.get("guids", {}) if record else {}), **guids}
     state.record_done("feed", digest, {}, {"episodes": list(guids), "guids": published_guids})
     note = f" despite {len(errors)} error(s) (--force)" if errors else ""
-    return FeedResult(True, plan, len(xml), f"published {FEED_KEY} ({count}, {len(xml):,} bytes){note}", findings)
+    pages_note = f", {pages} page(s) updated" if pages else ""
+    message = f"published {FEED_KEY} ({count}, {len(xml):,} bytes){pages_note}{note}"
+    return FeedResult(True, plan, len(xml), message, findings)
