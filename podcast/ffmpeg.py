@@ -365,30 +365,32 @@ def generate(args: Sequence[str], output: Path) -> None:
     run("ffmpeg", ["-hide_banner", "-nostdin", "-y", *args, str(output)])
 
 
-def decode_pcm(path: Path, start: float, duration: float, rate: int = 16000) -> bytes:
-    """`duration` seconds of `path` from `start`, as mono float32 PCM at `rate` Hz (for Whisper)."""
-    cmd = [
+def _pcm_command(path: Path, channels: int, rate: int, sample_format: str, seek: Sequence[str] = ()) -> list[str]:
+    """ffmpeg decoding the first audio stream of `path` to raw PCM on stdout."""
+    return [
         which("ffmpeg"),
         "-hide_banner",
         "-nostdin",
         "-v",
         "error",
-        "-ss",
-        f"{start:.3f}",
-        "-t",
-        f"{duration:.3f}",
+        *seek,
         "-i",
         str(path),
         "-map",
         "0:a:0",
         "-ac",
-        "1",
+        str(channels),
         "-ar",
         str(rate),
         "-f",
-        "f32le",
+        sample_format,
         "-",
     ]
+
+
+def decode_pcm(path: Path, start: float, duration: float, rate: int = 16000) -> bytes:
+    """`duration` seconds of `path` from `start`, as mono float32 PCM at `rate` Hz (for Whisper)."""
+    cmd = _pcm_command(path, 1, rate, "f32le", ["-ss", f"{start:.3f}", "-t", f"{duration:.3f}"])
     log.info("$ %s", shlex.join(cmd))
     proc = subprocess.run(cmd, capture_output=True, check=False)
     if proc.returncode != 0:
@@ -401,24 +403,7 @@ def channel_levels(path: Path, block: float = 0.1, rate: int = 8000) -> tuple[li
     flat whatever the length): which voice is speaking, for a one-voice-per-channel recording."""
     import numpy as np
 
-    cmd = [
-        which("ffmpeg"),
-        "-hide_banner",
-        "-nostdin",
-        "-v",
-        "error",
-        "-i",
-        str(path),
-        "-map",
-        "0:a:0",
-        "-ac",
-        "2",
-        "-ar",
-        str(rate),
-        "-f",
-        "s16le",
-        "-",
-    ]
+    cmd = _pcm_command(path, 2, rate, "s16le")
     log.info("$ %s", shlex.join(cmd))
     frames = int(rate * block)
     left: list[float] = []
