@@ -350,6 +350,29 @@ def bench_site() -> None:
     )
 
 
+def bench_transcription_memory(minutes: list[float]) -> None:
+    """Peak memory of the transcribe stage's decoding on interviews of growing length:
+    flat when windows bound it (the plain pipeline holds features for the whole file)."""
+    for length in minutes:
+        source = WORK / f"interview-{length:g}min.wav"
+        if not source.exists():
+            generate(source, length)
+        code = (
+            "import sys, time, resource; from pathlib import Path; from podcast import whisper, ffmpeg;"
+            "from podcast.config import Transcribe; s = Transcribe(window_minutes=5); m = whisper.load(s);"
+            f"p = Path({str(source)!r}); d = ffmpeg.probe(p).duration; t = time.perf_counter();"
+            "n = sum(1 for _ in whisper.transcribe(m, p, d, s, '', lambda x: None));"
+            "print(n, time.perf_counter() - t, d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+        )
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+        segments, seconds, duration, rss = int(out[0]), float(out[1]), float(out[2]), int(out[3])
+        print(
+            f"  transcribe {length:g} min (5-min windows): peak {rss // 1024} MiB, {segments} segments, "
+            f"x{duration / seconds:.1f} real time",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=40)
@@ -362,6 +385,7 @@ def main() -> None:
         bench_site()
     if "transcription" in chosen:
         bench_transcription()
+        bench_transcription_memory([5, 20])
     if "storage" in chosen:
         bench_storage()
     if "feed" in chosen:

@@ -1,0 +1,73 @@
+"""Show and episode artwork: check against directory rules, fix."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..episode import artwork_paths
+from . import App, cli, common
+
+
+@cli.group(name="artwork")
+def artwork_group() -> None:
+    """Check show and episode art against directory rules, or fix it.
+
+    \b
+    Example:
+      podcast artwork check
+      podcast artwork fix artwork/cover.jpg
+    """
+
+
+def _art_paths(app: App, paths: tuple[Path, ...]) -> list[Path]:
+    return list(paths) or artwork_paths(app.config())
+
+
+@artwork_group.command(name="check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@common
+@click.pass_obj
+def artwork_check(app: App, paths: tuple[Path, ...]) -> None:
+    """Check artwork: JPEG/PNG, square, 1400–3000 px, RGB, extension matching the format.
+
+    \b
+    Example:
+      podcast artwork check                 # the show's and every episode's art
+    """
+    from .. import artwork
+
+    failed = False
+    for path in _art_paths(app, paths):
+        report = artwork.inspect(path)
+        status = "ok  " if report.ok else "FAIL"
+        failed |= not report.ok
+        click.echo(f"{status}  {path}: {report.format} {report.size[0]}×{report.size[1]} {report.mode}".rstrip())
+        for message in report.errors:
+            click.echo(f"      error: {message}")
+        for message in report.warnings:
+            click.echo(f"      warning: {message}")
+    if failed:
+        click.echo("error: fix the artwork above, e.g. with `podcast artwork fix`", err=True)
+        sys.exit(1)
+
+
+@artwork_group.command(name="fix")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@common
+@click.pass_obj
+def artwork_fix(app: App, paths: tuple[Path, ...]) -> None:
+    """Rewrite artwork in the required form (RGB, square, 1400–3000 px, real format = extension);
+    the original is kept as NAME.orig.
+
+    \b
+    Example:
+      podcast artwork fix artwork/cover.jpg
+    """
+    from .. import artwork
+
+    for path in _art_paths(app, paths):
+        backup = artwork.fix(path)
+        app.echo(f"fixed {path} (original kept as {backup.name})" if backup else f"{path}: already fine")

@@ -1,0 +1,225 @@
+"""Producing and publishing: project, episodes, stages, feed, checks, preview."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import doctor, pipeline, scaffold, ui
+from ..errors import PodcastError
+from . import App, cli, common, run_options, show_report
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
+@click.option("--title", default="Mon podcast", help="The show's title.")
+@common
+@click.pass_obj
+def init(app: App, directory: Path, title: str) -> None:
+    """Create config.toml (every key documented) and episodes/ in DIRECTORY.
+
+    \b
+    Example:
+      podcast init mon-podcast --title "Paroles solidaires"
+    """
+    for path in scaffold.init(directory, title):
+        app.echo(f"created {path}")
+
+
+@cli.command()
+@click.argument("slug")
+@click.option("--title", required=True, help="The episode's title.")
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="Recording to copy into the episode folder (repeat for a recording in parts).",
+)
+@common
+@click.pass_obj
+def new(app: App, slug: str, title: str, sources: tuple[Path, ...]) -> None:
+    """Create episodes/SLUG/ with episode.toml and notes.md.
+
+    \b
+    Example:
+      podcast new 2024-05-atd --title "Doit-on refonder la société ?" --source interview.wav
+    """
+    folder = scaffold.new_episode(app.config(), slug, title, list(sources))
+    app.echo(f"created {folder}: edit episode.toml and notes.md, then `podcast publish {slug}`")
+
+
+@cli.command()
+@common
+@click.pass_obj
+def status(app: App) -> None:
+    """Show each episode's stages: done, stale, missing, failed or no recording.
+
+    \b
+    Example:
+      podcast status
+    """
+    rows = pipeline.status_table(app.config())
+    header = ["EPISODE", *(s.name.upper() for s in pipeline.STAGES), "NOTE"]
+    click.echo(ui.table(header, rows) if rows else "no episodes yet: `podcast new SLUG --title ...`")
+
+
+def _targets(slugs: tuple[str, ...], all_: bool) -> list[str] | None:
+    if all_ and slugs:
+        raise click.UsageError("give episode slugs or --all, not both")
+    if not all_ and not slugs:
+        raise click.UsageError("name at least one episode, or use --all")
+    return None if all_ else list(slugs)
+
+
+@cli.command()
+@click.argument("slugs", nargs=-1)
+@click.option("--all", "all_", is_flag=True, help="Every episode (those without a recording are skipped).")
+@common
+@run_options
+@click.pass_obj
+def publish(app: App, slugs: tuple[str, ...], all_: bool) -> None:
+    """Run every out-of-date stage for the episodes, then publish the feed.
+
+    \b
+    Examples:
+      podcast publish --all
+      podcast publish 2024-05-atd --dry-run
+    """
+    names = [s.name for s in pipeline.STAGES]
+    show_report(app, pipeline.run(app.config(), _targets(slugs, all_), names, app.options(), with_feed=True))
+
+
+def _stage_command(name: str, summary: str) -> None:
+    @cli.command(name=name, help=f"{summary}\n\n\b\nExample:\n  podcast {name} 2024-05-atd")
+    @click.argument("slugs", nargs=-1)
+    @click.option("--all", "all_", is_flag=True, help="Every episode.")
+    @common
+    @run_options
+    @click.pass_obj
+    def command(app: App, slugs: tuple[str, ...], all_: bool) -> None:
+        show_report(app, pipeline.run(app.config(), _targets(slugs, all_), [name], app.options(), with_feed=False))
+
+
+_stage_command("process", "Edit, clean up, normalise loudness and encode the recording.")
+_stage_command("transcribe", "Transcribe the processed audio with Whisper (offline).")
+_stage_command("tag", "Write ID3 tags and cover art into the episode's MP3.")
+_stage_command("upload", "Publish the episode's files to storage (the feed is not touched).")
+
+
+@cli.command()
+@common
+@run_options
+@click.pass_obj
+def feed(app: App) -> None:
+    """Regenerate the RSS feed and publish it (only episodes whose files are published).
+
+    \b
+    Example:
+      podcast feed --dry-run
+    """
+    report = pipeline.RunReport()
+    report.feed, report.feed_error = pipeline.feed(app.config(), app.options())
+    show_report(app, report)
+
+
+@cli.command(name="check")
+@click.option("--http", is_flag=True, help="Also request every public URL (HEAD and a Range request).")
+@common
+@click.pass_obj
+def check_command(app: App, http: bool) -> None:
+    """Lint the show, its feed and the published files before listeners see them.
+
+    Runs automatically before `podcast feed` publishes; errors block the feed unless --force.
+
+    \b
+    Example:
+      podcast check
+      podcast check --http     # with `podcast serve` running, or against the CDN/bucket
+    """
+    from .. import check
+
+    findings = check.check_project(app.config(), http=http)
+    for finding in findings:
+        click.echo(finding.line(), err=finding.level == "error")
+    errors = sum(f.level == "error" for f in findings)
+    app.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    if errors:
+        sys.exit(1)
+
+
+@cli.command(name="doctor")
+@click.option("--no-model", is_flag=True, help="Check the model's files without loading it.")
+@common
+@click.pass_obj
+def doctor_command(app: App, no_model: bool) -> None:
+    """Check ffmpeg, the Whisper model, storage and episodes; say what to fix.
+
+    \b
+    Example:
+      podcast doctor
+    """
+    try:
+        config, error = app.config(), ""
+    except PodcastError as exc:
+        config, error = None, str(exc)
+    checks = doctor.run_checks(config, error, load_model=not no_model)
+    for check in checks:
+        mark = "ok  " if check.ok else ("FAIL" if check.required else "warn")
+        click.echo(f"{mark}  {check.name}: {check.detail}")
+    if any(not c.ok and c.required for c in checks):
+        sys.exit(1)
+
+
+@cli.command()
+@click.option("--bind", help="Address to listen on (default from config: 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default from config: 8000).")
+@common
+@click.pass_obj
+def serve(app: App, bind: str | None, port: int | None) -> None:
+    """Serve the published folder over HTTP to preview the feed in a podcast app.
+
+    \b
+    Example:
+      podcast serve --bind 0.0.0.0     # reachable from a phone on the same network
+    """
+    from ..serve import make_server
+
+    config = app.config()
+    server = make_server(config.public_dir, bind or config.serve.bind, port or config.serve.port)
+    address = f"http://{bind or config.serve.bind}:{server.server_address[1]}/"
+    click.echo(f"serving {config.public_dir} at {address} (feed: {address}feed.xml); Ctrl-C stops")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@cli.command()
+@common
+@run_options
+@click.pass_obj
+def demo(app: App) -> None:
+    """Generate the demo interview into episodes/demo/ and publish every episode.
+
+    \b
+    Example:
+      podcast demo
+    """
+    from .. import demo as demo_module
+
+    config = app.config()
+    recording = config.episodes_dir / "demo" / "recording.wav"
+    if app.force or not recording.exists():
+        seconds = demo_module.write_recording(recording)
+        app.echo(f"generated {recording} ({seconds:.0f} s)")
+    report = pipeline.run(config, None, [s.name for s in pipeline.STAGES], app.options(), with_feed=True)
+    try:
+        show_report(app, report)
+    finally:
+        app.echo(f"feed: {config.public_dir / 'feed.xml'} (served as {config.feed_url} by `podcast serve`)")
+        app.echo(f"files: {config.public_dir}/episodes/  build outputs: {config.build_dir}/")

@@ -1,0 +1,124 @@
+"""Transcript reuse for the communications team: export, search, quotes, newsletters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..errors import PodcastError
+from . import App, cli, common
+
+
+@cli.command(name="transcript")
+@click.argument("slug")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["vtt", "srt", "json", "txt", "md", "html"]),
+    default="txt",
+    show_default=True,
+    help="Which transcript format.",
+)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file.")
+@common
+@click.pass_obj
+def transcript_command(app: App, slug: str, fmt: str, output: Path | None) -> None:
+    """Print or export an episode's transcript (run `podcast transcribe SLUG` first).
+
+    \b
+    Examples:
+      podcast transcript 2024-05-atd --format md          # timestamped paragraphs to quote
+      podcast transcript 2024-05-atd --format srt -o sous-titres.srt
+    """
+    from .. import episode as episodes
+    from .. import fsutil
+
+    ep = episodes.load(app.config(), slug)
+    path = ep.transcript(fmt)
+    if not path.is_file():
+        raise PodcastError(f"{slug} has no transcript yet: run `podcast transcribe {slug}`")
+    if output is None:
+        click.echo(path.read_text(encoding="utf-8"), nl=False)
+    else:
+        fsutil.copy_file(path, output)
+        app.echo(f"wrote {output}")
+
+
+@cli.command(name="search")
+@click.argument("words")
+@click.option("--limit", default=20, show_default=True, help="At most this many passages.")
+@common
+@click.pass_obj
+def search_command(app: App, words: str, limit: int) -> None:
+    """Search every episode's transcript (accents and case ignored); print episode, speaker,
+    timestamp and a link to that second on the episode's page.
+
+    \b
+    Example:
+      podcast search "territoires zéro chômeur"
+    """
+    from .. import search
+    from ..edits import format_time
+
+    hits = search.search(app.config(), words, limit)
+    for hit in hits:
+        who = f" {hit.speaker}:" if hit.speaker else ""
+        click.echo(f"{hit.slug} [{format_time(hit.start)[:8]}]{who} {hit.snippet}\n  {hit.title} — {hit.url}")
+    app.echo(f"{len(hits)} passage(s)")
+
+
+@cli.command(name="quote")
+@click.argument("slug")
+@click.option("--at", "at_text", required=True, help="Where the quote starts: 00:12:30, 12:30 or seconds.")
+@click.option("--duration", default=30.0, show_default=True, type=click.FloatRange(1, 600), help="Seconds.")
+@click.option("--clip", is_flag=True, help="Also export the audio excerpt (MP3) and an audiogram (MP4).")
+@common
+@click.pass_obj
+def quote_command(app: App, slug: str, at_text: str, duration: float, clip: bool) -> None:
+    """Print what is said at a moment of an episode, with the speaker and a deep link.
+
+    \b
+    Examples:
+      podcast quote 2024-05-atd --at 00:12:30 --duration 30
+      podcast quote 2024-05-atd --at 12:30 --duration 20 --clip   # MP3 + MP4 for social networks
+    """
+    from .. import quote as quotes
+    from ..edits import parse_time
+
+    try:
+        at = parse_time(at_text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--at") from None
+    config = app.config()
+    found = quotes.quote(config, slug, at, duration)
+    who = ", ".join(found.speakers)
+    click.echo(f"« {found.text} »" + (f" — {who}" if who else ""))
+    click.echo(found.url)
+    if clip:
+        mp3, mp4 = quotes.clip(config, found, at, duration)
+        app.echo(f"audio: {mp3}\naudiogram: {mp4}")
+
+
+@cli.command(name="newsletter")
+@click.argument("slug")
+@common
+@click.pass_obj
+def newsletter_command(app: App, slug: str) -> None:
+    """Write an HTML and a plain-text snippet announcing the episode (and print the text).
+
+    \b
+    Example:
+      podcast newsletter 2024-05-atd
+    """
+    from .. import episode as episodes
+    from .. import fsutil
+    from .. import quote as quotes
+
+    config = app.config()
+    html_text, plain = quotes.newsletter(config, slug)
+    build = episodes.load(config, slug).build
+    fsutil.write_text(build / "newsletter.html", html_text)
+    fsutil.write_text(build / "newsletter.txt", plain)
+    click.echo(plain, nl=False)
+    app.echo(f"\n(written to {build / 'newsletter.html'} and newsletter.txt)")
