@@ -324,23 +324,6 @@ def _tee_escape(path: Path) -> str:
     return re.sub(r"([\\|\[\]:])", r"\\\1", str(path))
 
 
-def silences(inputs: Sequence[Input], filter_complex: str, *, on_progress: ProgressCallback | None = None) -> str:
-    """Run an analysis graph ending in silencedetect (output pad [out]); returns stderr."""
-    args = [
-        "-hide_banner",
-        "-nostdin",
-        *_input_args(inputs),
-        "-filter_complex",
-        filter_complex,
-        "-map",
-        "[out]",
-        "-f",
-        "null",
-        "-",
-    ]
-    return run("ffmpeg", args, on_progress=on_progress)
-
-
 _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
 _SILENCE_END = re.compile(r"silence_end: (-?[\d.]+)")
 

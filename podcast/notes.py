@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 
 import nh3
@@ -36,10 +37,4 @@ def sanitize(html: str) -> str:
 def to_text(markdown: str) -> str:
     """Plain text of the notes (for descriptions): tags stripped, whitespace folded."""
     text = nh3.clean(_md.render(markdown), tags=set())
-    return re.sub(r"\s+", " ", _unescape(text)).strip()
-
-
-def _unescape(text: str) -> str:
-    import html
-
-    return html.unescape(text)
+    return re.sub(r"\s+", " ", html.unescape(text)).strip()

@@ -15,7 +15,7 @@ from typing import Any
 from . import episode as episodes
 from .config import Config
 from .errors import PodcastError, RecordingMissing, ToolMissing
-from .stages import Context, ProgressFactory, Stage
+from .stages import Context, ProgressFactory, Stage, no_progress
 from .stages.audio import AudioStage
 from .stages.feed import FeedResult, publish_feed
 from .stages.tag import TagStage
@@ -86,45 +86,42 @@ class RunReport:
         return out
 
 
-class _NoProgress:
-    def update(self, position: float) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _no_progress(label: str, total: float) -> _NoProgress:
-    return _NoProgress()
-
-
 def make_context(config: Config, slug: str, options: Options, shared: dict[str, Any]) -> Context:
     ep = episodes.load(config, slug)
-    return Context(config, ep, State(ep.state_path), options.progress or _no_progress, shared)
+    return Context(config, ep, State(ep.state_path), options.progress or no_progress, shared)
 
 
-def stage_status(stage: Stage, ctx: Context) -> tuple[str, str]:
-    """('done' | 'stale' | 'missing' | 'failed' | 'off' | 'no recording', detail)."""
+@dataclass
+class Status:
+    state: str  # 'done' | 'stale' | 'missing' | 'failed' | 'off' | 'no recording'
+    detail: str = ""
+    inputs: Any = None  # what the stage's output depends on, when they could be read
+    problem: str = ""  # why they could not
+
+
+def stage_status(stage: Stage, ctx: Context) -> Status:
     record = ctx.state.get(stage.name)
     try:
         inputs = stage.inputs(ctx)
+    except ToolMissing:
+        raise  # fatal for the whole run, never a per-episode state
     except RecordingMissing as exc:
-        return "no recording", str(exc)
+        return Status("no recording", str(exc), problem=str(exc))
     except PodcastError as exc:
-        return ("missing" if record is None else "stale"), str(exc)
+        return Status("missing" if record is None else "stale", str(exc), problem=str(exc))
     if inputs is None:
-        return "off", "disabled in config.toml"
+        return Status("off", "disabled in config.toml")
     if record is None:
-        return "missing", "never run"
+        return Status("missing", "never run", inputs)
     if record.status == "failed":
-        return "failed", record.error
+        return Status("failed", record.error, inputs)
     if record.fingerprint != fingerprint(stage.name, stage.version, inputs):
-        return "stale", "inputs changed"
+        return Status("stale", "inputs changed", inputs)
     for rel, digest in record.outputs.items():
         path = ctx.episode.build / rel
         if not path.is_file() or ctx.state.file_hash(path) != digest:
-            return "stale", f"{rel} missing or changed"
-    return "done", ""
+            return Status("stale", f"{rel} missing or changed", inputs)
+    return Status("done", "", inputs)
 
 
 def run_episode(ctx: Context, stages: list[Stage], options: Options, *, skip_missing: bool) -> EpisodeReport:
@@ -134,17 +131,17 @@ def run_episode(ctx: Context, stages: list[Stage], options: Options, *, skip_mis
         if options.dry_run and waiting_on:
             report.planned.append(f"{stage.name}: would run after {waiting_on}")
             continue
-        status, detail = stage_status(stage, ctx)
-        if status == "off":
+        status = stage_status(stage, ctx)
+        if status.state == "off":
             continue
-        if status == "done" and not options.force:
+        if status.state == "done" and not options.force:
             report.current.append(stage.name)
             continue
-        if status == "no recording":
+        if status.state == "no recording":
             if skip_missing:
-                report.skipped = f"{detail}"
+                report.skipped = status.detail
             else:
-                report.failed = (stage.name, detail)
+                report.failed = (stage.name, status.detail)
             return report
         if options.dry_run:
             waiting_on = stage.name
@@ -153,11 +150,12 @@ def run_episode(ctx: Context, stages: list[Stage], options: Options, *, skip_mis
             except PodcastError as exc:
                 report.failed = (stage.name, str(exc))
                 return report
-            report.planned.append(f"{stage.name}: would run ({detail or status})")
+            report.planned.append(f"{stage.name}: would run ({status.detail or status.state})")
             report.planned.extend(f"  {line}" for line in plan)
             continue
         try:
-            inputs = stage.inputs(ctx)
+            if status.problem:  # the inputs could not be read: the stage cannot run
+                raise PodcastError(status.problem)
             outcome = stage.run(ctx)
         except ToolMissing:
             raise
@@ -169,7 +167,8 @@ def run_episode(ctx: Context, stages: list[Stage], options: Options, *, skip_mis
             return report
         outputs = {str(p.relative_to(ctx.episode.build)): ctx.state.file_hash(p) for p in outcome.outputs}
         try:
-            ctx.state.record_done(stage.name, fingerprint(stage.name, stage.version, inputs), outputs, outcome.info)
+            fp = fingerprint(stage.name, stage.version, status.inputs)
+            ctx.state.record_done(stage.name, fp, outputs, outcome.info)
         except OSError as exc:
             report.failed = (stage.name, _os_message(exc))
             return report
@@ -241,7 +240,8 @@ def status_table(config: Config) -> list[list[str]]:
         cells, note = [], ""
         upstream_ok = True
         for stage in STAGES:
-            status, detail = stage_status(stage, ctx)
+            found = stage_status(stage, ctx)
+            status, detail = found.state, found.detail
             if not upstream_ok and status == "done":
                 status = "stale"
             if status not in ("done", "off"):

@@ -4,7 +4,6 @@ chapters and the full transcript, each timestamp carrying its start in data-star
 
 from __future__ import annotations
 
-import html
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -219,7 +218,3 @@ def publish(config: Config, plan: FeedPlan, store: storage.Storage) -> int:
             store.put_file(page.key, page.path)
             sent += 1
     return sent
-
-
-def escape(text: str) -> str:
-    return html.escape(text)

@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from .stages import NullProgress
+
 
 class _Bar:
     def __init__(self, label: str, total: float) -> None:
@@ -27,17 +29,9 @@ class _Bar:
         self.bar.__exit__(None, None, None)
 
 
-class _Silent:
-    def update(self, position: float) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
 def progress_factory(enabled: bool) -> Any:
-    def make(label: str, total: float) -> _Bar | _Silent:
-        return _Bar(label, total) if enabled and sys.stderr.isatty() else _Silent()
+    def make(label: str, total: float) -> _Bar | NullProgress:
+        return _Bar(label, total) if enabled and sys.stderr.isatty() else NullProgress()
 
     return make
 

@@ -52,6 +52,10 @@ def first_sound(path: Path) -> float:
     return 0.0
 
 
+# the 1 kHz "cough", isolated from the 440 Hz tone
+COUGH_BAND = "bandpass=f=1000:width_type=q:width=8,bandpass=f=1000:width_type=q:width=8"
+
+
 def interview(path: Path, tmp: Path) -> Path:
     """1.5 s silence, 3 s tone, 1 s loud 1 kHz 'cough', 3 s tone, 2 s silence (10.5 s)."""
     pieces = [
@@ -84,7 +88,7 @@ def test_cut_and_trim_positions(project: Path, run: Run, tone_episode: Path) -> 
     raw = sha(tone_episode / "interview.wav")
     assert run("process", "ep").exit_code == 0
     uncut = project / "build" / "ep" / "audio.mp3"
-    cough_uncut = max_volume(uncut, "bandpass=f=1000:width_type=q:width=8,bandpass=f=1000:width_type=q:width=8")
+    cough_uncut = max_volume(uncut, COUGH_BAND)
     edit(tone_episode / "episode.toml", "cuts = []", 'cuts = ["00:00:04.5-00:00:05.5"]')
     dry = run("process", "ep", "--dry-run")
     assert "trim   00:00:00.000 → 00:00:01.250 (source, 1.250 s removed)  at an end" in dry.output
@@ -96,7 +100,7 @@ def test_cut_and_trim_positions(project: Path, run: Run, tone_episode: Path) -> 
     out = project / "build" / "ep" / "audio.mp3"
     assert abs(played_duration(out) - 6.49) < 0.03
     assert abs(first_sound(out) - 0.25) < 0.03
-    cough = max_volume(out, "bandpass=f=1000:width_type=q:width=8,bandpass=f=1000:width_type=q:width=8")
+    cough = max_volume(out, COUGH_BAND)
     assert cough < cough_uncut - 20, (cough, cough_uncut)
     edl = json.loads((project / "build" / "ep" / "edits.json").read_text())
     assert [c["kind"] for c in edl["cuts"]] == ["trim", "cut", "trim"]

@@ -20,6 +20,20 @@ class Progress(Protocol):
     def close(self) -> None: ...
 
 
+class NullProgress:
+    """Progress nobody watches (quiet runs, no terminal, tests)."""
+
+    def update(self, position: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def no_progress(label: str, total: float) -> NullProgress:
+    return NullProgress()
+
+
 @dataclass
 class Context:
     config: Config

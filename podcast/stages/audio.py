@@ -158,7 +158,7 @@ class AudioStage:
         )
         bar = ctx.progress("analyse", total)
         try:
-            stderr = ffmpeg.silences(list(sources), graph, on_progress=bar.update)
+            stderr = ffmpeg.render(list(sources), graph, "-", ["-f", "null"], on_progress=bar.update)
         finally:
             bar.close()
         return ffmpeg.parse_silencedetect(stderr, total), ffmpeg.parse_ebur128(stderr).integrated

@@ -117,6 +117,18 @@ def _el(parent: Any, tag: str, text: str | None = None, **attrs: str) -> Any:
     return element
 
 
+def _persons(parent: Any, persons: list[dict[str, str]]) -> None:
+    for person in persons:
+        _el(
+            parent,
+            f"{{{PODCAST_NS}}}person",
+            person["name"],
+            role=person["role"],
+            href=person["href"],
+            img=person["img"],
+        )
+
+
 class PodcastExtension(BaseExtension):  # type: ignore[misc]
     def __init__(self) -> None:
         self.explicit: bool | None = None
@@ -147,15 +159,7 @@ class PodcastExtension(BaseExtension):  # type: ignore[misc]
             _el(channel, f"{{{PODCAST_NS}}}location", self.location)
         for url, text in self.funding:
             _el(channel, f"{{{PODCAST_NS}}}funding", text or url, url=url)
-        for person in self.persons:
-            _el(
-                channel,
-                f"{{{PODCAST_NS}}}person",
-                person["name"],
-                role=person["role"],
-                href=person["href"],
-                img=person["img"],
-            )
+        _persons(channel, self.persons)
         return rss_feed
 
 
@@ -181,15 +185,7 @@ class PodcastEntryExtension(BaseEntryExtension):  # type: ignore[misc]
             _el(item, f"{{{PODCAST_NS}}}transcript", None, **transcript)
         if self.chapters_url:
             _el(item, f"{{{PODCAST_NS}}}chapters", None, url=self.chapters_url, type="application/json+chapters")
-        for person in self.persons:
-            _el(
-                item,
-                f"{{{PODCAST_NS}}}person",
-                person["name"],
-                role=person["role"],
-                href=person["href"],
-                img=person["img"],
-            )
+        _persons(item, self.persons)
         if self.location:
             _el(item, f"{{{PODCAST_NS}}}location", self.location)
         for start, duration, title in self.soundbites:
@@ -357,10 +353,6 @@ def soundbites(ep: Episode) -> list[tuple[float, float, str]]:
 
 # ---------------------------------------------------------------------------------------
 # Publishing
-
-
-def referenced_keys(plan: FeedPlan) -> dict[str, dict[str, Any]]:
-    return {obj["key"]: obj for item in plan.items for obj in item.published.values()}
 
 
 def artwork_key(config: Config) -> str | None:
