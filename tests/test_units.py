@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import threading
 import urllib.request
@@ -11,7 +12,7 @@ import pytest
 
 from podcast import edits, ffmpeg, notes, storage, transcript
 from podcast.errors import EpisodeError, MediaError, StorageError
-from podcast.whisper import Segment
+from podcast.whisper import Segment, Word
 
 EBUR128_STDERR = """\
 [Parsed_ebur128_0 @ 0x55d0c8e0] t: 2.9  TARGET:-23 LUFS  M: -21.8 S:-120.7  I: -21.8 LUFS  LRA:   0.0 LU
@@ -252,3 +253,39 @@ def test_jingles_shift_the_timeline() -> None:
     assert "outro  outro.wav: 00:00:33.500 → 00:00:37.500 (output)" in text
     with pytest.raises(EpisodeError, match="overlap is longer"):
         edits.build((), 30.0, intro=edits.Jingle("short.wav", 0.5, 1.0))
+
+
+def spoken(text: str, start: float = 0.0) -> Segment:
+    """A segment whose words last 0.3 s each, 0.05 s apart."""
+    words = [
+        Word(round(start + i * 0.35, 2), round(start + i * 0.35 + 0.3, 2), f" {w}") for i, w in enumerate(text.split())
+    ]
+    return Segment(start, words[-1].end, text, words, speaker="Hôte")
+
+
+def test_long_segments_are_cut_into_caption_cues() -> None:
+    seg = spoken("Oui. Bonjour à tous et bienvenue. Aujourd'hui nous recevons Isabelle mais d'abord")
+    seg.words += spoken("une question", start=seg.end + 1.0).words  # after a 1 s pause
+    seg.end = seg.words[-1].end
+    cues = transcript.split_cues([seg])
+    assert [c.text for c in cues] == [
+        "Oui. Bonjour à tous et bienvenue.",  # "Oui." alone is too short to be a cue
+        "Aujourd'hui nous recevons Isabelle mais d'abord",  # cut at the pause
+        "une question",
+    ]
+    assert [(c.start, c.end) for c in cues] == [(0.0, 2.05), (2.1, 4.15), (5.15, 5.8)]
+    assert all(c.speaker == "Hôte" for c in cues)
+
+
+def test_cues_stay_within_two_lines_and_seven_seconds() -> None:
+    clause = "les territoires zéro chômeur de longue durée partent des compétences de chacun,"
+    seg = spoken(" ".join([clause] * 6))
+    cues = transcript.split_cues([seg])
+    assert " ".join(c.text for c in cues) == seg.text  # no word lost or repeated
+    assert all(len(c.text) <= 2 * transcript.MAX_LINE and c.end - c.start <= 7.0 for c in cues)
+    assert all(c.text.endswith(",") for c in cues[:-1])  # cut after a comma, not mid-clause
+    assert all(b.start >= a.end for a, b in itertools.pairwise(cues))
+
+
+def test_segments_without_words_are_kept_whole() -> None:
+    assert transcript.split_cues(SEGMENTS) == SEGMENTS

@@ -1,9 +1,9 @@
 """transcribe: Whisper (faster-whisper) on the processed audio, offline, in several formats.
 
 Whisper's raw output is cached under build/SLUG/cache/ by the hash of the audio, the model and
-the decoding options; corrections, guards, speaker labels and writers run on the cached
-segments, so editing the corrections or the episode's title never re-transcribes. Times are
-those of the published audio (after cuts and the intro).
+the decoding options; caption cutting, corrections, guards, speaker labels and writers run on
+the cached segments, so editing the corrections or the episode's title never re-transcribes.
+Times are those of the published audio (after cuts and the intro).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ LEVEL_BLOCK = 0.1  # seconds per channel-level measurement
 def whisper_key(ctx: Context, audio_hash: str) -> str:
     settings = dataclasses.asdict(ctx.config.transcribe)
     options = {name: settings[name] for name in DECODING_OPTIONS}
-    return fingerprint(audio_hash, options, prompt(ctx))[:20]
+    return fingerprint(audio_hash, options, prompt(ctx), whisper.DECODER_VERSION)[:20]
 
 
 def prompt(ctx: Context) -> str:
@@ -56,7 +56,7 @@ def speaker_names(ctx: Context) -> tuple[str, str]:
 
 class TranscribeStage:
     name = "transcribe"
-    version = 3
+    version = 4
 
     def inputs(self, ctx: Context) -> object | None:
         settings = ctx.config.transcribe
@@ -80,7 +80,10 @@ class TranscribeStage:
         what = (
             "reuse the cached Whisper output"
             if cached
-            else (f"Whisper {s.model}, language {s.language}, beam {s.beam_size}, VAD {'on' if s.vad else 'off'}")
+            else (
+                f"Whisper {s.model}, language {s.language}, beam {s.beam_size}, "
+                f"{f'batches of {s.batch_size}' if s.batch_size else 'sequential'}, VAD {'on' if s.vad else 'off'}"
+            )
         )
         return [f"{what}; writes {', '.join(transcript.FORMATS)}"]
 
@@ -102,7 +105,7 @@ class TranscribeStage:
             **settings.corrections,
             **ep.meta.corrections,
         }
-        kept, dropped = transcript.clean(raw, corrections)
+        kept, dropped = transcript.clean(transcript.split_cues(raw), corrections)
         for seg in dropped:
             log.info(
                 "dropped segment %s-%s: %r", transcript.timestamp(seg.start), transcript.timestamp(seg.end), seg.text
