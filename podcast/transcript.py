@@ -58,7 +58,8 @@ def _split(seg: Segment) -> list[Segment]:
 
 
 def _words_text(words: list[Word]) -> str:
-    return "".join(w.word if w.word[:1].isspace() else f" {w.word}" for w in words).strip()
+    """Whisper's words carry their leading space: "aujourd" + "'hui" is one word."""
+    return "".join(w.word for w in words).strip()
 
 
 def _too_long(words: list[Word]) -> bool:

@@ -287,5 +287,11 @@ def test_cues_stay_within_two_lines_and_seven_seconds() -> None:
     assert all(b.start >= a.end for a, b in itertools.pairwise(cues))
 
 
+def test_cue_text_keeps_elisions_whole() -> None:
+    words = [Word(0.0, 0.3, " Aujourd"), Word(0.3, 0.5, "'hui,"), Word(0.5, 0.8, " s"), Word(0.8, 1.0, "'agit-il")]
+    cues = transcript.split_cues([Segment(0.0, 1.0, "", words)])
+    assert [c.text for c in cues] == ["Aujourd'hui, s'agit-il"]
+
+
 def test_segments_without_words_are_kept_whole() -> None:
     assert transcript.split_cues(SEGMENTS) == SEGMENTS
