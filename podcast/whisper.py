@@ -176,10 +176,10 @@ def transcribe(
         for seg in _decode(model, samples, settings, language, prompt):
             if not last and seg.start >= window:
                 break  # starts in the overlap: the next window decodes it whole
-            words = [Word(round(start + w.start, 3), round(start + w.end, 3), w.word) for w in (seg.words or [])]
-            kept_until = start + seg.end
+            kept = _shifted(seg, start)
+            kept_until = kept.end
             on_progress(kept_until)
-            yield Segment(round(start + seg.start, 3), round(kept_until, 3), seg.text.strip(), words)
+            yield kept
         if last:
             break
         start = kept_until if kept_until > start + 1.0 else start + window
@@ -225,20 +225,23 @@ def _decode(model: Any, samples: Any, settings: Transcribe, language: str | None
 def _decode_batched(
     model: Any, samples: Any, settings: Transcribe, options: dict[str, Any], prompt: str
 ) -> Iterator[Any]:
-    """Batched decoding of up-to-30 s chunks of speech; a chunk whose text is implausibly short
-    for the speech it holds is decoded again sequentially, without the prompt."""
+    """Batched decoding of our chunks; a chunk whose text looks cut short is decoded again
+    sequentially, without the prompt. With VAD, the pipeline is given the speech alone, each
+    chunk's regions end to end (as its own VAD path does), and times are mapped back."""
     from faster_whisper import BatchedInferencePipeline
+    from faster_whisper.transcribe import restore_speech_timestamps
 
     chunks = _chunks(samples, settings.vad)
     if not chunks:
         return
+    decode = BatchedInferencePipeline(model).transcribe
+    common = {"batch_size": settings.batch_size, "initial_prompt": prompt or None, "vad_filter": False, **options}
     if settings.vad:
-        where: dict[str, Any] = {"vad_filter": True, "vad_parameters": {"min_silence_duration_ms": VAD_MIN_SILENCE_MS}}
+        speech, clips, spans = _speech_only(samples, chunks)
+        decoded, _info = decode(speech, clip_timestamps=clips, **common)
+        segments = restore_speech_timestamps(decoded, spans, SAMPLE_RATE)
     else:
-        where = {"vad_filter": False, "clip_timestamps": [{"start": c.start, "end": c.end} for c in chunks]}
-    segments, _info = BatchedInferencePipeline(model).transcribe(
-        samples, batch_size=settings.batch_size, initial_prompt=prompt or None, **where, **options
-    )
+        segments, _info = decode(samples, clip_timestamps=[{"start": c.start, "end": c.end} for c in chunks], **common)
     pending: list[Any] = []
     index = 0
     for seg in segments:
@@ -247,6 +250,34 @@ def _decode_batched(
             pending, index = [], index + 1
         pending.append(seg)
     yield from _checked(model, samples, chunks[index], pending, settings, options)
+
+
+def _speech_only(samples: Any, chunks: list[Chunk]) -> tuple[Any, list[dict[str, float]], list[dict[str, int]]]:
+    """The chunks' speech regions end to end; each chunk's place in it (seconds); each
+    region's place in `samples` (sample indices, for faster-whisper's timestamp mapping)."""
+    import numpy as np
+
+    spans: list[dict[str, int]] = []
+    clips: list[dict[str, float]] = []
+    length = 0
+    for chunk in chunks:
+        begin = length
+        for first, last in map(_samples_of, chunk.regions):
+            spans.append({"start": first, "end": last})
+            length += last - first
+        clips.append({"start": _seconds(begin), "end": _seconds(length)})
+    return np.concatenate([samples[s["start"] : s["end"]] for s in spans]), clips, spans
+
+
+def _samples_of(span: tuple[float, float]) -> tuple[int, int]:
+    return round(span[0] * SAMPLE_RATE), round(span[1] * SAMPLE_RATE)
+
+
+def _seconds(sample: int) -> float:
+    """A sample index in seconds that faster-whisper's int(seconds * rate) turns back into
+    the same index (plain sample / rate can come back one short, and one sample changes
+    what the beam search finds)."""
+    return (sample + 0.5) / SAMPLE_RATE
 
 
 @dataclass
@@ -261,9 +292,9 @@ class Chunk:
 
 
 def _chunks(samples: Any, vad: bool) -> list[Chunk]:
-    """The chunks the batched pipeline decodes: speech regions (split at pauses of
-    VAD_MIN_SILENCE_MS) grouped up to 30 s of speech, exactly as faster-whisper groups them;
-    or plain 30 s slices, with no speech known, when VAD is off."""
+    """The chunks to decode: speech regions (split at pauses of VAD_MIN_SILENCE_MS) grouped up
+    to 30 s of speech, as faster-whisper's batched pipeline groups them; or plain 30 s slices,
+    with no speech known, when VAD is off."""
     total = len(samples) / SAMPLE_RATE
     if not vad:
         return [Chunk(t, min(t + CHUNK_SECONDS, total)) for t in _steps(total)]
@@ -293,16 +324,15 @@ def _checked(
     if not _cut_short(chunk, segments):
         yield from segments
         return
-    text = " ".join(s.text.strip() for s in segments)
-    clip = samples[int(chunk.start * SAMPLE_RATE) : int(chunk.end * SAMPLE_RATE)]
-    again, _info = model.transcribe(clip, vad_filter=settings.vad, **options)
+    first, last = _samples_of((chunk.start, chunk.end))
+    again, _info = model.transcribe(samples[first:last], vad_filter=settings.vad, **options)
     second = [_shifted(s, chunk.start) for s in again]
-    longer = sum(len(s.text) for s in second) > len(text)
+    longer = _chars(second) > _chars(segments)
     log.info(
         "%.0f s of speech at %.1f s decoded as only %r: %s",
         chunk.speech,
         chunk.start,
-        text,
+        " ".join(s.text.strip() for s in segments),
         "decoded again" if longer else "a second decoding found no more",
     )
     yield from second if longer else segments
@@ -310,11 +340,14 @@ def _checked(
 
 def _cut_short(chunk: Chunk, segments: list[Any]) -> bool:
     """Speech the words do not reach, or too few characters for the speech: an early end of text."""
-    chars = sum(len(s.text.strip()) for s in segments)
-    if chunk.speech >= SHORT_CHUNK_SECONDS and chars < MIN_CHARS_PER_SECOND * chunk.speech:
+    if chunk.speech >= SHORT_CHUNK_SECONDS and _chars(segments) < MIN_CHARS_PER_SECOND * chunk.speech:
         return True
     words = sorted((w.start - WORD_REACH, w.end + WORD_REACH) for s in segments for w in (s.words or []))
     return _outside(chunk.regions, words) >= UNHEARD_SECONDS
+
+
+def _chars(segments: list[Any]) -> int:
+    return sum(len(s.text.strip()) for s in segments)
 
 
 def _outside(regions: list[tuple[float, float]], covered: list[tuple[float, float]]) -> float:
@@ -332,5 +365,6 @@ def _outside(regions: list[tuple[float, float]], covered: list[tuple[float, floa
 
 
 def _shifted(seg: Any, offset: float) -> Segment:
-    words = [Word(w.start + offset, w.end + offset, w.word) for w in (seg.words or [])]
-    return Segment(seg.start + offset, seg.end + offset, seg.text, words)
+    """A decoded segment as ours, its times moved by `offset` seconds."""
+    words = [Word(round(offset + w.start, 3), round(offset + w.end, 3), w.word) for w in (seg.words or [])]
+    return Segment(round(offset + seg.start, 3), round(offset + seg.end, 3), seg.text.strip(), words)
