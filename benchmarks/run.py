@@ -379,20 +379,17 @@ GLOSSARY = (
 def bench_glossary() -> None:
     """How many glossary terms Whisper hears in generated French speech, with and without the
     glossary as prompt (what the transcribe stage gives it)."""
+    from speech import concatenated
+
     from podcast import ffmpeg, whisper
     from podcast.config import Transcribe
 
-    target = WORK / "glossary.wav"
-    if not target.exists():
-        parts = []
-        for index, sentence in enumerate(GLOSSARY_SENTENCES):
-            part = WORK / f"glossary-{index}.wav"
-            subprocess.run(["espeak-ng", "-v", "fr", "-s", "150", "-w", str(part), sentence], check=True)
-            parts += ["-i", str(part)]
-        graph = "".join(f"[{i}:a]apad=pad_dur=2.5[a{i}];" for i in range(len(GLOSSARY_SENTENCES)))
-        graph += "".join(f"[a{i}]" for i in range(len(GLOSSARY_SENTENCES)))
-        graph += f"concat=n={len(GLOSSARY_SENTENCES)}:v=0:a=1"
-        subprocess.run(["ffmpeg", "-v", "error", *parts, "-filter_complex", graph, "-y", str(target)], check=True)
+    parts = []
+    for index, sentence in enumerate(GLOSSARY_SENTENCES):
+        parts.append(WORK / f"glossary-{index}.wav")
+        if not parts[-1].exists():
+            subprocess.run(["espeak-ng", "-v", "fr", "-s", "150", "-w", str(parts[-1]), sentence], check=True)
+    target = concatenated(parts, WORK / "glossary-16k.wav", gap=2.5)
     settings = Transcribe()
     model = whisper.load(settings)
     length = ffmpeg.probe(target).duration

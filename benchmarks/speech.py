@@ -43,14 +43,20 @@ def clips(lang: str, kind: str) -> list[dict[str, Any]]:
 
 def joined(items: list[dict[str, Any]], target: Path, gap: float = 1.0) -> Path:
     """The clips one after the other, with `gap` seconds of silence between, 16 kHz mono."""
+    return concatenated([SPEECH / clip["file"] for clip in items], target, gap)
+
+
+def concatenated(files: list[Path], target: Path, gap: float) -> Path:
+    """`files` one after the other, with `gap` seconds of silence after each, 16 kHz mono;
+    made once."""
     if target.exists():
         return target
     inputs: list[str] = []
     graph = ""
-    for i, clip in enumerate(items):
-        inputs += ["-i", str(SPEECH / clip["file"])]
+    for i, path in enumerate(files):
+        inputs += ["-i", str(path)]
         graph += f"[{i}:a]aformat=sample_rates=16000:channel_layouts=mono,apad=pad_dur={gap}[a{i}];"
-    graph += "".join(f"[a{i}]" for i in range(len(items))) + f"concat=n={len(items)}:v=0:a=1"
+    graph += "".join(f"[a{i}]" for i in range(len(files))) + f"concat=n={len(files)}:v=0:a=1"
     subprocess.run(["ffmpeg", "-v", "error", "-y", *inputs, "-filter_complex", graph, str(target)], check=True)
     return target
 
