@@ -128,8 +128,8 @@ def fake_show(root: Path, episodes: int) -> None:
 
 
 def bench_feed() -> None:
+    from podcast import catalog, rss
     from podcast.config import load_config
-    from podcast.stages import feed
 
     print("feed generation (collect every episode + notes + build XML), best of 3 after a first run")
     rows = []
@@ -140,8 +140,8 @@ def bench_feed() -> None:
         times = []
         for _ in range(4):
             started = time.perf_counter()
-            plan = feed.collect(config)
-            xml = feed.build_xml(config, plan, None)
+            plan = catalog.collect(config)
+            xml = rss.build(config, plan, None)
             times.append(time.perf_counter() - started)
         cold, best = times[0], min(times[1:])
         assert len(plan.items) == count
@@ -173,7 +173,7 @@ def bench_storage() -> None:
     from seaweed import ACCESS_KEY, SECRET_KEY, Seaweed
 
     from podcast import storage
-    from podcast.config import Storage as StorageConfig
+    from podcast.config import StorageSettings
 
     aws = aws_cli()
     server = Seaweed(WORK / f"seaweed-{uuid.uuid4().hex[:6]}")
@@ -186,7 +186,7 @@ def bench_storage() -> None:
             "AWS_DEFAULT_REGION": "us-east-1",
         }
         os.environ.update({k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")})
-        settings = StorageConfig(
+        settings = StorageSettings(
             kind="s3", bucket="bench", endpoint_url=server.endpoint, region="us-east-1", addressing_style="path"
         )
         store = storage.S3Storage(settings)
@@ -331,9 +331,8 @@ def bench_site() -> None:
     import datetime as dt
     import json
 
-    from podcast import site
+    from podcast import catalog, site
     from podcast.config import load_config
-    from podcast.stages import feed
 
     root = WORK / "show-3h"
     fake_show(root, 1)
@@ -345,7 +344,7 @@ def bench_site() -> None:
     ]
     (build / "transcript.segments.json").write_text(json.dumps(segments, ensure_ascii=False))
     config = load_config(root)
-    plan = feed.collect(config, dt.datetime.now(dt.UTC))
+    plan = catalog.collect(config, dt.datetime.now(dt.UTC))
     started = time.perf_counter()
     site.render(config, plan)
     seconds = time.perf_counter() - started

@@ -10,15 +10,11 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from . import fsutil
-from .errors import PodcastError
+from .errors import ArtworkError
 
 MIN_SIZE, MAX_SIZE = 1400, 3000
 RECOMMENDED_BYTES = 512 * 1024
 FORMATS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
-
-
-class ArtworkError(PodcastError):
-    """Artwork that directories would reject."""
 
 
 @dataclass

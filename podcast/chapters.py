@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import timecode
 from .config import ChapterDecl
-from .edits import format_time, map_saved, parse_time
+from .edits import EditList
 from .errors import EpisodeError
 
 MAX_TITLE = 255
@@ -40,7 +41,7 @@ def from_notes(notes: str) -> list[ChapterDecl]:
 
 
 def resolve(
-    declared: Sequence[ChapterDecl], notes: str, edl: dict[str, Any] | None, duration: float
+    declared: Sequence[ChapterDecl], notes: str, edl: EditList | None, duration: float
 ) -> tuple[list[Chapter], str]:
     """Chapters in the published timeline, and where they came from ('episode.toml', 'notes.md' or '')."""
     decls, origin = (list(declared), "episode.toml") if declared else (from_notes(notes), "notes.md")
@@ -49,7 +50,7 @@ def resolve(
     starts: list[tuple[float, ChapterDecl]] = []
     for decl in decls:
         try:
-            source_time = parse_time(decl.start)
+            source_time = timecode.parse(decl.start)
         except ValueError as exc:
             raise EpisodeError(f"chapter {decl.title!r} ({origin}): {exc}") from None
         if not decl.title.strip():
@@ -69,7 +70,7 @@ def resolve(
         if start >= duration:
             raise EpisodeError(
                 f"chapter {decl.title!r} at {decl.start} ({origin}) is beyond the end of the "
-                f"episode ({format_time(duration)})"
+                f"episode ({timecode.format(duration)})"
             )
     chapters = []
     for index, (start, decl) in enumerate(starts):
@@ -78,9 +79,9 @@ def resolve(
     return chapters, origin
 
 
-def _to_output(source_time: float, decl: ChapterDecl, edl: dict[str, Any] | None, origin: str) -> float:
+def _to_output(source_time: float, decl: ChapterDecl, edl: EditList | None, origin: str) -> float:
     try:
-        return map_saved(edl, source_time)
+        return edl.to_output(source_time) if edl else source_time
     except ValueError as exc:
         raise EpisodeError(f"chapter {decl.title!r} at {decl.start} ({origin}) {exc}") from None
 

@@ -16,10 +16,12 @@ from typing import Any
 
 from lxml import etree
 
-from . import apple, artwork, storage
+from . import apple, artwork, catalog, rss, storage
+from .catalog import Catalog
 from .config import Config
-from .ids import episode_guid
-from .stages.feed import MAX_DESCRIPTION_BYTES, FeedPlan, Item, artwork_key, build_xml, collect
+from .ids import episode_guid, public_url
+from .notes import MAX_DESCRIPTION_BYTES
+from .state import State
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,8})?$")
 NUMBER_IN_TITLE = re.compile(r"(?i)(^\s*\d+\s*[-.:–—]|\b(ép\.?|épisode|episode|ep\.?|#)\s*\d+)")
@@ -40,7 +42,7 @@ class Finding:
 
 def run(
     config: Config,
-    plan: FeedPlan,
+    shown: Catalog,
     xml: bytes,
     store: storage.Storage,
     art_key: str | None,
@@ -48,8 +50,8 @@ def run(
     *,
     http: bool = False,
 ) -> list[Finding]:
-    findings = [*channel_rules(config, xml), *item_rules(config, plan, previous or {})]
-    objects = _objects(plan, config, art_key)
+    findings = [*channel_rules(config, xml), *item_rules(config, shown, previous or {})]
+    objects = _objects(shown, config, art_key)
     findings += object_rules(store, objects)
     if http:
         findings += http_rules(config, objects)
@@ -58,13 +60,11 @@ def run(
 
 def check_project(config: Config, *, http: bool = False) -> list[Finding]:
     """Everything, without publishing: what `podcast check` prints."""
-    from .state import State
-
-    plan = collect(config)
-    art_key = artwork_key(config)
-    xml = build_xml(config, plan, art_key)
+    shown = catalog.collect(config)
+    art_key = catalog.artwork_key(config)
+    xml = rss.build(config, shown, art_key)
     record = State(config.build_dir / "state.json").get("feed")
-    return run(config, plan, xml, storage.open_storage(config), art_key, record.info if record else {}, http=http)
+    return run(config, shown, xml, storage.open_storage(config), art_key, record.info if record else {}, http=http)
 
 
 def channel_rules(config: Config, xml: bytes) -> Iterable[Finding]:
@@ -126,13 +126,13 @@ def _artwork(name: str, report: artwork.Report, element: str, slug: str) -> Iter
         yield Finding("warning", element, f"{name}: {message}", "run `podcast artwork fix`", slug)
 
 
-def item_rules(config: Config, plan: FeedPlan, previous: dict[str, Any]) -> Iterable[Finding]:
-    guids = Counter(episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in plan.items)
+def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
+    guids = Counter(episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in shown.items)
     numbers = Counter(
-        (it.episode.meta.season, it.episode.meta.number) for it in plan.items if it.episode.meta.number is not None
+        (it.episode.meta.season, it.episode.meta.number) for it in shown.items if it.episode.meta.number is not None
     )
     published = previous.get("guids", {})
-    for item in plan.items:
+    for item in shown.items:
         ep, meta, slug = item.episode, item.episode.meta, item.episode.slug
         guid = episode_guid(config, slug, meta.guid)
         if guids[guid] > 1:
@@ -189,9 +189,13 @@ def item_rules(config: Config, plan: FeedPlan, previous: dict[str, Any]) -> Iter
             yield from _artwork(meta.artwork, artwork.inspect(ep.folder / meta.artwork), "item itunes:image", slug)
 
 
-def _objects(plan: FeedPlan, config: Config, art_key: str | None) -> list[tuple[str, dict[str, Any], str]]:
+def _objects(shown: Catalog, config: Config, art_key: str | None) -> list[tuple[str, dict[str, Any], str]]:
     """(key, expected {size, type}, episode) of every object the feed references."""
-    found = [(obj["key"], obj, it.episode.slug) for it in plan.items for obj in it.published.values()]
+    found = [
+        (obj.key, {"size": obj.size, "type": obj.type}, it.episode.slug)
+        for it in shown.items
+        for obj in it.publication.objects.values()
+    ]
     if art_key and config.artwork_path:
         size = config.artwork_path.stat().st_size
         found.append((art_key, {"size": size, "type": storage.content_type(art_key)}, ""))
@@ -234,7 +238,7 @@ def _mime(value: str) -> str:
 def http_rules(config: Config, objects: list[tuple[str, dict[str, Any], str]]) -> Iterable[Finding]:
     """HEAD and a one-byte Range request on each public URL, as a podcast app would."""
     for key, expected, slug in objects:
-        url = storage.public_url(config, key)
+        url = public_url(config, key)
         try:
             head = urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10)
             length, ctype = head.headers.get("Content-Length"), head.headers.get("Content-Type", "")
@@ -276,6 +280,3 @@ def http_rules(config: Config, objects: list[tuple[str, dict[str, Any], str]]) -
                 "serve the files from a server that supports byte ranges (apps need it to seek)",
                 slug,
             )
-
-
-__all__ = ["Finding", "Item", "check_project", "run"]

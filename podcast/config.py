@@ -101,7 +101,7 @@ class Show:
 
 
 @dataclass(frozen=True)
-class Storage:
+class StorageSettings:
     kind: Literal["local", "s3"] = "local"
     path: str = "public"  # kind = "local": the folder
     bucket: str = ""  # kind = "s3"
@@ -179,7 +179,7 @@ class Serve:
 class Config:
     root: Path
     show: Show = Show()
-    storage: Storage = Storage()
+    storage: StorageSettings = StorageSettings()
     audio: Audio = Audio()
     transcribe: Transcribe = Transcribe()
     serve: Serve = Serve()

@@ -1,4 +1,5 @@
-"""An episode: its folder (what the producer wrote), its metadata and its derived paths.
+"""An episode: its folder (what the producer wrote), its metadata, and every file derived from
+it, each with its loader: the one place that knows where a build file lives and how to read it.
 
 Derived files live in `build/SLUG/` at the project root, never in the episode folder, so
 `episodes/` holds only what people wrote and recorded, and `build/` can be wiped at will.
@@ -6,15 +7,27 @@ Derived files live in `build/SLUG/` at the project root, never in the episode fo
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .config import EPISODE_NAME, NOTES_NAME, Config, EpisodeMeta, load_episode
+from .edits import EditList
 from .errors import ConfigError, EpisodeError, RecordingMissing
+from .state import State
+from .transcript import Segment, Word
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".aif", ".aiff", ".wma")
+
+# Build files, by name inside build/SLUG/.
+EDIT_LIST = "edits.json"
+CHAPTERS = "chapters.json"
+SEGMENTS = "transcript.segments.json"
+LOUDNESS = "loudness.json"
+STATE = "state.json"
 
 
 def check_slug(slug: str) -> str:
@@ -27,11 +40,47 @@ def check_slug(slug: str) -> str:
 
 
 @dataclass(frozen=True)
+class PublishedObject:
+    key: str
+    size: int
+    type: str
+    duration: float | None = None  # seconds, for the audio: the feed describes the file it links
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What the upload stage last published for an episode: role ("audio", "transcript.vtt",
+    "chapters.json", "image", ...) → object."""
+
+    objects: dict[str, PublishedObject] = field(default_factory=dict)
+    at: str = ""
+
+    @property
+    def audio(self) -> PublishedObject | None:
+        return self.objects.get("audio")
+
+    def to_info(self) -> dict[str, Any]:
+        return {"published": {role: vars(obj) for role, obj in self.objects.items()}}
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any], at: str = "") -> Publication:
+        objects = {role: PublishedObject(**obj) for role, obj in (info.get("published") or {}).items()}
+        audio = objects.get("audio")
+        if audio and audio.duration is None and info.get("duration"):  # records written before 0.2
+            objects["audio"] = PublishedObject(audio.key, audio.size, audio.type, float(info["duration"]))
+        return cls(objects, at)
+
+
+@dataclass(frozen=True)
 class Episode:
+    config: Config
     slug: str
-    folder: Path
-    build: Path
     meta: EpisodeMeta
+
+    # The producer's folder ----------------------------------------------------------------
+    @property
+    def folder(self) -> Path:
+        return self.config.episodes_dir / self.slug
 
     @property
     def notes_path(self) -> Path:
@@ -65,31 +114,88 @@ class Episode:
                 raise EpisodeError(f"{path.name} is empty (0 bytes)")
         return self.sources
 
-    # Derived artefacts -----------------------------------------------------------------
-    ext: str = "mp3"  # the delivery format's extension
+    @property
+    def artwork(self) -> Path | None:
+        """The episode's own art, else the show's."""
+        return self.folder / self.meta.artwork if self.meta.artwork else self.config.artwork_path
+
+    # Build files ------------------------------------------------------------------------
+    @property
+    def build(self) -> Path:
+        return self.config.build_dir / self.slug
+
+    @property
+    def format(self) -> str:
+        """The delivered file's format (its extension)."""
+        return self.config.audio.format
 
     @property
     def processed_audio(self) -> Path:
-        return self.build / f"audio.{self.ext}"
+        return self.build / f"audio.{self.format}"
 
     @property
     def tagged_audio(self) -> Path:
-        return self.build / f"{self.slug}.{self.ext}"
+        return self.build / f"{self.slug}.{self.format}"
 
     @property
     def loudness_report(self) -> Path:
-        return self.build / "loudness.json"
+        return self.build / LOUDNESS
 
     @property
-    def edit_list(self) -> Path:
-        return self.build / "edits.json"
+    def edit_list_path(self) -> Path:
+        return self.build / EDIT_LIST
+
+    @property
+    def chapters_path(self) -> Path:
+        return self.build / CHAPTERS
+
+    @property
+    def segments_path(self) -> Path:
+        return self.build / SEGMENTS
 
     def transcript(self, fmt: str) -> Path:
         return self.build / f"transcript.{fmt}"
 
     @property
     def state_path(self) -> Path:
-        return self.build / "state.json"
+        return self.build / STATE
+
+    # Loaders ----------------------------------------------------------------------------
+    def state(self) -> State:
+        return State(self.state_path)
+
+    def edit_list(self) -> EditList | None:
+        """The edit list the last `process` saved (None before the first run)."""
+        try:
+            return EditList.from_json(self.edit_list_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except ValueError as exc:
+            raise EpisodeError(f"{self.edit_list_path}: {exc} (run `podcast process {self.slug} --force`)") from None
+
+    def chapters(self) -> list[dict[str, Any]]:
+        """The Podcasting 2.0 chapters the last `tag` wrote (published timeline)."""
+        try:
+            return list(json.loads(self.chapters_path.read_text(encoding="utf-8")).get("chapters", []))
+        except FileNotFoundError:
+            return []
+
+    def segments(self) -> list[Segment]:
+        """The transcript's cues (published timeline, speakers), as the last `transcribe` wrote them."""
+        try:
+            items = json.loads(self.segments_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return []
+        return [segment_from_dict(item) for item in items]
+
+    def publication(self, state: State | None = None) -> Publication:
+        record = (state or self.state()).get("upload")
+        return Publication.from_info(record.info, record.at) if record else Publication()
+
+
+def segment_from_dict(item: dict[str, Any]) -> Segment:
+    words = [Word(**w) for w in item.get("words", [])]
+    return Segment(item["start"], item["end"], item["text"], words, item.get("speaker", ""))
 
 
 def load(config: Config, slug: str) -> Episode:
@@ -100,8 +206,7 @@ def load(config: Config, slug: str) -> Episode:
     toml = folder / EPISODE_NAME
     if not toml.is_file():
         raise ConfigError(f"{toml}: not found (every episode folder needs an {EPISODE_NAME})")
-    meta = load_episode(toml, config.tz)
-    return Episode(slug=slug, folder=folder, build=config.build_dir / slug, meta=meta, ext=config.audio.format)
+    return Episode(config, slug, load_episode(toml, config.tz))
 
 
 def all_slugs(config: Config) -> list[str]:

@@ -19,8 +19,12 @@ class RecordingMissing(EpisodeError):
     """The episode's recording is not in its folder (yet): skipped by `publish --all`."""
 
 
-class ToolMissing(PodcastError):
-    """An external program (ffmpeg, espeak-ng) is not installed: fatal for the whole run."""
+class FatalError(PodcastError):
+    """Stops the whole run at once, not one episode: a missing tool, a broken model."""
+
+
+class ToolMissing(FatalError):
+    """An external program (ffmpeg, espeak-ng) is not installed."""
 
 
 class MediaError(PodcastError):
@@ -31,7 +35,7 @@ class LoudnessError(MediaError):
     """The delivered file is outside the loudness target."""
 
 
-class ModelError(PodcastError):
+class ModelError(FatalError):
     """The Whisper model is missing, corrupt or not allowed to download."""
 
 
@@ -41,3 +45,7 @@ class StorageError(PodcastError):
 
 class FeedError(PodcastError):
     """The feed cannot be built or would reference unpublished media."""
+
+
+class ArtworkError(PodcastError):
+    """Artwork that cannot be read, or that directories would reject."""

@@ -26,6 +26,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "with": "avec",
         "search_results": "résultat(s)",
         "skip": "Aller au contenu",
+        "voice": "Voix",
+        "months": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
     },
     "en": {
         "chapters": "Chapters",
@@ -49,6 +51,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "with": "with",
         "search_results": "result(s)",
         "skip": "Skip to content",
+        "voice": "Voice",
+        "months": "January February March April May June July August September October November December",
     },
 }
 

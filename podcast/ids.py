@@ -1,12 +1,17 @@
-"""Stable identifiers and URLs: the show's podcast:guid, episode GUIDs, storage keys."""
+"""Stable identifiers and URLs: the show's podcast:guid, episode GUIDs, storage keys and the
+public URL of each."""
 
 from __future__ import annotations
 
+import re
 import uuid
 
 from .config import Config, url_join
+from .errors import StorageError
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")  # Podcasting 2.0 spec
+# A storage key: path segments that start with a letter or digit (no dotfiles, no "..").
+_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 
 def show_guid(config: Config) -> str:
@@ -38,3 +43,15 @@ def media_key(slug: str, role: str, digest: str, suffix: str) -> str:
     """Content-addressed key: a key never changes meaning once published."""
     stem = slug if role == "audio" else role.replace(".", "-")
     return f"episodes/{slug}/{stem}-{digest[:12]}{suffix.lower()}"
+
+
+def check_key(key: str) -> str:
+    """`key`, when it is a safe storage key (nothing can escape the storage root)."""
+    if not _KEY_RE.match(key) or ".." in key.split("/"):
+        raise StorageError(f"refusing unsafe storage key {key!r}")
+    return key
+
+
+def public_url(config: Config, key: str) -> str:
+    """Where listeners fetch the object stored under `key`."""
+    return url_join(config.show.base_url, key)

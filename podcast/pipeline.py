@@ -1,8 +1,9 @@
-"""The fixed stage order, incremental runs, --dry-run, and the run summary.
+"""The fixed stage order, incremental runs, --dry-run, the run report, and the release.
 
-process → transcribe → tag → upload, per episode; then the feed, once, last. A stage runs
-only when the fingerprint of its inputs differs from the one recorded after its last good
-run (or its outputs are gone). One bad episode does not stop the others.
+process → transcribe → tag → upload, per episode; then the release, once, last: pages →
+search index → `podcast check` → feed. A stage runs only when the fingerprint of its inputs
+differs from the one recorded after its last good run (or its outputs are gone). One bad
+episode does not stop the others; a fatal error (a missing tool, a broken model) stops the run.
 """
 
 from __future__ import annotations
@@ -10,23 +11,30 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
+from . import catalog, check, fsutil, rss, search, site, storage
 from . import episode as episodes
+from .catalog import WITHDRAWN, Catalog
 from .config import Config
-from .errors import PodcastError, RecordingMissing, ToolMissing
-from .stages import Context, ProgressFactory, Stage, no_progress
-from .stages.audio import AudioStage
-from .stages.feed import FeedResult, publish_feed
+from .errors import FatalError, FeedError, PodcastError, RecordingMissing
+from .ids import episode_guid
+from .progress import ProgressFactory, no_progress
+from .stages import Context, Stage
+from .stages.process import ProcessStage
 from .stages.tag import TagStage
 from .stages.transcribe import TranscribeStage
-from .stages.upload import WITHDRAWN, UploadStage
+from .stages.upload import UploadStage
 from .state import State, fingerprint
 
 log = logging.getLogger("podcast.pipeline")
 
-STAGES: list[Stage] = [AudioStage(), TranscribeStage(), TagStage(), UploadStage()]
+STAGES: list[Stage] = [ProcessStage(), TranscribeStage(), TagStage(), UploadStage()]
 BY_NAME: dict[str, Stage] = {stage.name: stage for stage in STAGES}
+FEED_KEY = "feed.xml"
+
+Level = Literal["info", "warning", "error"]
+Line = tuple[Level, str]
 
 
 @dataclass
@@ -47,48 +55,62 @@ class EpisodeReport:
 
 
 @dataclass
+class Release:
+    """What `release` did (or would do) with the feed."""
+
+    changed: bool
+    shown: Catalog
+    size: int
+    message: str
+    findings: list[check.Finding] = field(default_factory=list)
+
+
+@dataclass
 class RunReport:
     episodes: list[EpisodeReport] = field(default_factory=list)
-    feed: FeedResult | None = None
-    feed_error: str = ""
+    release: Release | None = None
+    release_error: str = ""
 
     @property
     def ok(self) -> bool:
-        return not self.feed_error and all(ep.failed is None for ep in self.episodes)
+        return not self.release_error and all(ep.failed is None for ep in self.episodes)
 
     @property
     def did_work(self) -> bool:
-        return any(ep.ran for ep in self.episodes) or bool(self.feed and self.feed.changed)
+        return any(ep.ran for ep in self.episodes) or bool(self.release and self.release.changed)
 
-    def lines(self, dry_run: bool = False) -> list[str]:
-        out: list[str] = []
+    def lines(self, dry_run: bool = False) -> list[Line]:
+        out: list[Line] = []
         for ep in self.episodes:
-            if ep.skipped:
-                out.append(f"{ep.slug}: skipped: {ep.skipped}")
-                continue
-            for stage, message in ep.ran:
-                out.append(f"{ep.slug}: {stage}: {message}")
-            out.extend(f"{ep.slug}: {line}" for line in ep.planned)
-            if ep.failed:
-                out.append(f"{ep.slug}: {ep.failed[0]} FAILED: {ep.failed[1]}")
-            elif not ep.ran and not ep.planned:
-                out.append(f"{ep.slug}: up to date")
-        if self.feed_error:
-            out.append(f"feed FAILED: {self.feed_error}")
-        elif self.feed:
-            out.append(self.feed.message)
-            out.extend(f"  not in the feed: {reason}" for reason in self.feed.plan.waiting)
+            out += _episode_lines(ep)
+        if self.release_error:
+            out.append(("error", f"feed FAILED: {self.release_error}"))
+        elif self.release:
+            out.append(("info", self.release.message))
+            out += [("info", f"  not in the feed: {reason}") for reason in self.release.shown.waiting]
         failed = [ep.slug for ep in self.episodes if ep.failed]
         if failed:
-            out.append(f"{len(failed)} episode(s) failed: {', '.join(failed)}")
-        elif not self.did_work and not dry_run and not self.feed_error:
-            out.append("nothing to do: everything is up to date")
+            out.append(("error", f"{len(failed)} episode(s) failed: {', '.join(failed)}"))
+        elif not self.did_work and not dry_run and not self.release_error:
+            out.append(("info", "nothing to do: everything is up to date"))
         return out
+
+
+def _episode_lines(ep: EpisodeReport) -> list[Line]:
+    if ep.skipped:
+        return [("info", f"{ep.slug}: skipped: {ep.skipped}")]
+    out: list[Line] = [("info", f"{ep.slug}: {stage}: {message}") for stage, message in ep.ran]
+    out += [("info", f"{ep.slug}: {line}") for line in ep.planned]
+    if ep.failed:
+        out.append(("error", f"{ep.slug}: {ep.failed[0]} FAILED: {ep.failed[1]}"))
+    elif not ep.ran and not ep.planned:
+        out.append(("info", f"{ep.slug}: up to date"))
+    return out
 
 
 def make_context(config: Config, slug: str, options: Options, shared: dict[str, Any]) -> Context:
     ep = episodes.load(config, slug)
-    return Context(config, ep, State(ep.state_path), options.progress or no_progress, shared)
+    return Context(config, ep, ep.state(), options.progress or no_progress, shared)
 
 
 @dataclass
@@ -103,7 +125,7 @@ def stage_status(stage: Stage, ctx: Context) -> Status:
     record = ctx.state.get(stage.name)
     try:
         inputs = stage.inputs(ctx)
-    except ToolMissing:
+    except FatalError:
         raise  # fatal for the whole run, never a per-episode state
     except RecordingMissing as exc:
         return Status("no recording", str(exc), problem=str(exc))
@@ -157,7 +179,7 @@ def run_episode(ctx: Context, stages: list[Stage], options: Options, *, skip_mis
             if status.problem:  # the inputs could not be read: the stage cannot run
                 raise PodcastError(status.problem)
             outcome = stage.run(ctx)
-        except ToolMissing:
+        except FatalError:
             raise
         except (PodcastError, OSError) as exc:
             message = _os_message(exc) if isinstance(exc, OSError) else str(exc)
@@ -197,7 +219,7 @@ def run(
     for slug in targets:
         try:
             ctx = make_context(config, slug, options, shared)
-        except ToolMissing:
+        except FatalError:
             raise
         except PodcastError as exc:
             report.episodes.append(EpisodeReport(slug, failed=("load", str(exc))))
@@ -215,17 +237,63 @@ def run(
                 ctx.state.save()
         report.episodes.append(run_episode(ctx, stages, options, skip_missing=slugs is None))
     if with_feed:
-        report.feed, report.feed_error = feed(config, options)
+        release_into(report, config, options)
     return report
 
 
-def feed(config: Config, options: Options) -> tuple[FeedResult | None, str]:
+def release_into(report: RunReport, config: Config, options: Options) -> None:
+    """Run `release`, recording its outcome (or its error) in `report`."""
     try:
-        return publish_feed(config, dry_run=options.dry_run, force=options.force), ""
-    except ToolMissing:
+        report.release = release(config, dry_run=options.dry_run, force=options.force)
+    except FatalError:
         raise
     except PodcastError as exc:
-        return None, str(exc)
+        report.release_error = str(exc)
+
+
+def release(config: Config, *, dry_run: bool = False, force: bool = False) -> Release:
+    """Publish the show as it now stands: the art and the pages first, then the search index,
+    then `podcast check` on everything the new feed references, and the feed last, so
+    listeners never get a feed that points at a missing file."""
+    shown = catalog.collect(config)
+    store = storage.open_storage(config)
+    art_key = catalog.artwork_key(config)
+    xml = rss.build(config, shown, art_key)
+    state = State(config.build_dir / "state.json")
+    digest = fsutil.sha256_text(xml.decode("utf-8"))
+    record = state.get("feed")
+    current = store.head(FEED_KEY)
+    unchanged = (
+        record is not None
+        and record.status == "done"
+        and record.fingerprint == digest
+        and current is not None
+        and current.size == len(xml)
+    )
+    count = f"{len(shown.items)} episode{'s' if len(shown.items) != 1 else ''}"
+    if unchanged and not force:
+        return Release(False, shown, len(xml), f"feed up to date ({count})")
+    if dry_run:
+        return Release(True, shown, len(xml), f"would publish {FEED_KEY} ({count}, {len(xml):,} bytes)")
+    art = config.artwork_path
+    if art is not None and art_key is not None and not store.same(art_key, art):
+        store.put_file(art_key, art)
+    pages = site.publish(config, shown, store)  # pages before the feed that links to them
+    search.update_index(config)
+    findings = check.run(config, shown, xml, store, art_key, previous=record.info if record else {})
+    errors = [f for f in findings if f.level == "error"]
+    if errors and not force:
+        first = errors[0]
+        raise FeedError(f"feed not published: `podcast check` found {len(errors)} error(s), first: {first.line()}")
+    fsutil.write_bytes(config.build_dir / FEED_KEY, xml)
+    store.put_bytes(FEED_KEY, xml)
+    guids = {it.episode.slug: episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in shown.items}
+    published_guids = {**(record.info.get("guids", {}) if record else {}), **guids}
+    state.record_done("feed", digest, {}, {"episodes": list(guids), "guids": published_guids})
+    note = f" despite {len(errors)} error(s) (--force)" if errors else ""
+    pages_note = f", {pages} page(s) updated" if pages else ""
+    message = f"published {FEED_KEY} ({count}, {len(xml):,} bytes){pages_note}{note}"
+    return Release(True, shown, len(xml), message, findings)
 
 
 def status_table(config: Config) -> list[list[str]]:
@@ -249,8 +317,7 @@ def status_table(config: Config) -> list[list[str]]:
                 if status in ("no recording", "failed") and not note:
                     note = detail
             cells.append(status)
-        published = ctx.state.get("upload")
-        if published and published.info.get("published") and not note:
+        if ctx.episode.publication(ctx.state).audio and not note:
             note = "published"
         if ctx.episode.meta.draft:
             note = f"draft; {note}" if note else "draft"

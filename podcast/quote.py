@@ -1,5 +1,5 @@
-"""Reuse of transcripts by the communications team: quotes with deep links, audio clips,
-audiograms for social networks, and newsletter snippets."""
+"""`podcast quote`: what is said at a moment of an episode, with the speaker and a deep link;
+with `--clip`, the audio excerpt and an audiogram for social networks."""
 
 from __future__ import annotations
 
@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import episode as episodes
-from . import ffmpeg, fsutil, i18n, site, transcript
+from . import ffmpeg, fsutil, timecode, transcript
 from .config import Config
 from .errors import PodcastError
 from .ids import episode_page_url
-from .state import State
 
 
 @dataclass
@@ -27,14 +26,13 @@ class Quote:
 
 def quote(config: Config, slug: str, at: float, duration: float) -> Quote:
     ep = episodes.load(config, slug)
-    segments = site.load_segments(ep.build)
+    segments = ep.segments()
     if not segments:
         raise PodcastError(f"{slug} has no transcript yet: run `podcast transcribe {slug}`")
     chosen = [s for s in segments if min(s.end, at + duration) - max(s.start, at) >= min(0.5, (s.end - s.start) / 2)]
     if not chosen:
         raise PodcastError(
-            f"nothing is said in {slug} between {transcript.timestamp(at)[:8]} and "
-            f"{transcript.timestamp(at + duration)[:8]}"
+            f"nothing is said in {slug} between {timecode.short(at)} and {timecode.short(at + duration)}"
         )
     speakers = list(dict.fromkeys(s.speaker for s in chosen if s.speaker))
     text = " ".join(s.text for s in chosen)
@@ -77,7 +75,7 @@ def clip(config: Config, found: Quote, at: float, duration: float) -> tuple[Path
             ],
             tmp,
         )
-    segments = [s for s in site.load_segments(ep.build) if s.end > at and s.start < at + duration]
+    segments = [s for s in ep.segments() if s.end > at and s.start < at + duration]
     for seg in segments:
         seg.start, seg.end = max(0.0, seg.start - at), min(duration, seg.end - at)
     with tempfile.TemporaryDirectory(prefix="podcast-clip-") as tmp_dir:
@@ -127,23 +125,3 @@ def _short(segment: transcript.Segment) -> transcript.Segment:
 
 def _filter_path(path: Path) -> str:
     return str(path).replace("\\", "\\\\\\\\").replace(":", "\\\\:").replace("'", "\\\\'")
-
-
-def newsletter(config: Config, slug: str) -> tuple[str, str]:
-    """An HTML and a plain-text snippet announcing the episode."""
-    ep = episodes.load(config, slug)
-    record = State(ep.state_path).get("upload")
-    if not record or "audio" not in record.info.get("published", {}):
-        raise PodcastError(f"{slug} is not published yet (run `podcast publish {slug}`)")
-    env = site.environment(config)
-    context = {
-        "show": config.show,
-        "t": i18n.strings(config.show.language),
-        "ep": ep.meta,
-        "url": episode_page_url(config, slug),
-        "feed_url": config.feed_url,
-        "summary": ep.meta.summary,
-        "guests": ", ".join(g.name for g in ep.meta.guests),
-        "links": {k: v for k, v in vars(config.show.links).items() if v},
-    }
-    return env.get_template("newsletter.html").render(**context), env.get_template("newsletter.txt").render(**context)

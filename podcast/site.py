@@ -11,11 +11,11 @@ from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 
-from . import edits, fsutil, i18n, storage, transcript
+from . import fsutil, i18n, notes, storage, timecode, transcript
+from .catalog import Catalog, Item, artwork_key
 from .config import Config
-from .ids import episode_page_url
-from .stages.feed import FeedPlan, Item, artwork_key, cached_notes_html, item_summary
-from .whisper import Segment
+from .ids import episode_page_url, public_url
+from .transcript import Segment
 
 ASSETS = ("site.css", "site.js")
 
@@ -46,54 +46,33 @@ def _asset_keys(config: Config, env: Environment) -> dict[str, tuple[str, str]]:
     return found
 
 
-def load_segments(build: Path) -> list[Segment]:
-    path = build / "transcript.segments.json"
-    if not path.is_file():
-        return []
-    return [
-        Segment(s["start"], s["end"], s["text"], [], s.get("speaker", ""))
-        for s in json.loads(path.read_text(encoding="utf-8"))
-    ]
-
-
 def _date(item: Item, language: str) -> tuple[str, str]:
+    """The date as listeners read it ("14 mai 2024"), and in ISO form for <time>."""
     local = item.date
-    months = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ]
-    text = f"{local.day} {months[local.month - 1]} {local.year}" if language == "fr" else local.strftime("%d %B %Y")
-    return text, local.date().isoformat()
+    months = i18n.strings(language)["months"].split()
+    return f"{local.day} {months[local.month - 1]} {local.year}", local.date().isoformat()
 
 
 def episode_context(config: Config, item: Item) -> dict[str, Any]:
     ep, meta = item.episode, item.episode.meta
-    audio = item.published["audio"]
+    audio = item.publication.audio
+    assert audio is not None  # the catalog lists only episodes whose audio is published
     date, date_iso = _date(item, config.show.language)
-    image_key = item.published.get("image", {}).get("key") or artwork_key(config)
+    image = item.publication.objects.get("image")
+    image_key = image.key if image else artwork_key(config)
     return {
         "slug": ep.slug,
         "title": meta.title,
-        "summary": item_summary(ep),
+        "summary": notes.item_summary(ep),
         "number": meta.number,
         "season": meta.season,
         "date": date,
         "date_iso": date_iso,
         "url": episode_page_url(config, ep.slug),
         "page": f"episodes/{ep.slug}/index.html",
-        "audio": storage.public_url(config, audio["key"]),
-        "audio_type": audio["type"],
-        "image": storage.public_url(config, image_key) if image_key else "",
+        "audio": public_url(config, audio.key),
+        "audio_type": audio.type,
+        "image": public_url(config, image_key) if image_key else "",
         "guests": ", ".join(g.name for g in meta.guests),
         "guests_list": meta.guests,
         "duration": item.duration,
@@ -112,7 +91,7 @@ def json_ld(config: Config, context: dict[str, Any]) -> str:
         "partOfSeries": {
             "@type": "PodcastSeries",
             "name": config.show.title,
-            "url": storage.public_url(config, "index.html"),
+            "url": public_url(config, "index.html"),
         },
     }
     if context["number"] is not None:
@@ -123,7 +102,7 @@ def json_ld(config: Config, context: dict[str, Any]) -> str:
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
-def render(config: Config, plan: FeedPlan) -> list[Page]:
+def render(config: Config, shown: Catalog) -> list[Page]:
     env = environment(config)
     words = i18n.strings(config.show.language)
     assets = _asset_keys(config, env)
@@ -143,29 +122,29 @@ def render(config: Config, plan: FeedPlan) -> list[Page]:
     pages = [Page(key, out / key) for key, _ in assets.values()]
     for key, source in assets.values():
         _write_if_changed(out / key, source)
-    episodes = [episode_context(config, item) for item in plan.items]
+    episodes = [episode_context(config, item) for item in shown.items]
     index = env.get_template("index.html").render(
         **common,
         root="",
         episodes=episodes,
         links=links,
         description=config.show.description,
-        artwork_url=storage.public_url(config, art) if art else "",
+        artwork_url=public_url(config, art) if art else "",
     )
     _write_if_changed(out / "index.html", index)
     pages.append(Page("index.html", out / "index.html"))
-    for item, context in zip(plan.items, episodes, strict=True):
+    for item, context in zip(shown.items, episodes, strict=True):
         key = f"episodes/{item.episode.slug}/index.html"
         chapters = _chapters(item)
         paragraphs = [
             {
                 "start": f"{turn[0].start:g}",
                 "end": f"{turn[-1].end:g}",
-                "stamp": transcript.timestamp(turn[0].start)[:8],
+                "stamp": timecode.short(turn[0].start),
                 "speaker": turn[0].speaker,
                 "text": " ".join(seg.text for seg in turn),
             }
-            for turn in passages(load_segments(item.episode.build))
+            for turn in passages(item.episode.segments())
         ]
         page = env.get_template("episode.html").render(
             **common,
@@ -173,7 +152,7 @@ def render(config: Config, plan: FeedPlan) -> list[Page]:
             ep=context,
             chapters=chapters,
             transcript=paragraphs,
-            notes=cached_notes_html(config, item.episode.notes) if item.episode.notes.strip() else "",
+            notes=notes.cached_html(config, item.episode.notes) if item.episode.notes.strip() else "",
             jsonld=json_ld(config, context),
         )
         _write_if_changed(out / key, page)
@@ -196,12 +175,9 @@ def passages(segments: list[Segment], longest: float = 30.0) -> list[list[Segmen
 
 
 def _chapters(item: Item) -> list[dict[str, Any]]:
-    path = item.episode.build / "chapters.json"
-    if "chapters.json" not in item.published or not path.is_file():
-        return []
     return [
-        {"start": f"{c['startTime']:g}", "stamp": edits.format_time(c["startTime"])[:8], "title": c["title"]}
-        for c in json.loads(path.read_text(encoding="utf-8"))["chapters"]
+        {"start": f"{c['startTime']:g}", "stamp": timecode.short(float(str(c["startTime"]))), "title": c["title"]}
+        for c in item.chapters()
     ]
 
 
@@ -210,10 +186,10 @@ def _write_if_changed(path: Path, text: str) -> None:
         fsutil.write_text(path, text)
 
 
-def publish(config: Config, plan: FeedPlan, store: storage.Storage) -> int:
+def publish(config: Config, shown: Catalog, store: storage.Storage) -> int:
     """Render every page and upload those whose content changed; returns how many were sent."""
     sent = 0
-    for page in render(config, plan):
+    for page in render(config, shown):
         if not store.same(page.key, page.path):
             store.put_file(page.key, page.path)
             sent += 1

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from . import fsutil
-from .config import Config, url_join
-from .config import Storage as StorageConfig
+from .config import Config, StorageSettings
 from .errors import StorageError
+from .ids import check_key
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -44,7 +44,6 @@ CONTENT_TYPES = {
 }
 IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed keys never change
 SHORT = "public, max-age=300"  # the feed and pages: apps and browsers see updates within minutes
-_KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 Progress = Callable[[int], None]  # bytes sent since the last call
 
@@ -59,12 +58,6 @@ def cache_control(key: str) -> str:
 
 def _hashed(key: str) -> bool:
     return bool(re.search(r"-[0-9a-f]{12}\.[a-z0-9]+$", key))
-
-
-def check_key(key: str) -> str:
-    if not _KEY_RE.match(key) or ".." in key.split("/"):
-        raise StorageError(f"refusing unsafe storage key {key!r}")
-    return key
 
 
 @dataclass(frozen=True)
@@ -167,7 +160,7 @@ def local_etag_matches(path: Path, etag: str, part_size: int) -> bool:
     return any(multipart_etag(path, candidate) == etag for candidate in dict.fromkeys(candidates))
 
 
-def make_client(settings: StorageConfig) -> Any:
+def make_client(settings: StorageSettings) -> Any:
     """The one boto3 client factory: SigV4, the configured endpoint and addressing style."""
     import boto3
     from botocore.config import Config as BotoConfig
@@ -189,7 +182,7 @@ def make_client(settings: StorageConfig) -> Any:
 
 
 class S3Storage:
-    def __init__(self, settings: StorageConfig) -> None:
+    def __init__(self, settings: StorageSettings) -> None:
         self.settings = settings
         self.bucket = settings.bucket
         self.prefix = settings.prefix.strip("/")
@@ -378,7 +371,3 @@ def open_storage(config: Config) -> Storage:
     if config.storage.kind == "s3":
         return S3Storage(config.storage)
     return LocalStorage(config.public_dir)
-
-
-def public_url(config: Config, key: str) -> str:
-    return url_join(config.show.base_url, key)

@@ -7,10 +7,29 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
-from .whisper import Segment, Word
+from . import timecode
 
-FORMATS = ("vtt", "srt", "json", "txt", "md", "html")
+
+@dataclass
+class Word:
+    start: float
+    end: float
+    word: str
+
+
+@dataclass
+class Segment:
+    """A cue: what is said between two times (published timeline), by whom."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    speaker: str = ""
+
+
 MAX_LINE = 65
 
 # Phrases Whisper invents over silence or music (from subtitle credits in its training data).
@@ -130,14 +149,6 @@ def apply_corrections(text: str, corrections: Mapping[str, str]) -> str:
     return text.strip()
 
 
-def timestamp(seconds: float, sep: str = ".") -> str:
-    millis = max(0, round(seconds * 1000))
-    hours, rest = divmod(millis, 3_600_000)
-    minutes, rest = divmod(rest, 60_000)
-    secs, millis = divmod(rest, 1000)
-    return f"{hours:02d}:{minutes:02d}:{secs:02d}{sep}{millis:03d}"
-
-
 def wrap(text: str, width: int = MAX_LINE) -> list[str]:
     lines: list[str] = []
     current = ""
@@ -160,7 +171,7 @@ def to_vtt(segments: list[Segment]) -> str:
     out = ["WEBVTT", ""]
     for index, seg in enumerate(segments, 1):
         out.append(str(index))
-        out.append(f"{timestamp(seg.start)} --> {timestamp(seg.end)}")
+        out.append(f"{timecode.format(seg.start)} --> {timecode.format(seg.end)}")
         body = "\n".join(wrap(_vtt_escape(seg.text)))
         if seg.speaker:
             body = f"<v {_vtt_escape(seg.speaker)}>{body}"
@@ -172,7 +183,7 @@ def to_srt(segments: list[Segment]) -> str:
     out = []
     for index, seg in enumerate(segments, 1):
         out.append(str(index))
-        out.append(f"{timestamp(seg.start, ',')} --> {timestamp(seg.end, ',')}")
+        out.append(f"{timecode.format(seg.start, ',')} --> {timecode.format(seg.end, ',')}")
         text = f"{seg.speaker}: {seg.text}" if seg.speaker else seg.text
         out += [*wrap(text), ""]
     return "\n".join(out)
@@ -214,7 +225,7 @@ def to_markdown(segments: list[Segment]) -> str:
     """For the communications team: each paragraph with its timestamp, ready to quote."""
     blocks = []
     for turn in turns(segments):
-        stamp = timestamp(turn[0].start)[:8]
+        stamp = timecode.short(turn[0].start)
         who = f" {turn[0].speaker}" if turn[0].speaker else ""
         blocks.append(f"**[{stamp}]{who}** — " + " ".join(seg.text for seg in turn))
     return "\n\n".join(blocks) + "\n"
@@ -255,7 +266,7 @@ def to_html(segments: list[Segment], title: str = "Transcription", language: str
     rows = []
     for seg in segments:
         who = f"<strong>{html.escape(seg.speaker)}</strong> " if seg.speaker else ""
-        stamp = timestamp(seg.start)[:8]
+        stamp = timecode.short(seg.start)
         rows.append(f'<p data-start="{seg.start:g}"><time>{stamp}</time> {who}{html.escape(seg.text)}</p>')
     body = "\n".join(rows)
     return (
@@ -264,4 +275,21 @@ def to_html(segments: list[Segment], title: str = "Transcription", language: str
     )
 
 
-WRITERS = {"vtt": to_vtt, "srt": to_srt, "json": to_json, "txt": to_txt, "md": to_markdown, "html": to_html}
+@dataclass(frozen=True)
+class Format:
+    """A transcript format: how it is written, and whether the feed lists it (podcast:transcript)."""
+
+    write: Callable[[list[Segment], str, str], str]  # (cues, title, language) → text
+    in_feed: bool = True
+    rel: str = ""  # podcast:transcript rel ("captions": cue timing fit to show as captions)
+
+
+# In the order the feed lists them.
+FORMATS: dict[str, Format] = {
+    "vtt": Format(lambda cues, title, language: to_vtt(cues), rel="captions"),
+    "srt": Format(lambda cues, title, language: to_srt(cues)),
+    "json": Format(lambda cues, title, language: to_json(cues)),
+    "html": Format(to_html),
+    "txt": Format(lambda cues, title, language: to_txt(cues)),
+    "md": Format(lambda cues, title, language: to_markdown(cues), in_feed=False),
+}

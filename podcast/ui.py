@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from .stages import NullProgress
+from .progress import NullProgress
 
 
 class _Bar:

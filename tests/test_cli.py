@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from podcast.cli import cli
-from podcast.config import Audio, Serve, Show, Storage, Transcribe
+from podcast.config import Audio, Serve, Show, StorageSettings, Transcribe
 
 from .conftest import Run, add_episode, make_tone
 
@@ -45,7 +45,7 @@ def test_init_documents_every_config_key(tmp_path: Path) -> None:
     text = (tmp_path / "p" / "config.toml").read_text()
     for section, cls in {
         "show": Show,
-        "storage": Storage,
+        "storage": StorageSettings,
         "audio": Audio,
         "transcribe": Transcribe,
         "serve": Serve,

@@ -20,7 +20,7 @@ from botocore.config import Config as BotoConfig
 from lxml import etree
 
 from podcast import storage
-from podcast.config import Storage as StorageConfig
+from podcast.config import StorageSettings
 from podcast.errors import StorageError
 
 from .conftest import Run, add_episode, make_tone
@@ -125,7 +125,7 @@ def test_dry_run_lists_objects_with_sizes(s3_project: Path, run: Run) -> None:
 
 
 def test_multipart_etags_are_recognised(seaweed: Seaweed, bucket: str, tmp_path: Path) -> None:
-    settings = StorageConfig(
+    settings = StorageSettings(
         kind="s3",
         bucket=bucket,
         endpoint_url=seaweed.endpoint,
@@ -148,7 +148,7 @@ def test_multipart_etags_are_recognised(seaweed: Seaweed, bucket: str, tmp_path:
     changed[-1] ^= 0xFF
     big.write_bytes(bytes(changed))
     assert not store.same("episodes/x/big.mp3", big)
-    other = StorageConfig(**{**settings.__dict__, "part_mb": 8})  # uploaded by another tool, other part size
+    other = StorageSettings(**{**settings.__dict__, "part_mb": 8})  # uploaded by another tool, other part size
     assert storage.S3Storage(other).same("episodes/x/big.mp3", big) is False
     big.write_bytes(bytes(changed[:-1]) + bytes([changed[-1] ^ 0xFF]))
     assert storage.S3Storage(other).same("episodes/x/big.mp3", big)
@@ -222,7 +222,7 @@ def test_connection_dropped_mid_upload(
         client(server.endpoint).create_bucket(Bucket=name)  # type: ignore[attr-defined]
         monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        settings = StorageConfig(
+        settings = StorageSettings(
             kind="s3",
             bucket=name,
             endpoint_url=server.endpoint,

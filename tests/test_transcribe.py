@@ -13,7 +13,7 @@ from podcast import transcript, whisper
 from podcast.config import Transcribe
 from podcast.errors import ModelError
 from podcast.ffmpeg import probe
-from podcast.whisper import Segment
+from podcast.transcript import Segment
 
 from .conftest import Run, add_episode, ffmpeg, make_speech
 from .test_config import edit

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from podcast import edits, ffmpeg, notes, storage, transcript
+from podcast import edits, ffmpeg, ids, notes, storage, timecode, transcript
 from podcast.errors import EpisodeError, MediaError, StorageError
-from podcast.whisper import Segment, Word
+from podcast.transcript import Segment, Word
 
 EBUR128_STDERR = """\
 [Parsed_ebur128_0 @ 0x55d0c8e0] t: 2.9  TARGET:-23 LUFS  M: -21.8 S:-120.7  I: -21.8 LUFS  LRA:   0.0 LU
@@ -80,18 +80,18 @@ def test_parse_probe() -> None:
     ("text", "seconds"), [("90", 90.0), ("1500.5", 1500.5), ("01:30", 90.0), ("00:12:03.5", 723.5), ("1:00:00", 3600.0)]
 )
 def test_parse_time(text: str, seconds: float) -> None:
-    assert edits.parse_time(text) == seconds
+    assert timecode.parse(text) == seconds
 
 
 @pytest.mark.parametrize("text", ["", "1:75", "abc", "1:2:3:4", "-5"])
 def test_parse_time_rejects(text: str) -> None:
     with pytest.raises(ValueError):
-        edits.parse_time(text)
+        timecode.parse(text)
 
 
 def test_edit_list_maps_times_through_cuts() -> None:
     edl = edits.build(("00:00:10-00:00:12", "30-35"), 60.0, crossfade=0.01)
-    assert [(s.src_start, s.src_end) for s in edl.segments] == [(0, 10), (12, 30), (35, 60)]
+    assert [(s.src_start, s.src_end) for s in edl.kept] == [(0, 10), (12, 30), (35, 60)]
     assert edl.duration == pytest.approx(60 - 2 - 5 - 0.02)
     assert edl.to_output(5) == 5
     assert edl.to_output(12) == pytest.approx(9.99)
@@ -120,7 +120,7 @@ def test_bad_cuts(cuts: tuple[str, ...], message: str) -> None:
 
 def test_cut_at_the_start_is_a_trim() -> None:
     edl = edits.build(("0-2",), 10.0)
-    assert edl.segments[0].src_start == 2 and edl.segments[0].out_start == 0
+    assert edl.kept[0].src_start == 2 and edl.kept[0].out_start == 0
     assert "at an end" in "\n".join(edl.describe())
 
 
@@ -186,8 +186,8 @@ def test_notes_are_sanitised() -> None:
 def test_storage_keys_cannot_escape() -> None:
     for key in ("../x", "a/../../b", "/etc/passwd", "a//b", ".hidden", "a/.."):
         with pytest.raises(StorageError):
-            storage.check_key(key)
-    assert storage.check_key("episodes/ep-1/ep-1-abc.mp3")
+            ids.check_key(key)
+    assert ids.check_key("episodes/ep-1/ep-1-abc.mp3")
     assert storage.content_type("x.mp3") == "audio/mpeg"
     assert storage.content_type("x.vtt") == "text/vtt"
     assert storage.content_type("feed.xml") == "application/rss+xml"

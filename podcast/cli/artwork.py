@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..episode import artwork_paths
-from . import App, cli, common
+from .base import App, cli, common
 
 
 @cli.group(name="artwork")

@@ -9,7 +9,7 @@ import click
 
 from .. import doctor, pipeline, scaffold, ui
 from ..errors import PodcastError
-from . import App, cli, common, run_options, show_report
+from .base import App, cli, common, run_options, show_report
 
 
 @cli.command()
@@ -120,9 +120,7 @@ def feed(app: App) -> None:
     Example:
       podcast feed --dry-run
     """
-    report = pipeline.RunReport()
-    report.feed, report.feed_error = pipeline.feed(app.config(), app.options())
-    show_report(app, report)
+    show_report(app, pipeline.run(app.config(), [], [], app.options(), with_feed=True))
 
 
 @cli.command(name="check")

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..errors import PodcastError
-from . import App, cli, common, run_options
+from .base import App, cli, common, run_options
 
 
 @cli.command()
@@ -22,7 +21,7 @@ def unpublish(app: App, slug: str) -> None:
     Example:
       podcast unpublish 2024-05-atd --dry-run
     """
-    from ..stages.upload import unpublish as unpublish_episode
+    from ..removal import unpublish as unpublish_episode
 
     for line in unpublish_episode(app.config(), slug, dry_run=app.dry_run):
         app.echo(line)
@@ -40,10 +39,9 @@ def share(app: App, slug: str, expires: str) -> None:
     Example:
       podcast share 2024-05-atd --expires 2d
     """
-    from ..stages.upload import parse_duration
-    from ..stages.upload import share as share_link
+    from .. import bucket
 
-    click.echo(share_link(app.config(), slug, parse_duration(expires)))
+    click.echo(bucket.share(app.config(), slug, bucket.parse_duration(expires)))
 
 
 @cli.command(name="bucket-policy")
@@ -62,13 +60,9 @@ def bucket_policy(app: App, apply: bool) -> None:
     """
     import json
 
-    from .. import storage
+    from .. import bucket
 
-    store = storage.open_storage(app.config())
-    if not isinstance(store, storage.S3Storage):
-        raise PodcastError('bucket-policy needs S3 storage (storage.kind = "s3")')
     if apply:
-        store.apply_public_read_policy()
-        app.echo(f"public-read policy set on {store.describe()}")
+        app.echo(bucket.apply_public_read_policy(app.config()))
     else:
-        click.echo(json.dumps(store.public_read_policy(), indent=2))
+        click.echo(json.dumps(bucket.public_read_policy(app.config()), indent=2))

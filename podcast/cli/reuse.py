@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..errors import PodcastError
-from . import App, cli, common
+from ..transcript import FORMATS
+from .base import App, cli, common
 
 
 @cli.command(name="transcript")
@@ -15,7 +15,7 @@ from . import App, cli, common
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["vtt", "srt", "json", "txt", "md", "html"]),
+    type=click.Choice(list(FORMATS)),
     default="txt",
     show_default=True,
     help="Which transcript format.",
@@ -31,17 +31,12 @@ def transcript_command(app: App, slug: str, fmt: str, output: Path | None) -> No
       podcast transcript 2024-05-atd --format md          # timestamped paragraphs to quote
       podcast transcript 2024-05-atd --format srt -o sous-titres.srt
     """
-    from .. import episode as episodes
-    from .. import fsutil
+    from .. import transcript_files
 
-    ep = episodes.load(app.config(), slug)
-    path = ep.transcript(fmt)
-    if not path.is_file():
-        raise PodcastError(f"{slug} has no transcript yet: run `podcast transcribe {slug}`")
-    if output is None:
-        click.echo(path.read_text(encoding="utf-8"), nl=False)
+    text = transcript_files.export(app.config(), slug, fmt, output)
+    if text is not None:
+        click.echo(text, nl=False)
     else:
-        fsutil.copy_file(path, output)
         app.echo(f"wrote {output}")
 
 
@@ -58,13 +53,12 @@ def search_command(app: App, words: str, limit: int) -> None:
     Example:
       podcast search "territoires zéro chômeur"
     """
-    from .. import search
-    from ..edits import format_time
+    from .. import search, timecode
 
     hits = search.search(app.config(), words, limit)
     for hit in hits:
         who = f" {hit.speaker}:" if hit.speaker else ""
-        click.echo(f"{hit.slug} [{format_time(hit.start)[:8]}]{who} {hit.snippet}\n  {hit.title} — {hit.url}")
+        click.echo(f"{hit.slug} [{timecode.short(hit.start)}]{who} {hit.snippet}\n  {hit.title} — {hit.url}")
     app.echo(f"{len(hits)} passage(s)")
 
 
@@ -84,10 +78,10 @@ def quote_command(app: App, slug: str, at_text: str, duration: float, clip: bool
       podcast quote 2024-05-atd --at 12:30 --duration 20 --clip   # MP3 + MP4 for social networks
     """
     from .. import quote as quotes
-    from ..edits import parse_time
+    from .. import timecode
 
     try:
-        at = parse_time(at_text)
+        at = timecode.parse(at_text)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--at") from None
     config = app.config()
@@ -111,14 +105,8 @@ def newsletter_command(app: App, slug: str) -> None:
     Example:
       podcast newsletter 2024-05-atd
     """
-    from .. import episode as episodes
-    from .. import fsutil
-    from .. import quote as quotes
+    from .. import newsletter
 
-    config = app.config()
-    html_text, plain = quotes.newsletter(config, slug)
-    build = episodes.load(config, slug).build
-    fsutil.write_text(build / "newsletter.html", html_text)
-    fsutil.write_text(build / "newsletter.txt", plain)
+    plain, paths = newsletter.write(app.config(), slug)
     click.echo(plain, nl=False)
-    app.echo(f"\n(written to {build / 'newsletter.html'} and newsletter.txt)")
+    app.echo(f"\n(written to {paths[0]} and {paths[1].name})")

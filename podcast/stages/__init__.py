@@ -1,37 +1,17 @@
 """One module per stage. Each stage declares its inputs (for incremental runs), says what
-it would do (for --dry-run) and does it, writing every output atomically."""
+it would do (for --dry-run) and does it, writing every output atomically. A stage never
+imports another stage: the order lives in `pipeline`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from ..config import Config
 from ..episode import Episode
+from ..progress import ProgressFactory
 from ..state import State
-
-ProgressFactory = Callable[[str, float], "Progress"]
-
-
-class Progress(Protocol):
-    def update(self, position: float) -> None: ...
-    def close(self) -> None: ...
-
-
-class NullProgress:
-    """Progress nobody watches (quiet runs, no terminal, tests)."""
-
-    def update(self, position: float) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def no_progress(label: str, total: float) -> NullProgress:
-    return NullProgress()
 
 
 @dataclass

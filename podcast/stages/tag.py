@@ -9,7 +9,6 @@ are copied untouched. Writing the same inputs twice gives a byte-identical file.
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -48,12 +47,36 @@ from mutagen.id3 import (
 )
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 
-from .. import artwork, chapters, fsutil, storage
+from .. import artwork, chapters, fsutil, i18n, timecode
+from ..config import Config, EpisodeMeta, Show
+from ..episode import Episode
 from ..errors import EpisodeError, MediaError
-from ..ids import episode_guid, episode_page_url, media_key
+from ..ids import episode_guid, episode_page_url, media_key, public_url
 from . import Context, Outcome
 
 ISO639_2 = {"fr": "fra", "en": "eng", "de": "deu", "es": "spa", "it": "ita", "nl": "nld", "pt": "por"}
+
+
+@dataclass(frozen=True)
+class Source:
+    """What the tags are made from."""
+
+    config: Config
+    episode: Episode
+    lyrics: str | None  # the plain-text transcript, when there is one
+
+    @property
+    def show(self) -> Show:
+        return self.config.show
+
+    @property
+    def meta(self) -> EpisodeMeta:
+        return self.episode.meta
+
+    @property
+    def language(self) -> str:
+        language = self.config.transcribe.language
+        return language if language != "auto" else self.show.language
 
 
 def _text(frame: type[Frame]) -> Callable[[Any], Frame]:
@@ -71,83 +94,68 @@ def _mp4(atom: str, convert: Callable[[Any], Any] = lambda v: [v]) -> tuple[str,
 @dataclass(frozen=True)
 class Field:
     name: str
+    value: Callable[[Source], Any]  # None, "" or [] leaves the tag out
     id3: Callable[[Any], Frame]
     mp4: tuple[str, Callable[[Any], Any]] | None
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("title", _text(TIT2), _mp4("\xa9nam")),
-    Field("show", _text(TALB), _mp4("\xa9alb")),
-    Field("artist", _text(TPE1), _mp4("\xa9ART")),
-    Field("album_artist", _text(TPE2), _mp4("aART")),
+    Field("title", lambda s: s.meta.title, _text(TIT2), _mp4("\xa9nam")),
+    Field("show", lambda s: s.show.title, _text(TALB), _mp4("\xa9alb")),
+    Field("artist", lambda s: s.show.author or s.show.title, _text(TPE1), _mp4("\xa9ART")),
+    Field("album_artist", lambda s: s.show.author or s.show.title, _text(TPE2), _mp4("aART")),
     Field(
         "guests",
+        lambda s: [g.name for g in s.meta.guests],
         lambda v: TIPL(encoding=3, people=[["guest", name] for name in v]),
         _mp4("----:com.apple.iTunes:GUESTS", lambda v: [MP4FreeForm("; ".join(v).encode())]),
     ),
-    Field("episode", _text(TRCK), _mp4("trkn", lambda v: [(int(v), 0)])),
-    Field("season", _text(TPOS), _mp4("disk", lambda v: [(int(v), 0)])),
-    Field("episode_number", _txxx("EPISODE"), _mp4("tves", lambda v: [int(v)])),
-    Field("season_number", _txxx("SEASON"), _mp4("tvsn", lambda v: [int(v)])),
-    Field("date", _text(TDRC), _mp4("\xa9day")),
-    Field("genre", _text(TCON), _mp4("\xa9gen")),
-    Field("language", _text(TLAN), None),
-    Field("comment", lambda v: COMM(encoding=3, lang="XXX", desc="", text=v), _mp4("\xa9cmt")),
-    Field("description", _text(TDES), _mp4("desc")),
-    Field("copyright", _text(TCOP), _mp4("cprt")),
-    Field("category", _text(TCAT), _mp4("catg")),
-    Field("guid", _text(TGID), _mp4("egid")),
-    Field("feed_url", lambda v: WFED(encoding=3, url=v), _mp4("purl")),
-    Field("page_url", lambda v: WOAS(url=v), None),
-    Field("podcast", lambda v: PCST(value=1), _mp4("pcst", lambda v: True)),
-    Field("lyrics", lambda v: USLT(encoding=3, lang="XXX", desc="transcript", text=v), _mp4("\xa9lyr")),
+    Field("episode", lambda s: s.meta.number, _text(TRCK), _mp4("trkn", lambda v: [(int(v), 0)])),
+    Field("season", lambda s: s.meta.season, _text(TPOS), _mp4("disk", lambda v: [(int(v), 0)])),
+    Field("episode_number", lambda s: s.meta.number, _txxx("EPISODE"), _mp4("tves", lambda v: [int(v)])),
+    Field("season_number", lambda s: s.meta.season, _txxx("SEASON"), _mp4("tvsn", lambda v: [int(v)])),
+    Field("date", lambda s: s.meta.date.date().isoformat() if s.meta.date else None, _text(TDRC), _mp4("\xa9day")),
+    Field("genre", lambda s: "Podcast", _text(TCON), _mp4("\xa9gen")),
+    Field("language", lambda s: ISO639_2.get(s.language, s.language), _text(TLAN), None),
+    Field(
+        "comment", lambda s: s.meta.summary, lambda v: COMM(encoding=3, lang="XXX", desc="", text=v), _mp4("\xa9cmt")
+    ),
+    Field("description", lambda s: s.meta.summary, _text(TDES), _mp4("desc")),
+    Field("copyright", lambda s: s.show.copyright, _text(TCOP), _mp4("cprt")),
+    Field(
+        "category",
+        lambda s: s.show.categories[0].split(">")[0].strip() if s.show.categories else None,
+        _text(TCAT),
+        _mp4("catg"),
+    ),
+    Field("guid", lambda s: episode_guid(s.config, s.episode.slug, s.meta.guid), _text(TGID), _mp4("egid")),
+    Field("feed_url", lambda s: s.config.feed_url, lambda v: WFED(encoding=3, url=v), _mp4("purl")),
+    Field("page_url", lambda s: episode_page_url(s.config, s.episode.slug), lambda v: WOAS(url=v), None),
+    Field("podcast", lambda s: True, lambda v: PCST(value=1), _mp4("pcst", lambda v: True)),
+    Field(
+        "lyrics",
+        lambda s: s.lyrics,
+        lambda v: USLT(encoding=3, lang="XXX", desc="transcript", text=v),
+        _mp4("\xa9lyr"),
+    ),
 )
 
 
 def tag_values(ctx: Context) -> dict[str, Any]:
-    config, meta, slug = ctx.config, ctx.episode.meta, ctx.episode.slug
-    show = config.show
     transcript = ctx.episode.transcript("txt")
-    language = config.transcribe.language if config.transcribe.language != "auto" else show.language
-    values: dict[str, Any] = {
-        "title": meta.title,
-        "show": show.title,
-        "artist": show.author or show.title,
-        "album_artist": show.author or show.title,
-        "guests": [g.name for g in meta.guests],
-        "episode": meta.number,
-        "season": meta.season,
-        "episode_number": meta.number,
-        "season_number": meta.season,
-        "date": meta.date.date().isoformat() if meta.date else None,
-        "genre": "Podcast",
-        "language": ISO639_2.get(language, language),
-        "comment": meta.summary,
-        "description": meta.summary,
-        "copyright": show.copyright,
-        "category": show.categories[0].split(">")[0].strip() if show.categories else None,
-        "guid": episode_guid(config, slug, meta.guid),
-        "feed_url": config.feed_url,
-        "page_url": episode_page_url(config, slug),
-        "podcast": True,
-        "lyrics": transcript.read_text(encoding="utf-8").strip()
-        if config.transcribe.enabled and transcript.is_file()
-        else None,
-    }
+    lyrics = None
+    if ctx.config.transcribe.enabled and transcript.is_file():
+        lyrics = transcript.read_text(encoding="utf-8").strip()
+    source = Source(ctx.config, ctx.episode, lyrics)
+    values = {field.name: field.value(source) for field in FIELDS}
     return {k: v for k, v in values.items() if v not in (None, "", [])}
-
-
-def cover(ctx: Context) -> Path | None:
-    ep = ctx.episode
-    return ep.folder / ep.meta.artwork if ep.meta.artwork else ctx.config.artwork_path
 
 
 def resolve_chapters(ctx: Context) -> tuple[list[chapters.Chapter], str]:
     ep = ctx.episode
     process = ctx.state.get("process")
     duration = float(process.info.get("duration", 0)) if process else 0.0
-    edl = json.loads(ep.edit_list.read_text(encoding="utf-8")) if ep.edit_list.is_file() else None
-    found, origin = chapters.resolve(ep.meta.chapters, ep.notes, edl, duration)
+    found, origin = chapters.resolve(ep.meta.chapters, ep.notes, ep.edit_list(), duration)
     for chapter in found:
         if chapter.img and not (ep.folder / chapter.img).is_file():
             raise EpisodeError(f"chapter {chapter.title!r}: image {chapter.img} not found in {ep.folder}")
@@ -160,7 +168,7 @@ def chapter_image_urls(ctx: Context, found: list[chapters.Chapter]) -> dict[str,
         if chapter.img:
             path = ctx.episode.folder / chapter.img
             key = media_key(ctx.episode.slug, "chapter-img", ctx.state.file_hash(path), path.suffix)
-            urls[chapter.img] = storage.public_url(ctx.config, key)
+            urls[chapter.img] = public_url(ctx.config, key)
     return urls
 
 
@@ -172,7 +180,7 @@ class TagStage:
         audio = ctx.episode.processed_audio
         if not audio.is_file():
             raise EpisodeError("no processed audio yet (run `podcast process` first)")
-        art = cover(ctx)
+        art = ctx.episode.artwork
         found, _ = resolve_chapters(ctx)
         return {
             "audio": ctx.state.file_hash(audio),
@@ -184,24 +192,24 @@ class TagStage:
 
     def plan(self, ctx: Context) -> list[str]:
         values = tag_values(ctx)
-        art = cover(ctx)
-        kind = "MP4 atoms" if ctx.episode.ext == "m4a" else "ID3v2.4"
+        art = ctx.episode.artwork
+        kind = "MP4 atoms" if ctx.episode.format == "m4a" else "ID3v2.4"
         lines = [f"{kind}: {', '.join(values)}" + (f", cover {art.name}" if art else "")]
         found, origin = resolve_chapters(ctx)
-        lines += [f"chapter {chapters.format_time(c.start)} {c.title} (from {origin})" for c in found]
+        lines += [f"chapter {timecode.format(c.start)} {c.title} (from {origin})" for c in found]
         return lines
 
     def run(self, ctx: Context) -> Outcome:
         ep = ctx.episode
         values = tag_values(ctx)
-        art = cover(ctx)
+        art = ctx.episode.artwork
         if art is not None:
             if not art.is_file():
                 raise EpisodeError(f"artwork not found: {art}")
             artwork.require(art)
         found, origin = resolve_chapters(ctx)
         outputs: list[Path] = []
-        chapters_json = ep.build / "chapters.json"
+        chapters_json = ep.chapters_path
         if found:
             fsutil.write_text(chapters_json, chapters.to_json(found, chapter_image_urls(ctx, found)))
             outputs.append(chapters_json)
@@ -209,10 +217,10 @@ class TagStage:
             chapters_json.unlink(missing_ok=True)
         with fsutil.atomic_path(ep.tagged_audio) as tmp:
             shutil.copyfile(ep.processed_audio, tmp)
-            if ep.ext == "m4a":
+            if ep.format == "m4a":
                 write_mp4(tmp, values, art)
             else:
-                write_id3(tmp, values, art, found, ep.folder)
+                write_id3(tmp, values, art, found, ep.folder, i18n.strings(ctx.config.show.language)["chapters"])
         outputs.insert(0, ep.tagged_audio)
         detail = f"{len(values)} tags" + (", cover art" if art else "")
         if found:
@@ -230,7 +238,7 @@ def _apic(path: Path, desc: str) -> APIC:
     return APIC(encoding=3, mime="image/png" if png else "image/jpeg", type=3, desc=desc, data=data)
 
 
-def chapter_frames(found: list[chapters.Chapter], folder: Path) -> list[Frame]:
+def chapter_frames(found: list[chapters.Chapter], folder: Path, toc_title: str) -> list[Frame]:
     frames: list[Frame] = []
     ids = [f"chp{i}" for i in range(len(found))]
     frames.append(
@@ -238,7 +246,7 @@ def chapter_frames(found: list[chapters.Chapter], folder: Path) -> list[Frame]:
             element_id="toc",
             flags=CTOCFlags.TOP_LEVEL | CTOCFlags.ORDERED,
             child_element_ids=ids,
-            sub_frames=[TIT2(encoding=3, text="Chapitres")],
+            sub_frames=[TIT2(encoding=3, text=toc_title)],
         )
     )
     for element_id, chapter in zip(ids, found, strict=True):
@@ -259,7 +267,7 @@ def chapter_frames(found: list[chapters.Chapter], folder: Path) -> list[Frame]:
 
 
 def write_id3(
-    path: Path, values: dict[str, Any], art: Path | None, found: list[chapters.Chapter], folder: Path
+    path: Path, values: dict[str, Any], art: Path | None, found: list[chapters.Chapter], folder: Path, toc_title: str
 ) -> None:
     tags = ID3()
     for field in FIELDS:
@@ -268,7 +276,7 @@ def write_id3(
     if art is not None:
         tags.add(_apic(art, "Cover"))
     if found:
-        for frame in chapter_frames(found, folder):
+        for frame in chapter_frames(found, folder, toc_title):
             tags.add(frame)
     try:
         tags.save(path, v2_version=4, padding=lambda info: 0)

@@ -12,16 +12,15 @@ import dataclasses
 import json
 import logging
 from pathlib import Path
-from typing import Any
 
-from .. import edits, ffmpeg, fsutil, transcript, whisper
+from .. import ffmpeg, fsutil, i18n, timecode, transcript, whisper
+from ..episode import segment_from_dict
 from ..errors import EpisodeError
 from ..state import fingerprint
 from . import Context, Outcome
 
 log = logging.getLogger("podcast.transcribe")
 
-SEGMENTS_FILE = "transcript.segments.json"
 DECODING_OPTIONS = (
     "model",
     "language",
@@ -51,7 +50,8 @@ def speaker_names(ctx: Context) -> tuple[str, str]:
     show, meta = ctx.config.show, ctx.episode.meta
     host = show.hosts[0].name if show.hosts else show.author
     guest = meta.guests[0].name if meta.guests else ""
-    return meta.speakers.left or host or "Voix 1", meta.speakers.right or guest or "Voix 2"
+    voice = i18n.strings(show.language)["voice"]
+    return meta.speakers.left or host or f"{voice} 1", meta.speakers.right or guest or f"{voice} 2"
 
 
 class TranscribeStage:
@@ -95,7 +95,7 @@ class TranscribeStage:
         ep, settings = ctx.episode, ctx.config.transcribe
         cache = self._cache(ctx)
         if cache.is_file():
-            raw = [_segment(item) for item in json.loads(cache.read_text(encoding="utf-8"))]
+            raw = [segment_from_dict(item) for item in json.loads(cache.read_text(encoding="utf-8"))]
             log.info("reusing the cached Whisper output %s", cache.name)
         else:
             raw = self._decode(ctx)
@@ -107,25 +107,23 @@ class TranscribeStage:
         }
         kept, dropped = transcript.clean(transcript.split_cues(raw), corrections)
         for seg in dropped:
-            log.info(
-                "dropped segment %s-%s: %r", transcript.timestamp(seg.start), transcript.timestamp(seg.end), seg.text
-            )
+            log.info("dropped segment %s-%s: %r", timecode.format(seg.start), timecode.format(seg.end), seg.text)
         labelled = self._speakers(ctx, kept)
         outputs = []
-        for fmt, writer in transcript.WRITERS.items():
-            text = transcript.to_html(kept, ep.meta.title, settings.language) if fmt == "html" else writer(kept)
-            fsutil.write_text(ep.transcript(fmt), text)
+        language = settings.language if settings.language != "auto" else ctx.config.show.language
+        for fmt, spec in transcript.FORMATS.items():
+            fsutil.write_text(ep.transcript(fmt), spec.write(kept, ep.meta.title, language))
             outputs.append(ep.transcript(fmt))
         segments_json = json.dumps([dataclasses.asdict(s) for s in kept], ensure_ascii=False)
-        fsutil.write_text(ep.build / SEGMENTS_FILE, segments_json)
-        outputs.append(ep.build / SEGMENTS_FILE)
+        fsutil.write_text(ep.segments_path, segments_json)
+        outputs.append(ep.segments_path)
         words = sum(len(s.text.split()) for s in kept)
         detail = f"{len(kept)} segments, {words} words" + (f", {len(dropped)} dropped" if dropped else "")
         if labelled:
             detail += f", speakers from the stereo channels ({labelled} segments)"
         return Outcome(outputs, {"segments": len(kept), "words": words, "dropped": len(dropped)}, detail)
 
-    def _decode(self, ctx: Context) -> list[whisper.Segment]:
+    def _decode(self, ctx: Context) -> list[transcript.Segment]:
         settings = ctx.config.transcribe
         model = ctx.shared.get("whisper")
         if model is None:
@@ -138,7 +136,7 @@ class TranscribeStage:
         finally:
             bar.close()
 
-    def _speakers(self, ctx: Context, segments: list[whisper.Segment]) -> int:
+    def _speakers(self, ctx: Context, segments: list[transcript.Segment]) -> int:
         """One voice per channel of a stereo source: label segments by the louder channel."""
         if ctx.config.transcribe.speakers != "channels" or not segments:
             return 0
@@ -151,13 +149,6 @@ class TranscribeStage:
             more_left, more_right = ffmpeg.channel_levels(path, LEVEL_BLOCK)
             left += more_left
             right += more_right
-        ep = ctx.episode
-        edl = json.loads(ep.edit_list.read_text(encoding="utf-8")) if ep.edit_list.is_file() else None
-        return transcript.label_by_channel(
-            segments, (left, right), LEVEL_BLOCK, lambda t: edits.unmap_saved(edl, t), speaker_names(ctx)
-        )
-
-
-def _segment(item: dict[str, Any]) -> whisper.Segment:
-    words = [whisper.Word(**w) for w in item.get("words", [])]
-    return whisper.Segment(item["start"], item["end"], item["text"], words, item.get("speaker", ""))
+        edl = ctx.episode.edit_list()
+        to_source = edl.to_source if edl else float
+        return transcript.label_by_channel(segments, (left, right), LEVEL_BLOCK, to_source, speaker_names(ctx))

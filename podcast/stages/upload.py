@@ -1,28 +1,22 @@
-"""upload: publish an episode's media, transcripts and chapters under content-addressed keys.
+"""`podcast upload`: publish an episode's media, transcripts and chapters under content-addressed keys.
 
 A key embeds the file's hash, so a key never changes meaning: replacing the audio publishes
 a new key, and a listener halfway through downloading the old one still gets a consistent
 file. An object already present with the same content (size and MD5/ETag, multipart ETags
 included) is not sent again. The feed switches to new keys only after they are confirmed
-present (see the feed stage). `unpublish` removes an episode from the feed first, then its
-objects.
+present (see `pipeline.release`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
 from pathlib import Path
 
-from .. import episode as episodes
 from .. import storage, transcript
-from ..config import Config
-from ..errors import EpisodeError, PodcastError, StorageError
-from ..ids import media_key
-from ..state import State
+from ..episode import Publication, PublishedObject
+from ..errors import EpisodeError, StorageError
+from ..ids import check_key, media_key
 from . import Context, Outcome
-
-WITHDRAWN = "withdrawn"  # state record left by `podcast unpublish`
 
 
 def episode_files(ctx: Context) -> dict[str, Path]:
@@ -35,7 +29,7 @@ def episode_files(ctx: Context) -> dict[str, Path]:
         files["image"] = ep.folder / ep.meta.artwork
     tagged = ctx.state.get("tag")
     if tagged and tagged.info.get("chapters"):
-        files["chapters.json"] = ep.build / "chapters.json"
+        files["chapters.json"] = ep.chapters_path
         for decl in ep.meta.chapters:
             if decl.img:
                 files[f"chapter-img.{decl.img}"] = ep.folder / decl.img
@@ -44,7 +38,7 @@ def episode_files(ctx: Context) -> dict[str, Path]:
 
 def object_key(ctx: Context, role: str, path: Path) -> str:
     kind = role.split(".", 1)[0] if role.startswith("chapter-img.") else role
-    return storage.check_key(media_key(ctx.episode.slug, kind, ctx.state.file_hash(path), path.suffix))
+    return check_key(media_key(ctx.episode.slug, kind, ctx.state.file_hash(path), path.suffix))
 
 
 class UploadStage:
@@ -89,64 +83,21 @@ class UploadStage:
                 store.put_file(object_key(ctx, role, path), path, advance)
         finally:
             bar.close()
-        published: dict[str, dict[str, object]] = {}
+        process = ctx.state.get("process")
+        duration = process.info.get("duration") if process else None
+        published: dict[str, PublishedObject] = {}
         for role, path in files.items():
             key = object_key(ctx, role, path)
             size = path.stat().st_size
             info = store.head(key)
             if info is None or info.size != size:
                 raise StorageError(f"{key}: not present with {size} bytes after upload")
-            published[role] = {"key": key, "size": size, "type": storage.content_type(key)}
-        process = ctx.state.get("process")
-        duration = process.info.get("duration") if process else None
+            published[role] = PublishedObject(
+                key, size, storage.content_type(key), duration if role == "audio" else None
+            )
         skipped = len(files) - len(todo)
         return Outcome(
             [],
-            {"published": published, "duration": duration},
+            Publication(published).to_info(),
             f"{len(todo)} sent ({sent:,} bytes), {skipped} already there, to {store.describe()}",
         )
-
-
-def unpublish(config: Config, slug: str, *, dry_run: bool = False) -> list[str]:
-    """Take an episode out of the feed (published first), then delete its objects."""
-    from .feed import publish_feed
-
-    ep = episodes.load(config, slug)
-    store = storage.open_storage(config)
-    keys = list(store.list(f"episodes/{slug}"))
-    if dry_run:
-        return [f"would remove {slug} from the feed, then delete:"] + [
-            f"  {key} ({size:,} bytes)" for key, size in keys
-        ]
-    state = State(ep.state_path)
-    state.records.pop("upload", None)
-    state.record_done(WITHDRAWN, "", {}, {"objects": len(keys)})
-    result = publish_feed(config, force=False)
-    lines = [f"{slug} removed from the feed; {result.message}"]
-    for key, size in keys:
-        store.delete(key)
-        lines.append(f"deleted {key} ({size:,} bytes)")
-    return lines
-
-
-def parse_duration(text: str) -> int:
-    """'7d', '12h', '30m', '3600' → seconds."""
-    match = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", text)
-    if not match:
-        raise PodcastError(f"--expires {text!r}: use e.g. 7d, 12h, 30m or a number of seconds")
-    return int(match.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
-
-
-def share(config: Config, slug: str, seconds: int) -> str:
-    """A presigned (SigV4) link to the episode's published audio, for a private preview."""
-    if not 1 <= seconds <= 7 * 86400:
-        raise PodcastError("--expires: SigV4 links last from 1 second to 7 days")
-    store = storage.open_storage(config)
-    if not isinstance(store, storage.S3Storage):
-        raise PodcastError('share needs S3 storage (storage.kind = "s3"); local files are shared by URL')
-    ep = episodes.load(config, slug)
-    record = State(ep.state_path).get("upload")
-    published = (record.info.get("published") if record else None) or {}
-    if "audio" not in published:
-        raise PodcastError(f"{slug} is not published yet (run `podcast publish {slug}`)")
-    return store.presign(str(published["audio"]["key"]), seconds)

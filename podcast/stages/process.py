@@ -1,4 +1,4 @@
-"""process: join, edit, clean up, normalise and encode the recording; verify the result.
+"""`podcast process`: join, edit, clean up, normalise and encode the recording; verify the result.
 
 Design (measured on a 40-minute interview, see benchmarks/):
 1. analyse (only when trimming or shortening pauses): decode + `silencedetect`, for the edit list;
@@ -63,7 +63,7 @@ class Plan:
     source_lufs: float | None  # from the analysis pass, when one ran
 
 
-class AudioStage:
+class ProcessStage:
     name = "process"
     version = 2
 
@@ -111,9 +111,9 @@ class AudioStage:
                 fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
                 if not report["pass"]:
                     raise LoudnessError(str(report["verdict"]))  # the report stays; the audio does not
-                fsutil.write_text(ep.edit_list, json.dumps(plan.edl.as_dict(), indent=2) + "\n")
+                fsutil.write_text(ep.edit_list_path, plan.edl.to_json())
         return Outcome(
-            outputs=[ep.processed_audio, ep.edit_list],
+            outputs=[ep.processed_audio, ep.edit_list_path],
             info={"duration": round(probe.duration, 3), "loudness": report["delivered"]},
             message=f"{probe.duration:.1f} s, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP",
         )
@@ -275,7 +275,7 @@ def _join_graph(n_sources: int, fmt: str) -> str:
 
 
 def _edit_graph(edl: edits.EditList) -> list[str]:
-    segs = edl.segments
+    segs = edl.kept
     if len(segs) == 1 and segs[0].src_start == 0 and segs[0].src_end >= edl.source_duration:
         return ["[src]anull[edited]"]
     parts = []

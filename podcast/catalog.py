@@ -1,0 +1,92 @@
+"""The catalog: which episodes are live, and what each one published.
+
+An episode is live when its media are confirmed present in storage (the upload stage's
+record) and it is neither a draft, withdrawn, nor dated in the future. The feed, the pages,
+the search index and `podcast check` all read the show through this one view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from . import episode as episodes
+from . import fsutil, timecode
+from .config import Config
+from .episode import Episode, Publication
+from .errors import EpisodeError, PodcastError
+from .ids import check_key
+
+WITHDRAWN = "withdrawn"  # the state record `podcast unpublish` leaves
+
+
+@dataclass
+class Item:
+    episode: Episode
+    date: dt.datetime
+    publication: Publication
+
+    @property
+    def duration(self) -> float | None:
+        audio = self.publication.audio
+        return audio.duration if audio else None
+
+    def chapters(self) -> list[dict[str, object]]:
+        """The published chapters (published timeline), when the episode published some."""
+        return self.episode.chapters() if "chapters.json" in self.publication.objects else []
+
+
+@dataclass
+class Catalog:
+    items: list[Item] = field(default_factory=list)  # newest first
+    waiting: list[str] = field(default_factory=list)  # "slug: reason"
+
+
+def collect(config: Config, now: dt.datetime | None = None) -> Catalog:
+    now = now or dt.datetime.now(dt.UTC)
+    catalog = Catalog()
+    for slug in episodes.all_slugs(config):
+        try:
+            ep = episodes.load(config, slug)
+        except PodcastError as exc:
+            catalog.waiting.append(f"{slug}: {exc}")
+            continue
+        state = ep.state()
+        publication = ep.publication(state)
+        if state.get(WITHDRAWN):
+            catalog.waiting.append(f"{slug}: withdrawn (podcast unpublish)")
+        elif ep.meta.draft:
+            catalog.waiting.append(f"{slug}: draft")
+        elif publication.audio is None:
+            catalog.waiting.append(f"{slug}: not published yet")
+        elif ep.meta.date and ep.meta.date > now:
+            catalog.waiting.append(f"{slug}: dated {ep.meta.date:%Y-%m-%d %H:%M}, in the future")
+        else:
+            date = ep.meta.date or dt.datetime.fromisoformat(publication.at)
+            catalog.items.append(Item(ep, date, publication))
+    catalog.items.sort(key=lambda it: (it.date, it.episode.slug), reverse=True)
+    return catalog
+
+
+def artwork_key(config: Config) -> str | None:
+    """The show art's content-addressed key."""
+    art = config.artwork_path
+    if art is None:
+        return None
+    return check_key(f"artwork-{fsutil.sha256_file(art)[:12]}{art.suffix.lower()}")
+
+
+def soundbites(ep: Episode) -> list[tuple[float, float, str]]:
+    """(start in the published timeline, duration, title) of each declared soundbite."""
+    if not ep.meta.soundbites:
+        return []
+    edl = ep.edit_list()
+    found = []
+    for bite in ep.meta.soundbites:
+        try:
+            source = timecode.parse(bite.start)
+            start = edl.to_output(source) if edl else source
+        except ValueError as exc:
+            raise EpisodeError(f"{ep.slug}: soundbite at {bite.start} {exc}") from None
+        found.append((start, bite.duration, bite.title))
+    return found

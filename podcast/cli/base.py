@@ -1,0 +1,184 @@
+"""The `podcast` group, the options every command shares, and the one place where errors
+become messages. The commands live beside this module, by what they are for.
+
+Errors are turned into one line on stderr and a non-zero exit in one place
+(`PodcastGroup.invoke`); tracebacks only with -vv.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__, pipeline, ui
+from ..config import Config, load_config, resolve_project
+from ..errors import PodcastError
+
+EPILOG_EXAMPLES = """
+\b
+Examples:
+  podcast init mon-podcast             create a project
+  podcast new 2024-05-atd --title "Doit-on refonder la société ?" --source interview.wav
+  podcast status                       what is done, stale or missing
+  podcast publish --all                run every out-of-date stage, then the feed
+  podcast publish 2024-05-atd --dry-run   show what would happen
+  podcast serve                        preview public/ at http://127.0.0.1:8000/feed.xml
+"""
+
+
+@dataclass
+class App:
+    project: Path | None = None
+    verbose: int = 0
+    quiet: bool = False
+    dry_run: bool = False
+    force: bool = False
+    overrides: dict[str, str] = field(default_factory=dict)
+    _config: Config | None = None
+
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(resolve_project(self.project), self.overrides)
+        return self._config
+
+    def options(self) -> pipeline.Options:
+        return pipeline.Options(self.dry_run, self.force, ui.progress_factory(not self.quiet))
+
+    def echo(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(text)
+
+
+def _set(attr: str) -> Any:
+    def callback(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        app = ctx.ensure_object(App)
+        if attr == "verbose":
+            app.verbose += value
+        elif attr == "overrides":
+            for item in value:
+                key, sep, val = item.partition("=")
+                if not sep:
+                    raise click.BadParameter(f"expected SECTION.KEY=VALUE, got {item!r}")
+                app.overrides[key.strip()] = val.strip()
+        elif value:
+            setattr(app, attr, value)
+        ui.setup_logging(app.verbose, app.quiet)
+        return value
+
+    return callback
+
+
+def common(f: Any) -> Any:
+    """Options accepted before or after the command name."""
+    options = [
+        click.option(
+            "--project",
+            type=click.Path(file_okay=False, path_type=Path),
+            expose_value=False,
+            callback=_set("project"),
+            help="Project folder (default: nearest folder with config.toml, or $PODCAST_PROJECT).",
+        ),
+        click.option(
+            "-v",
+            "--verbose",
+            count=True,
+            expose_value=False,
+            callback=_set("verbose"),
+            help="Show what runs, including the exact ffmpeg command lines (-vv: tracebacks).",
+        ),
+        click.option("-q", "--quiet", is_flag=True, expose_value=False, callback=_set("quiet"), help="Only errors."),
+        click.option(
+            "--set",
+            "overrides",
+            multiple=True,
+            metavar="SECTION.KEY=VALUE",
+            expose_value=False,
+            callback=_set("overrides"),
+            help="Override a config.toml value for this run.",
+        ),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def run_options(f: Any) -> Any:
+    f = click.option(
+        "--force", is_flag=True, expose_value=False, callback=_set("force"), help="Re-run even what is up to date."
+    )(f)
+    f = click.option(
+        "-n",
+        "--dry-run",
+        is_flag=True,
+        expose_value=False,
+        callback=_set("dry_run"),
+        help="Show what would be done; change nothing.",
+    )(f)
+    return f
+
+
+INTERRUPTED = "interrupted: outputs and published files from earlier runs are intact"
+
+
+class PodcastGroup(click.Group):
+    """The one place where errors become messages: ours as one line, Ctrl-C as exit 130, and
+    anything else (a bug) as one line asking for a report, with the traceback under -vv."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except PodcastError as exc:
+            _traceback_if_verbose(ctx)
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo(INTERRUPTED, err=True)
+            sys.exit(130)
+        except Exception as exc:
+            _traceback_if_verbose(ctx)
+            click.echo(
+                f"error: internal error ({type(exc).__name__}: {_one_line(exc)}); this is a bug: please report it "
+                "with the output of the same command run with -vv",
+                err=True,
+            )
+            sys.exit(1)
+
+
+def _traceback_if_verbose(ctx: click.Context) -> None:
+    app = ctx.find_object(App)
+    if app and app.verbose > 1:
+        traceback.print_exc()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text[:300] or "no message"
+
+
+@click.group(cls=PodcastGroup, epilog=EPILOG_EXAMPLES, context_settings={"help_option_names": ["-h", "--help"]})
+@common
+@run_options
+@click.version_option(__version__, prog_name="podcast")
+@click.pass_context
+def cli(ctx: click.Context) -> None:
+    """Produce and publish a podcast: normalise and edit audio, transcribe, tag, upload,
+    and regenerate the RSS feed. Each stage runs only when its inputs changed."""
+    ctx.ensure_object(App)
+
+
+def show_report(app: App, report: pipeline.RunReport) -> None:
+    """Print a run's summary (errors on stderr) and exit non-zero when anything failed."""
+    for level, line in report.lines(app.dry_run):
+        if level == "error":
+            click.echo(line, err=True)
+        else:
+            app.echo(line)
+    if not report.ok:
+        sys.exit(1)
