@@ -10,14 +10,15 @@ setup-test:
 demo: setup       ## generate the demo interview and publish it to public/
 	.venv/bin/podcast demo
 
-test: setup-test  ## the whole test suite (what CI runs)
-	.venv/bin/python -m pytest
+test: setup-test  ## the whole test suite, slow tests included (what CI runs)
+	.venv/bin/python -m pytest --slow
 
 test-fast: setup-test
-	.venv/bin/python -m pytest -m "not slow"
+	.venv/bin/python -m pytest
 
 lint: setup-test
 	.venv/bin/ruff check podcast tests benchmarks
+	.venv/bin/ruff format --check podcast tests benchmarks
 	.venv/bin/mypy
 
 bench: setup      ## benchmarks (not tests): prints ratios against plain ffmpeg

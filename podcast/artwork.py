@@ -39,7 +39,10 @@ def inspect(path: Path) -> Report:
         with Image.open(path) as image:
             report.format, report.size, report.mode = image.format or "", image.size, image.mode
             image.load()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except Image.DecompressionBombError:
+        report.errors.append("declares an enormous size (a decompression bomb?): not opened")
+        return report
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         report.errors.append(f"not a readable image ({exc.__class__.__name__}: {exc})")
         return report
     width, height = report.size
@@ -79,7 +82,11 @@ def fix(path: Path) -> Path | None:
     try:
         with Image.open(path) as opened:
             image = opened.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
+    except Image.DecompressionBombError:
+        raise ArtworkError(
+            f"artwork {path.name}: declares an enormous size (a decompression bomb?): not opened"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
         raise ArtworkError(f"artwork {path.name}: cannot be read, so cannot be fixed ({exc})") from None
     side = min(image.size)
     left, top = (image.width - side) // 2, (image.height - side) // 2

@@ -47,17 +47,29 @@ def resolve(
     decls, origin = (list(declared), "episode.toml") if declared else (from_notes(notes), "notes.md")
     if not decls:
         return [], ""
-    starts: list[tuple[float, ChapterDecl]] = []
-    for decl in decls:
-        try:
-            source_time = timecode.parse(decl.start)
-        except ValueError as exc:
-            raise EpisodeError(f"chapter {decl.title!r} ({origin}): {exc}") from None
-        if not decl.title.strip():
-            raise EpisodeError(f"chapter at {decl.start} ({origin}) has no title")
-        if len(decl.title) > MAX_TITLE:
-            raise EpisodeError(f"chapter at {decl.start} ({origin}): title longer than {MAX_TITLE} characters")
-        starts.append((_to_output(source_time, decl, edl, origin), decl))
+    starts = [(_start(decl, edl, origin), decl) for decl in decls]
+    _check_order(starts, origin, duration)
+    chapters = []
+    for index, (start, decl) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else duration
+        chapters.append(Chapter(round(start, 3), round(end, 3), decl.title.strip(), decl.url, decl.img))
+    return chapters, origin
+
+
+def _start(decl: ChapterDecl, edl: EditList | None, origin: str) -> float:
+    """A declared chapter's start in the published timeline, its title checked."""
+    try:
+        source_time = timecode.parse(decl.start)
+    except ValueError as exc:
+        raise EpisodeError(f"chapter {decl.title!r} ({origin}): {exc}") from None
+    if not decl.title.strip():
+        raise EpisodeError(f"chapter at {decl.start} ({origin}) has no title")
+    if len(decl.title) > MAX_TITLE:
+        raise EpisodeError(f"chapter at {decl.start} ({origin}): title longer than {MAX_TITLE} characters")
+    return _to_output(source_time, decl, edl, origin)
+
+
+def _check_order(starts: list[tuple[float, ChapterDecl]], origin: str, duration: float) -> None:
     for (a, da), (b, db) in itertools.pairwise(starts):
         if b == a:
             raise EpisodeError(f"chapters {da.title!r} and {db.title!r} ({origin}) start at the same time {db.start}")
@@ -72,11 +84,6 @@ def resolve(
                 f"chapter {decl.title!r} at {decl.start} ({origin}) is beyond the end of the "
                 f"episode ({timecode.format(duration)})"
             )
-    chapters = []
-    for index, (start, decl) in enumerate(starts):
-        end = starts[index + 1][0] if index + 1 < len(starts) else duration
-        chapters.append(Chapter(round(start, 3), round(end, 3), decl.title.strip(), decl.url, decl.img))
-    return chapters, origin
 
 
 def _to_output(source_time: float, decl: ChapterDecl, edl: EditList | None, origin: str) -> float:

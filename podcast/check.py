@@ -68,39 +68,55 @@ def check_project(config: Config, *, http: bool = False) -> list[Finding]:
 
 
 def channel_rules(config: Config, xml: bytes) -> Iterable[Finding]:
-    show = config.show
     try:
         etree.fromstring(xml)
     except etree.XMLSyntaxError as exc:
         yield Finding("error", "feed", f"not well-formed XML: {exc}", "report this as a bug")
+    for rules in (_text_rules, _owner_rules, _category_rules, _artwork_rules, _identity_rules):
+        yield from rules(config)
+
+
+def _text_rules(config: Config) -> Iterable[Finding]:
+    show = config.show
     if not show.title.strip():
         yield Finding("error", "channel title", "empty", "set show.title in config.toml")
     if not show.description.strip():
         yield Finding("warning", "channel description", "empty: the title is used", "set show.description")
     elif len(show.description.encode()) > MAX_DESCRIPTION_BYTES:
-        yield Finding(
-            "warning",
-            "channel description",
-            f"over {MAX_DESCRIPTION_BYTES} bytes: truncated",
-            "shorten show.description",
-        )
+        yield Finding("warning", "channel description", f"over {MAX_DESCRIPTION_BYTES} bytes: truncated", "shorten it")
     if not LANGUAGE_RE.match(show.language):
         yield Finding("error", "channel language", f"'{show.language}' is not a language code", 'use e.g. "fr"')
+
+
+def _owner_rules(config: Config) -> Iterable[Finding]:
+    show = config.show
     if not show.author:
         yield Finding("warning", "itunes:author", "empty: the title is used", "set show.author")
     if not show.owner.email:
         yield Finding(
             "warning", "itunes:owner", "no email: directories use it to verify ownership", "set [show.owner] email"
         )
-    if not show.categories:
+    if show.locked and not show.owner.email:
+        yield Finding("warning", "podcast:locked", "locked without an owner email", "set [show.owner] email")
+
+
+def _category_rules(config: Config) -> Iterable[Finding]:
+    if not config.show.categories:
         yield Finding("error", "itunes:category", "none", "set show.categories")
-    for category in show.categories:
+    for category in config.show.categories:
         if why := apple.problem(category):
             yield Finding("error", "itunes:category", why, "use a category from Apple's list")
+
+
+def _artwork_rules(config: Config) -> Iterable[Finding]:
     if config.artwork_path is None:
         yield Finding("error", "itunes:image", "no show artwork", "set show.artwork (1400–3000 px square)")
     else:
         yield from _artwork(config.artwork_path.name, artwork.inspect(config.artwork_path), "itunes:image", "")
+
+
+def _identity_rules(config: Config) -> Iterable[Finding]:
+    show = config.show
     if not show.base_url.startswith("https://"):
         yield Finding(
             "warning",
@@ -115,8 +131,6 @@ def channel_rules(config: Config, xml: bytes) -> Iterable[Finding]:
             "computed from the feed URL on each run",
             "store it once as show.guid so it never changes (podcast init does)",
         )
-    if show.locked and not show.owner.email:
-        yield Finding("warning", "podcast:locked", "locked without an owner email", "set [show.owner] email")
 
 
 def _artwork(name: str, report: artwork.Report, element: str, slug: str) -> Iterable[Finding]:

@@ -356,44 +356,90 @@ def _apply_override(raw: dict[str, Any], dotted: str, value: str, path: Path) ->
     table[key] = parsed
 
 
+MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+
+
 def _check_config(config: Config, path: Path) -> None:
+    """Rules that involve more than one key's type; each names the key and the fix."""
+    for rule in _RULES:
+        if problem := rule(config):
+            raise ConfigError(f"{path}: {problem}")
+
+
+def _artwork_exists(config: Config) -> str:
     art = config.artwork_path
-    if art is not None and not art.is_file():
-        raise ConfigError(f"{path}: show.artwork: file not found: {art}")
-    if not config.show.base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"{path}: show.base_url must start with http:// or https://")
-    language = config.transcribe.language
+    return f"show.artwork: file not found: {art}" if art is not None and not art.is_file() else ""
+
+
+def _base_url(config: Config) -> str:
+    ok = config.show.base_url.startswith(("http://", "https://"))
+    return "" if ok else "show.base_url must start with http:// or https://"
+
+
+def _language(config: Config) -> str:
+    language, model = config.transcribe.language, config.transcribe.model
     if language != "auto" and language not in WHISPER_LANGUAGES:
-        raise ConfigError(
-            f'{path}: transcribe.language: Whisper does not know \'{language}\' (use e.g. "fr" or "auto")'
-        )
-    if config.transcribe.model.endswith(".en") and language != "en":
-        raise ConfigError(
-            f'{path}: transcribe.model: {config.transcribe.model} knows only English: set transcribe.language = "en"'
-        )
-    if config.storage.kind == "s3" and not config.storage.bucket:
-        raise ConfigError(f'{path}: storage.bucket is required when storage.kind = "s3"')
-    if config.storage.prefix.startswith("/") or ".." in config.storage.prefix.split("/"):
-        raise ConfigError(f"{path}: storage.prefix must be a relative path without '..'")
+        return f'transcribe.language: Whisper does not know \'{language}\' (use e.g. "fr" or "auto")'
+    if model.endswith(".en") and language != "en":
+        return f'transcribe.model: {model} knows only English: set transcribe.language = "en"'
+    return ""
+
+
+def _storage(config: Config) -> str:
+    storage = config.storage
+    if storage.kind == "s3" and not storage.bucket:
+        return 'storage.bucket is required when storage.kind = "s3"'
+    if storage.prefix.startswith("/") or ".." in storage.prefix.split("/"):
+        return "storage.prefix must be a relative path without '..'"
+    return ""
+
+
+def _categories(config: Config) -> str:
     for index, category in enumerate(config.show.categories):
         if why := apple.problem(category):
-            raise ConfigError(f"{path}: show.categories[{index}]: {why}")
+            return f"show.categories[{index}]: {why}"
+    return ""
+
+
+def _timezone(config: Config) -> str:
     try:
         config.tz  # noqa: B018 - validates the zone name
     except Exception:
-        raise ConfigError(f"{path}: show.timezone: unknown time zone '{config.show.timezone}'") from None
+        return f"show.timezone: unknown time zone '{config.show.timezone}'"
+    return ""
+
+
+def _audio_files(config: Config) -> str:
     for key in ("intro", "outro", "bed"):
         name = getattr(config.audio, key)
         if name and not (config.root / name).is_file():
-            raise ConfigError(f"{path}: audio.{key}: file not found: {config.root / name}")
-    if config.audio.cleanup == "custom" and not config.audio.filters:
-        raise ConfigError(f'{path}: audio.filters is required when audio.cleanup = "custom"')
-    if not -40 <= config.audio.loudness <= -5:
-        raise ConfigError(f"{path}: audio.loudness must be between -40 and -5 LUFS")
-    if not -9 <= config.audio.true_peak <= 0:
-        raise ConfigError(f"{path}: audio.true_peak must be between -9 and 0 dBTP")
-    if config.audio.kbps not in (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320):
-        raise ConfigError(f"{path}: audio.bitrate: {config.audio.kbps} is not an MP3 bitrate")
+            return f"audio.{key}: file not found: {config.root / name}"
+    return ""
+
+
+def _audio_levels(config: Config) -> str:
+    audio = config.audio
+    if audio.cleanup == "custom" and not audio.filters:
+        return 'audio.filters is required when audio.cleanup = "custom"'
+    if not -40 <= audio.loudness <= -5:
+        return "audio.loudness must be between -40 and -5 LUFS"
+    if not -9 <= audio.true_peak <= 0:
+        return "audio.true_peak must be between -9 and 0 dBTP"
+    if audio.kbps not in MP3_BITRATES:
+        return f"audio.bitrate: {audio.kbps} is not an MP3 bitrate"
+    return ""
+
+
+_RULES: tuple[Callable[[Config], str], ...] = (
+    _artwork_exists,
+    _base_url,
+    _language,
+    _storage,
+    _categories,
+    _timezone,
+    _audio_files,
+    _audio_levels,
+)
 
 
 # ---------------------------------------------------------------------------------------
@@ -436,33 +482,46 @@ def _unknown_key(path: Path, prefix: str, key: str, names: list[str]) -> None:
 
 def _coerce(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
     origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
     if hint is Path:
         return value
     if origin in (typing.Union, types.UnionType):
-        inner = [a for a in args if a is not type(None)]
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
         return _coerce(inner[0], value, path, key, ctx)
-    if origin is Literal:
-        if value not in args or type(value) is not type(args[0]):
-            choices = ", ".join(repr(a) for a in args)
-            raise ConfigError(f"{path}: '{key}' must be one of {choices}, not {value!r}")
-        return value
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise ConfigError(f"{path}: '{key}' must be a list")
-        return tuple(_coerce(args[0], item, path, f"{key}[{i}]", ctx) for i, item in enumerate(value))
-    if origin is Mapping or origin is dict:
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise ConfigError(f"{path}: '{key}' must be a table of strings")
-        return dict(value)
     if dataclasses.is_dataclass(hint):
         if not isinstance(value, dict):
             raise ConfigError(f"{path}: '{key}' must be a table")
         return _build(typing.cast(type, hint), value, path, f"{key}.", **ctx)
+    compound = _COMPOUND.get(origin)
+    if compound is not None:
+        return compound(hint, value, path, key, ctx)
     parser = _SCALARS.get(hint)
     if parser is None:
         raise TypeError(f"no parser for {hint!r}")
     return parser(value, path, key, ctx)
+
+
+def _literal(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+    args = typing.get_args(hint)
+    if value not in args or type(value) is not type(args[0]):
+        choices = ", ".join(repr(a) for a in args)
+        raise ConfigError(f"{path}: '{key}' must be one of {choices}, not {value!r}")
+    return value
+
+
+def _tuple(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: '{key}' must be a list")
+    item = typing.get_args(hint)[0]
+    return tuple(_coerce(item, v, path, f"{key}[{i}]", ctx) for i, v in enumerate(value))
+
+
+def _mapping(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{path}: '{key}' must be a table of strings")
+    return dict(value)
+
+
+_COMPOUND: dict[Any, Callable[..., Any]] = {Literal: _literal, tuple: _tuple, Mapping: _mapping, dict: _mapping}
 
 
 def _expect(kind: type | tuple[type, ...], label: str) -> Callable[..., Any]:

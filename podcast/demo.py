@@ -12,7 +12,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ffmpeg, fsutil
+from . import ffmpeg, fsutil, pipeline
+from .config import Config
 from .errors import MediaError
 
 RATE = 48000
@@ -127,3 +128,14 @@ def _render_piece(piece: Piece, out: Path) -> Path:
     else:
         ffmpeg.generate(["-f", "lavfi", "-i", f"anullsrc=r={RATE}:cl=mono", "-t", str(slot), "-af", shape], out)
     return out
+
+
+def run(config: Config, options: pipeline.Options) -> tuple[str, pipeline.RunReport]:
+    """Generate the demo recording (again with --force), then publish every episode."""
+    recording = config.episodes_dir / "demo" / "recording.wav"
+    generated = ""
+    if options.force or not recording.exists():
+        seconds = write_recording(recording)
+        generated = f"generated {recording} ({seconds:.0f} s)"
+    names = [stage.name for stage in pipeline.STAGES]
+    return generated, pipeline.run(config, None, names, options, with_feed=True)

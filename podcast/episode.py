@@ -151,7 +151,7 @@ class Episode:
 
     @property
     def segments_path(self) -> Path:
-        return self.build / SEGMENTS
+        return segments_path(self.config, self.slug)
 
     def transcript(self, fmt: str) -> Path:
         return self.build / f"transcript.{fmt}"
@@ -191,6 +191,11 @@ class Episode:
     def publication(self, state: State | None = None) -> Publication:
         record = (state or self.state()).get("upload")
         return Publication.from_info(record.info, record.at) if record else Publication()
+
+
+def segments_path(config: Config, slug: str) -> Path:
+    """Where an episode's transcript cues are kept (readable without loading its episode.toml)."""
+    return config.build_dir / slug / SEGMENTS
 
 
 def segment_from_dict(item: dict[str, Any]) -> Segment:

@@ -1,4 +1,5 @@
-"""The one subprocess seam: the only module that starts ffmpeg, ffprobe or espeak-ng.
+"""The one subprocess seam: the only module that starts ffmpeg, ffprobe or espeak-ng, all
+through one launcher (`start`).
 
 It finds each binary (with an install hint when missing), logs the exact command line
 with `shlex.join` (shown by `-v`), captures stderr and raises our own errors. Parsers of
@@ -41,6 +42,16 @@ def which(tool: str) -> str:
     return path
 
 
+def start(cmd: list[str], *, stdin: Any = subprocess.DEVNULL, stderr: Any = subprocess.PIPE, text: bool = True) -> Any:
+    """The one launcher: start `cmd` (its first item from `which`) with stdout piped; a failed
+    start (a broken binary, too many processes) becomes our error."""
+    options: dict[str, Any] = {"text": True, "encoding": "utf-8", "errors": "replace"} if text else {}
+    try:
+        return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, **options)
+    except OSError as exc:
+        raise MediaError(f"cannot start {Path(cmd[0]).name}: {exc.strerror or exc}") from None
+
+
 def run(tool: str, args: Sequence[str], *, on_progress: ProgressCallback | None = None) -> str:
     """Run `tool args...`; return its stderr (where ffmpeg reports). Raise MediaError on failure.
 
@@ -51,10 +62,7 @@ def run(tool: str, args: Sequence[str], *, on_progress: ProgressCallback | None 
     if on_progress is not None:
         cmd[1:1] = ["-progress", "pipe:1", "-nostats"]
     log.info("$ %s", shlex.join(cmd))
-    try:
-        proc = _popen_text(cmd, subprocess.DEVNULL)
-    except OSError as exc:
-        raise MediaError(f"cannot start {tool}: {exc}") from None
+    proc = start(cmd)
     started = time.perf_counter()
     stdout, stderr = _communicate(proc, on_progress)
     log.debug("  (%s took %.1f s)", tool, time.perf_counter() - started)
@@ -63,13 +71,7 @@ def run(tool: str, args: Sequence[str], *, on_progress: ProgressCallback | None 
     return stderr if tool != "ffprobe" else stdout
 
 
-def _popen_text(cmd: list[str], stdin: Any) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8", errors="replace"
-    )
-
-
-def _communicate(proc: subprocess.Popen[str], on_progress: ProgressCallback | None) -> tuple[str, str]:
+def _communicate(proc: Any, on_progress: ProgressCallback | None) -> tuple[Any, Any]:
     """Collect the output; on Ctrl-C or any error, stop the child before re-raising."""
     try:
         if on_progress is None or proc.stdout is None:
@@ -296,9 +298,9 @@ def encode_and_measure(
         meter_cmd[1:1] = ["-progress", "pipe:1", "-nostats"]
     log.info("$ %s | %s", shlex.join(encoder_cmd), shlex.join(meter_cmd))
     with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as encoder_err:
-        encoder = subprocess.Popen(encoder_cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=encoder_err)
+        encoder = start(encoder_cmd, stderr=encoder_err, text=False)
         try:
-            meter = _popen_text(meter_cmd, encoder.stdout)
+            meter = start(meter_cmd, stdin=encoder.stdout)
         except BaseException:
             encoder.kill()
             encoder.wait()
@@ -371,14 +373,15 @@ def _pcm_command(path: Path, channels: int, rate: int, sample_format: str, seek:
     ]
 
 
-def decode_pcm(path: Path, start: float, duration: float, rate: int = 16000) -> bytes:
-    """`duration` seconds of `path` from `start`, as mono float32 PCM at `rate` Hz (for Whisper)."""
-    cmd = _pcm_command(path, 1, rate, "f32le", ["-ss", f"{start:.3f}", "-t", f"{duration:.3f}"])
+def decode_pcm(path: Path, offset: float, duration: float, rate: int = 16000) -> bytes:
+    """`duration` seconds of `path` from `offset`, as mono float32 PCM at `rate` Hz (for Whisper)."""
+    cmd = _pcm_command(path, 1, rate, "f32le", ["-ss", f"{offset:.3f}", "-t", f"{duration:.3f}"])
     log.info("$ %s", shlex.join(cmd))
-    proc = subprocess.run(cmd, capture_output=True, check=False)
+    proc = start(cmd, text=False)
+    stdout, stderr = _communicate(proc, None)
     if proc.returncode != 0:
-        raise MediaError(f"ffmpeg failed decoding {path.name}: {last_error_line(proc.stderr.decode(errors='replace'))}")
-    return proc.stdout
+        raise MediaError(f"ffmpeg failed decoding {path.name}: {last_error_line(stderr.decode(errors='replace'))}")
+    return bytes(stdout)
 
 
 def channel_levels(path: Path, block: float = 0.1, rate: int = 8000) -> tuple[list[float], list[float]]:
@@ -391,7 +394,7 @@ def channel_levels(path: Path, block: float = 0.1, rate: int = 8000) -> tuple[li
     frames = int(rate * block)
     left: list[float] = []
     right: list[float] = []
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = start(cmd, text=False)
     assert proc.stdout is not None
     try:
         while chunk := proc.stdout.read(frames * 4 * 600):
@@ -412,8 +415,9 @@ def channel_levels(path: Path, block: float = 0.1, rate: int = 8000) -> tuple[li
 
 def version(tool: str) -> str:
     flag = "--version" if tool == "espeak-ng" else "-version"
-    out = subprocess.run([which(tool), flag], capture_output=True, text=True, check=False)
-    return (out.stdout or out.stderr).splitlines()[0] if (out.stdout or out.stderr) else tool
+    stdout, stderr = _communicate(start([which(tool), flag]), None)
+    text = stdout or stderr
+    return text.splitlines()[0] if text else tool
 
 
 def speak(text: str, voice: str, output: Path, *, speed: int = 150, pitch: int = 50) -> None:

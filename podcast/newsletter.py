@@ -28,7 +28,9 @@ def newsletter(config: Config, slug: str) -> tuple[str, str]:
         "guests": ", ".join(g.name for g in ep.meta.guests),
         "links": {k: v for k, v in vars(config.show.links).items() if v},
     }
-    return env.get_template("newsletter.html").render(**context), env.get_template("newsletter.txt").render(**context)
+    return site.render_template(env, "newsletter.html", **context), site.render_template(
+        env, "newsletter.txt", **context
+    )
 
 
 def write(config: Config, slug: str) -> tuple[str, list[Path]]:

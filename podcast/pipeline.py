@@ -25,7 +25,7 @@ from .stages.process import ProcessStage
 from .stages.tag import TagStage
 from .stages.transcribe import TranscribeStage
 from .stages.upload import UploadStage
-from .state import State, fingerprint
+from .state import StageRecord, State, fingerprint
 
 log = logging.getLogger("podcast.pipeline")
 
@@ -131,6 +131,11 @@ def stage_status(stage: Stage, ctx: Context) -> Status:
         return Status("no recording", str(exc), problem=str(exc))
     except PodcastError as exc:
         return Status("missing" if record is None else "stale", str(exc), problem=str(exc))
+    return _compare(stage, ctx, record, inputs)
+
+
+def _compare(stage: Stage, ctx: Context, record: StageRecord | None, inputs: Any) -> Status:
+    """The stage's status from its record and the inputs it would read now."""
     if inputs is None:
         return Status("off", "disabled in config.toml")
     if record is None:
@@ -139,14 +144,21 @@ def stage_status(stage: Stage, ctx: Context) -> Status:
         return Status("failed", record.error, inputs)
     if record.fingerprint != fingerprint(stage.name, stage.version, inputs):
         return Status("stale", "inputs changed", inputs)
-    for rel, digest in record.outputs.items():
+    changed = _changed_output(ctx, record.outputs)
+    return Status("stale", f"{changed} missing or changed", inputs) if changed else Status("done", "", inputs)
+
+
+def _changed_output(ctx: Context, outputs: dict[str, str]) -> str:
+    """The first recorded output that is gone or differs from what the stage wrote ('' if none)."""
+    for rel, digest in outputs.items():
         path = ctx.episode.build / rel
         if not path.is_file() or ctx.state.file_hash(path) != digest:
-            return Status("stale", f"{rel} missing or changed", inputs)
-    return Status("done", "", inputs)
+            return rel
+    return ""
 
 
 def run_episode(ctx: Context, stages: list[Stage], options: Options, *, skip_missing: bool) -> EpisodeReport:
+    """Run each out-of-date stage in order; stop at the first failure (later stages need it)."""
     report = EpisodeReport(ctx.episode.slug)
     waiting_on = ""
     for stage in stages:
@@ -167,35 +179,47 @@ def run_episode(ctx: Context, stages: list[Stage], options: Options, *, skip_mis
             return report
         if options.dry_run:
             waiting_on = stage.name
-            try:
-                plan = stage.plan(ctx)
-            except PodcastError as exc:
-                report.failed = (stage.name, str(exc))
+            if not _plan_stage(stage, ctx, status, report):
                 return report
-            report.planned.append(f"{stage.name}: would run ({status.detail or status.state})")
-            report.planned.extend(f"  {line}" for line in plan)
-            continue
-        try:
-            if status.problem:  # the inputs could not be read: the stage cannot run
-                raise PodcastError(status.problem)
-            outcome = stage.run(ctx)
-        except FatalError:
-            raise
-        except (PodcastError, OSError) as exc:
-            message = _os_message(exc) if isinstance(exc, OSError) else str(exc)
-            report.failed = (stage.name, message)
-            with contextlib.suppress(OSError):  # the disk that failed the stage may refuse the record too
-                ctx.state.record_failed(stage.name, message)
+        elif not _run_stage(stage, ctx, status, report):
             return report
-        outputs = {str(p.relative_to(ctx.episode.build)): ctx.state.file_hash(p) for p in outcome.outputs}
-        try:
-            fp = fingerprint(stage.name, stage.version, status.inputs)
-            ctx.state.record_done(stage.name, fp, outputs, outcome.info)
-        except OSError as exc:
-            report.failed = (stage.name, _os_message(exc))
-            return report
-        report.ran.append((stage.name, outcome.message))
     return report
+
+
+def _plan_stage(stage: Stage, ctx: Context, status: Status, report: EpisodeReport) -> bool:
+    """Say what `stage` would do; False when it could not say (recorded as the failure)."""
+    try:
+        plan = stage.plan(ctx)
+    except PodcastError as exc:
+        report.failed = (stage.name, str(exc))
+        return False
+    report.planned.append(f"{stage.name}: would run ({status.detail or status.state})")
+    report.planned.extend(f"  {line}" for line in plan)
+    return True
+
+
+def _run_stage(stage: Stage, ctx: Context, status: Status, report: EpisodeReport) -> bool:
+    """Run `stage` and record what it produced; False when it failed (recorded)."""
+    try:
+        if status.problem:  # the inputs could not be read: the stage cannot run
+            raise PodcastError(status.problem)
+        outcome = stage.run(ctx)
+        outputs = {str(p.relative_to(ctx.episode.build)): ctx.state.file_hash(p) for p in outcome.outputs}
+    except FatalError:
+        raise
+    except (PodcastError, OSError) as exc:
+        message = _os_message(exc) if isinstance(exc, OSError) else str(exc)
+        report.failed = (stage.name, message)
+        with contextlib.suppress(OSError):  # the disk that failed the stage may refuse the record too
+            ctx.state.record_failed(stage.name, message)
+        return False
+    try:
+        ctx.state.record_done(stage.name, fingerprint(stage.name, stage.version, status.inputs), outputs, outcome.info)
+    except OSError as exc:
+        report.failed = (stage.name, _os_message(exc))
+        return False
+    report.ran.append((stage.name, outcome.message))
+    return True
 
 
 def _os_message(exc: OSError) -> str:

@@ -153,7 +153,10 @@ def build(config: Config, shown: Catalog, artwork_key: str | None) -> bytes:
     fg.lastBuildDate(newest)
     for item in shown.items:  # already sorted newest first
         _add_item(config, fg, item)
-    return bytes(fg.rss_str(pretty=True))
+    try:
+        return bytes(fg.rss_str(pretty=True))
+    except ValueError as exc:  # feedgen's "Required fields not set" and its value checks
+        raise FeedError(f"the feed cannot be built: {exc}") from None
 
 
 def _category(text: str) -> dict[str, str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from . import fsutil
 from .config import Config
 from .errors import PodcastError
 from .ids import episode_page_url
+
+log = logging.getLogger("podcast.search")
 
 SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS passages USING fts5(
@@ -41,14 +44,36 @@ def index_path(config: Config) -> Path:
 
 @contextlib.contextmanager
 def _connect(config: Config) -> Iterator[sqlite3.Connection]:
-    index_path(config).parent.mkdir(parents=True, exist_ok=True)
-    connection = sqlite3.connect(index_path(config))
+    """The index, opened; a damaged one (it is only a cache of the transcripts) is rebuilt.
+    SQLite's errors become ours here."""
+    path = index_path(config)
+    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        connection.executescript(SCHEMA)
+        connection = _open(path)
+    except sqlite3.DatabaseError:
+        log.warning("the search index %s was damaged: rebuilding it", path)
+        path.unlink(missing_ok=True)
+        connection = _open(path)
+    try:
         yield connection
         connection.commit()
+    except sqlite3.Error as exc:
+        raise PodcastError(f"search index {path}: {exc} (delete it: it is rebuilt from the transcripts)") from None
     finally:
         connection.close()
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    try:
+        connection = sqlite3.connect(path)
+    except sqlite3.Error as exc:
+        raise PodcastError(f"search index {path}: {exc}") from None
+    try:
+        connection.executescript(SCHEMA)
+    except sqlite3.DatabaseError:
+        connection.close()
+        raise
+    return connection
 
 
 def update_index(config: Config) -> int:
@@ -58,7 +83,7 @@ def update_index(config: Config) -> int:
         known = dict(db.execute("SELECT slug, digest FROM indexed").fetchall())
         present = set()
         for slug in episodes.all_slugs(config):
-            segments = config.build_dir / slug / "transcript.segments.json"
+            segments = episodes.segments_path(config, slug)
             if not segments.is_file():
                 continue
             present.add(slug)

@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, TemplateError, select_autoescape
 
 from . import fsutil, i18n, notes, storage, timecode, transcript
 from .catalog import Catalog, Item, artwork_key
 from .config import Config
+from .errors import PodcastError
 from .ids import episode_page_url, public_url
 from .transcript import Segment
 
@@ -24,6 +25,17 @@ ASSETS = ("site.css", "site.js")
 class Page:
     key: str
     path: Path  # rendered file in build/site/
+
+
+def render_template(env: Environment, name: str, **context: Any) -> str:
+    """`name` rendered; an error in a template (the project's own, in templates/) is one line
+    naming the template and the line."""
+    try:
+        return env.get_template(name).render(**context)
+    except TemplateError as exc:
+        where = f"{getattr(exc, 'filename', None) or name}"
+        line = getattr(exc, "lineno", None)
+        raise PodcastError(f"template {where}{f', line {line}' if line else ''}: {exc.message or exc}") from None
 
 
 def environment(config: Config) -> Environment:
@@ -123,7 +135,9 @@ def render(config: Config, shown: Catalog) -> list[Page]:
     for key, source in assets.values():
         _write_if_changed(out / key, source)
     episodes = [episode_context(config, item) for item in shown.items]
-    index = env.get_template("index.html").render(
+    index = render_template(
+        env,
+        "index.html",
         **common,
         root="",
         episodes=episodes,
@@ -146,7 +160,9 @@ def render(config: Config, shown: Catalog) -> list[Page]:
             }
             for turn in passages(item.episode.segments())
         ]
-        page = env.get_template("episode.html").render(
+        page = render_template(
+            env,
+            "episode.html",
             **common,
             root="../../",
             ep=context,

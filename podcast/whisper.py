@@ -203,7 +203,7 @@ def _decode(model: Any, samples: Any, settings: Transcribe, language: str | None
                 samples, vad_filter=settings.vad, initial_prompt=prompt or None, **options
             )
             yield from segments
-    except ValueError as exc:
+    except (ValueError, RuntimeError) as exc:  # ctranslate2 raises both (bad input, out of memory)
         raise ModelError(f"transcription failed: {exc}") from None
 
 

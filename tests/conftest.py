@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -12,18 +13,25 @@ from click.testing import CliRunner, Result
 
 from podcast.cli import cli
 
+# The shared real-speech clips (../shared/speech beside the checkout, or $PODCAST_SPEECH_DIR).
+SPEECH = Path(os.environ.get("PODCAST_SPEECH_DIR", Path(__file__).resolve().parents[2] / "shared" / "speech"))
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", help="also run slow tests (real speech clips)")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--slow"):
-        return
-    skip = pytest.mark.skip(reason="slow: run with --slow")
+    """Markers are decided here, once: `slow` runs only with --slow (`make test` passes it),
+    `speech` only where the shared clips are."""
+    slow = pytest.mark.skip(reason="slow: run with --slow")
+    no_clips = pytest.mark.skip(reason=f"the shared speech clips are not here ({SPEECH})")
+    have_clips = (SPEECH / "manifest.json").is_file()
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        if "slow" in item.keywords and not config.getoption("--slow"):
+            item.add_marker(slow)
+        if "speech" in item.keywords and not have_clips:
+            item.add_marker(no_clips)
 
 
 def ffmpeg(*args: str) -> None:

@@ -32,7 +32,6 @@ RANKS: dict[int, tuple[str, ...]] = {
         "newsletter",
         "bucket",
         "transcript_files",
-        "demo",
         "scaffold",
         "doctor",
         "serve",
@@ -41,8 +40,18 @@ RANKS: dict[int, tuple[str, ...]] = {
         "move",
     ),
     6: ("pipeline",),
-    7: ("removal", "importer", "review"),
-    8: ("ui", "cli", "cli.base", "cli.production", "cli.publishing", "cli.reuse", "cli.artwork", "__main__", "__init__"),
+    7: ("removal", "importer", "review", "demo"),
+    8: (
+        "ui",
+        "cli",
+        "cli.base",
+        "cli.production",
+        "cli.publishing",
+        "cli.reuse",
+        "cli.artwork",
+        "__main__",
+        "__init__",
+    ),
 }
 RANK = {name: rank for rank, names in RANKS.items() for name in names}
 

@@ -236,7 +236,12 @@ def test_connection_dropped_mid_upload(
         big.write_bytes(os.urandom(60 * 1024 * 1024))
         store = storage.S3Storage(settings)
         progress: list[int] = []
-        killer = threading.Thread(target=lambda: (_wait_for(lambda: sum(progress) > 10 << 20), server.kill()))
+
+        def kill_when_10_mib_are_sent() -> None:
+            _wait_for(lambda: sum(progress) > 10 << 20)
+            server.kill()
+
+        killer = threading.Thread(target=kill_when_10_mib_are_sent)
         killer.start()
         with pytest.raises(StorageError) as failure:
             store.put_file("episodes/ep/big.mp3", big, progress.append)

@@ -9,6 +9,7 @@ import subprocess
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,7 +83,12 @@ def browser() -> Iterator[object]:
 def test_episode_page_in_a_real_browser(published_site: str, browser: object, project: Path, tmp_path: Path) -> None:
     page = browser.new_page()  # type: ignore[attr-defined]
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     page.goto(f"{published_site}/episodes/ep/index.html")
     page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=20000)
     assert page.evaluate("document.getElementById('player').duration") > 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -163,8 +164,8 @@ def save(image: Image.Image, path: Path, fmt: str) -> Path:
     ],
 )
 def test_bad_artwork_is_refused_then_fixed(
-    project: Path, run: Run, tmp_path: Path, name: str, make, message: str
-) -> None:  # type: ignore[no-untyped-def]
+    project: Path, run: Run, tmp_path: Path, name: str, make: Callable[[Path], object], message: str
+) -> None:
     make(project / name)
     edit(project / "config.toml", 'artwork = "cover.jpg"', f'artwork = "{name}"')
     add_episode(project, "ep", make_tone(tmp_path / "r.wav", seconds=3))

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import itertools
-import os
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,7 +19,6 @@ from .conftest import Run, add_episode, ffmpeg, make_speech
 from .test_config import edit
 
 ON = ("--set", "transcribe.enabled=true")
-SPEECH = Path(os.environ.get("PODCAST_SPEECH_DIR", Path(__file__).resolve().parents[2] / "shared" / "speech"))
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +87,7 @@ class FakeModel:
             for t in range(0, int(length), 4)
             if t + 0.5 < length
         ]
-        return segments, None
+        return list(segments), None
 
 
 def test_windows_are_stitched_without_gaps_or_repeats(tmp_path: Path) -> None:
@@ -117,7 +116,7 @@ def test_a_chunk_decoded_too_short_is_decoded_again() -> None:
     samples = np.zeros(16000 * 60, dtype=np.float32)
     chunk = whisper.Chunk(10.0, 40.0, [(10.0, 20.0), (21.0, 35.0)])
 
-    def decode(segments: list[SimpleNamespace]) -> list[object]:
+    def decode(segments: list[SimpleNamespace]) -> list[Any]:
         return list(whisper._checked(FakeModel(), samples, chunk, segments, Transcribe(), {}))
 
     again = decode([said(12.0, 14.0, " La référence.")])  # four words for 24 s of speech
@@ -139,7 +138,7 @@ def test_batched_without_vad_decodes_fixed_chunks(model: object, tmp_path: Path)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SPEECH / "manifest.json").is_file(), reason="../shared/speech is not here")
+@pytest.mark.speech
 def test_a_prompt_cannot_swallow_speech(model: object, tmp_path: Path) -> None:
     """With the glossary as prompt, batched decoding ends the chunk at 31.8-70.6 s of the French
     silver clips after four words ("La référence du pokerin."); the guard decodes it again."""
@@ -156,7 +155,7 @@ def test_a_prompt_cannot_swallow_speech(model: object, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (Path(__file__).resolve().parents[2] / "shared" / "speech").is_dir(), reason="no clips")
+@pytest.mark.speech
 def test_windows_match_one_pass_on_real_speech(model: object, tmp_path: Path) -> None:
     import sys
 
@@ -237,7 +236,7 @@ def test_writers_with_speakers_golden() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SPEECH / "manifest.json").is_file(), reason="../shared/speech is not here")
+@pytest.mark.speech
 def test_real_french_speech_word_error_rate(model: object, tmp_path: Path) -> None:
     import sys
 

@@ -211,11 +211,9 @@ def demo(app: App) -> None:
     from .. import demo as demo_module
 
     config = app.config()
-    recording = config.episodes_dir / "demo" / "recording.wav"
-    if app.force or not recording.exists():
-        seconds = demo_module.write_recording(recording)
-        app.echo(f"generated {recording} ({seconds:.0f} s)")
-    report = pipeline.run(config, None, [s.name for s in pipeline.STAGES], app.options(), with_feed=True)
+    generated, report = demo_module.run(config, app.options())
+    if generated:
+        app.echo(generated)
     try:
         show_report(app, report)
     finally:
