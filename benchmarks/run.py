@@ -102,7 +102,7 @@ def fake_show(root: Path, episodes: int) -> None:
     from podcast.state import State
 
     shutil.rmtree(root, ignore_errors=True)
-    scaffold.init(root, "Bench")
+    scaffold.init(root, scaffold.ShowAnswers("Bench", "Bench", "bench@example.org"))
     paragraph = ("Les territoires zéro chômeur de longue durée partent des compétences de chacun. " * 4).strip()
     template = "\n\n".join(f"**Partie {i}** : {paragraph} [lien](https://example.org/EP/{i})" for i in range(9))
     for n in range(1, episodes + 1):

@@ -3,11 +3,12 @@ on request (the only module that uses Pillow)."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFont, UnidentifiedImageError
 
 from . import fsutil
 from .errors import ArtworkError
@@ -72,6 +73,14 @@ def require(path: Path) -> Report:
     return report
 
 
+def keep_original(path: Path) -> Path:
+    """Copy `path` to NAME.orig before the tool rewrites it (once: the first original is kept)."""
+    backup = path.with_name(path.name + ".orig")
+    if not backup.exists():
+        shutil.copy2(path, backup)
+    return backup
+
+
 def fix(path: Path) -> Path | None:
     """Rewrite `path` in the required form (RGB, square by centre crop, 1400–3000 px, the format
     its extension names, JPEG quality 90). The original is kept as NAME.orig. Returns the backup,
@@ -94,11 +103,96 @@ def fix(path: Path) -> Path | None:
     target = min(MAX_SIZE, max(MIN_SIZE, side))
     if target != side:
         image = image.resize((target, target), Image.Resampling.LANCZOS)
-    backup = path.with_name(path.name + ".orig")
-    if not backup.exists():
-        shutil.copy2(path, backup)
+    backup = keep_original(path)
     fmt = "PNG" if path.suffix.lower() == ".png" else "JPEG"
     with fsutil.atomic_path(path) as tmp:
         options = {"quality": 90, "optimize": True, "progressive": True} if fmt == "JPEG" else {"optimize": True}
         image.save(tmp, fmt, **options)
+    return backup
+
+
+# ---------------------------------------------------------------------------------------
+# The placeholder cover `podcast init` makes, so a new show publishes on its first try
+
+PLACEHOLDER_SIZE = 3000
+PLACEHOLDER_MARK = b"podcast placeholder cover"  # a JPEG comment: how `check` recognises it
+PLACEHOLDER_COLOUR = (138, 28, 43)
+FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",  # Debian's fonts-dejavu-core
+    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+    "/Library/Fonts/Arial Bold.ttf",
+)
+
+
+def placeholder(path: Path, title: str) -> None:
+    """Write a plain cover with the show's title (3000×3000 RGB JPEG) at `path`."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (PLACEHOLDER_SIZE, PLACEHOLDER_SIZE), PLACEHOLDER_COLOUR)
+    draw = ImageDraw.Draw(image)
+    margin = PLACEHOLDER_SIZE // 10
+    lines, font = _fit_title(draw, title.strip() or "Podcast", PLACEHOLDER_SIZE - 2 * margin)
+    text = "\n".join(lines)
+    box = draw.multiline_textbbox((0, 0), text, font=font, align="center", spacing=font.size // 4)
+    x = (PLACEHOLDER_SIZE - (box[2] - box[0])) / 2 - box[0]
+    y = (PLACEHOLDER_SIZE - (box[3] - box[1])) / 2 - box[1]
+    draw.multiline_text((x, y), text, fill=(255, 255, 255), font=font, align="center", spacing=font.size // 4)
+    with fsutil.atomic_path(path) as tmp:
+        image.save(tmp, "JPEG", quality=85, optimize=True, comment=PLACEHOLDER_MARK)
+
+
+def _fit_title(draw: object, title: str, width: int) -> tuple[list[str], ImageFont.FreeTypeFont]:
+    """The title's lines and the largest font (from 320 px down) that fits them in `width`."""
+    for size in range(320, 60, -20):
+        font = _font(size)
+        lines = _wrap(draw, title, font, width)
+        if len(lines) <= 5 and all(_width(draw, line, font) <= width for line in lines):
+            return lines, font
+    font = _font(60)
+    return _wrap(draw, title, font, width)[:8], font
+
+
+def _wrap(draw: object, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    text = re.sub(r" +([:;?!»])", "\u00a0\\1", re.sub(r"([«]) +", "\\1\u00a0", " ".join(text.split())))
+    lines: list[str] = []
+    for word in text.split(" "):  # not at the no-break spaces French puts before : ; ? !
+        if lines and _width(draw, f"{lines[-1]} {word}", font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [text]
+
+
+def _width(draw: object, text: str, font: ImageFont.FreeTypeFont) -> float:
+    return float(font.getlength(text))
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    for candidate in FONTS:
+        if Path(candidate).is_file():
+            return ImageFont.truetype(candidate, size)
+    return ImageFont.load_default(size)  # type: ignore[return-value]
+
+
+def is_placeholder(path: Path) -> bool:
+    """Whether `path` is the cover `podcast init` made (still in use)."""
+    try:
+        with Image.open(path) as image:
+            return bool(image.info.get("comment") == PLACEHOLDER_MARK)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
+def generate(path: Path, title: str, *, force: bool = False) -> Path | None:
+    """Make the placeholder cover again (after a title change). A cover that is not ours is
+    replaced only with `force`, and kept as NAME.orig; returns that backup, if any."""
+    backup = None
+    if path.exists() and not is_placeholder(path):
+        if not force:
+            raise ArtworkError(
+                f"{path} is not the placeholder cover `podcast init` made: not replacing it "
+                "(--force replaces it, keeping the original as .orig)"
+            )
+        backup = keep_original(path)
+    placeholder(path, title)
     return backup

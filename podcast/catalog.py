@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from . import episode as episodes
 from . import fsutil, timecode
 from .config import Config
+from .edits import EditList
 from .episode import Episode, Publication
 from .errors import EpisodeError, PodcastError
-from .ids import check_key
+from .ids import check_key, key_suffix
+from .transcript import Segment
 
 WITHDRAWN = "withdrawn"  # the state record `podcast unpublish` leaves
 
@@ -26,14 +29,24 @@ class Item:
     date: dt.datetime
     publication: Publication
 
+    def edit_list(self) -> EditList | None:
+        """The edit list of the published audio (what listeners hear)."""
+        return self.publication.edit_list() or self.episode.edit_list()
+
+    def segments(self) -> list[Segment]:
+        """The published transcript's cues."""
+        return self.episode.published_segments(self.publication)
+
     @property
     def duration(self) -> float | None:
         audio = self.publication.audio
         return audio.duration if audio else None
 
-    def chapters(self) -> list[dict[str, object]]:
-        """The published chapters (published timeline), when the episode published some."""
-        return self.episode.chapters() if "chapters.json" in self.publication.objects else []
+    def chapters(self) -> list[dict[str, Any]]:
+        """The chapters of the published audio (published timeline)."""
+        if "chapters.json" not in self.publication.objects:
+            return []
+        return self.publication.chapters or self.episode.chapters()  # records written before 0.2
 
 
 @dataclass
@@ -73,14 +86,15 @@ def artwork_key(config: Config) -> str | None:
     art = config.artwork_path
     if art is None:
         return None
-    return check_key(f"artwork-{fsutil.sha256_file(art)[:12]}{art.suffix.lower()}")
+    return check_key(f"artwork-{fsutil.sha256_file(art)[:12]}{key_suffix(art.suffix)}")
 
 
-def soundbites(ep: Episode) -> list[tuple[float, float, str]]:
-    """(start in the published timeline, duration, title) of each declared soundbite."""
+def soundbites(item: Item) -> list[tuple[float, float, str]]:
+    """(start in the published audio's timeline, duration, title) of each declared soundbite."""
+    ep = item.episode
     if not ep.meta.soundbites:
         return []
-    edl = ep.edit_list()
+    edl = item.edit_list()
     found = []
     for bite in ep.meta.soundbites:
         try:

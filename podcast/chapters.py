@@ -29,14 +29,19 @@ class Chapter:
     img: str = ""  # a file name in the episode folder (its published URL is added later)
 
 
+def timestamp_line(line: str) -> tuple[str, str] | None:
+    """(time, title) of a notes.md line that starts with a timestamp, such as
+    '00:04:10 Territoires zéro chômeur' or '- (04:10) — Territoires'; None for any other line."""
+    match = _NOTES_LINE.match(line)
+    return (match.group(1), match.group(2).strip()) if match else None
+
+
 def from_notes(notes: str) -> list[ChapterDecl]:
     """Lines of notes.md that start with a timestamp: '00:04:10 Territoires zéro chômeur'."""
     found = []
     for line in notes.splitlines():
-        match = _NOTES_LINE.match(line)
-        if match:
-            title = re.sub(r"[*_`]", "", match.group(2)).strip()
-            found.append(ChapterDecl(start=match.group(1), title=title))
+        if stamped := timestamp_line(line):
+            found.append(ChapterDecl(start=stamped[0], title=re.sub(r"[*_`]", "", stamped[1]).strip()))
     return found
 
 

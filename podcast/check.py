@@ -16,10 +16,12 @@ from typing import Any
 
 from lxml import etree
 
-from . import apple, artwork, catalog, rss, storage
-from .catalog import Catalog
-from .config import Config
-from .ids import episode_guid, public_url
+from . import apple, artwork, catalog, notes, rss, storage
+from .catalog import Catalog, Item
+from .config import FEED_NAME, Config
+from .episode import Episode
+from .errors import FeedError, PodcastError
+from .ids import episode_guid, guid_from_feed_url, is_public, preview_guids, public_url, show_guid
 from .notes import MAX_DESCRIPTION_BYTES
 from .state import State
 
@@ -50,7 +52,9 @@ def run(
     *,
     http: bool = False,
 ) -> list[Finding]:
-    findings = [*channel_rules(config, xml), *item_rules(config, shown, previous or {})]
+    previous = previous or {}
+    findings = [*channel_rules(config, xml), *item_rules(config, shown, previous)]
+    findings += guid_rules(config, previous, _live_guid(store))
     objects = _objects(shown, config, art_key)
     findings += object_rules(store, objects)
     if http:
@@ -62,9 +66,64 @@ def check_project(config: Config, *, http: bool = False) -> list[Finding]:
     """Everything, without publishing: what `podcast check` prints."""
     shown = catalog.collect(config)
     art_key = catalog.artwork_key(config)
-    xml = rss.build(config, shown, art_key)
     record = State(config.build_dir / "state.json").get("feed")
-    return run(config, shown, xml, storage.open_storage(config), art_key, record.info if record else {}, http=http)
+    previous = record.info if record else {}
+    try:
+        xml = rss.build(config, shown, art_key)
+    except FeedError as exc:  # e.g. no title: say why with the show's rules, not the builder's
+        findings = [*_text_rules(config), *_owner_rules(config), *guid_rules(config, previous, None)]
+        return findings or [Finding("error", "feed", str(exc), "fix config.toml")]
+    return run(config, shown, xml, storage.open_storage(config), art_key, previous, http=http)
+
+
+def _live_guid(store: storage.Storage) -> str | None:
+    """The podcast:guid of the feed listeners get now (None when there is none)."""
+    data = store.get_bytes(FEED_NAME)
+    if not data:
+        return None
+    try:
+        found = etree.fromstring(data).find(f"channel/{{{rss.PODCAST_NS}}}guid")
+    except etree.XMLSyntaxError:
+        return None
+    return found.text.strip() if found is not None and found.text else None
+
+
+def guid_rules(config: Config, previous: dict[str, Any], live: str | None) -> Iterable[Finding]:
+    """A public show's podcast:guid is its identity for directories and apps: fixed once, never
+    derived from a preview address, never changed after the first public publication."""
+    guid = show_guid(config)
+    if not is_public(config.show.base_url):
+        return
+    fixed = f'guid = "{guid_from_feed_url(config.feed_url)}"'
+    first = previous.get("public_show_guid")
+    if first and first != guid:
+        yield Finding(
+            "error",
+            "podcast:guid",
+            f"changed from {first} (published) to {guid}: directories and apps would see a new show",
+            f'set guid = "{first}" in [show] of config.toml',
+        )
+    elif live and live != guid and live not in preview_guids(config):
+        yield Finding(
+            "error",
+            "podcast:guid",
+            f"the published feed has {live}, this one would have {guid}: listeners would see a new show",
+            f'set guid = "{live}" in [show] of config.toml',
+        )
+    elif guid in preview_guids(config) and guid != first:
+        yield Finding(
+            "error",
+            "podcast:guid",
+            f"{guid} comes from a local preview address (every show an older `podcast init` made shares it)",
+            f"set {fixed} in [show] of config.toml (the Podcasting 2.0 rule on the public feed URL)",
+        )
+    elif not config.show.guid:
+        yield Finding(
+            "error",
+            "podcast:guid",
+            "not fixed in config.toml: it would change if the feed ever moved",
+            f"add {fixed} to [show] of config.toml, once; never change it",
+        )
 
 
 def channel_rules(config: Config, xml: bytes) -> Iterable[Finding]:
@@ -111,8 +170,15 @@ def _category_rules(config: Config) -> Iterable[Finding]:
 def _artwork_rules(config: Config) -> Iterable[Finding]:
     if config.artwork_path is None:
         yield Finding("error", "itunes:image", "no show artwork", "set show.artwork (1400–3000 px square)")
-    else:
-        yield from _artwork(config.artwork_path.name, artwork.inspect(config.artwork_path), "itunes:image", "")
+        return
+    yield from _artwork(config.artwork_path.name, artwork.inspect(config.artwork_path), "itunes:image", "")
+    if artwork.is_placeholder(config.artwork_path):
+        yield Finding(
+            "warning",
+            "itunes:image",
+            f"{config.artwork_path.name} is the placeholder cover `podcast init` made",
+            f"replace {config.artwork_path} with the show's cover (square, 1400–3000 px)",
+        )
 
 
 def _identity_rules(config: Config) -> Iterable[Finding]:
@@ -124,13 +190,13 @@ def _identity_rules(config: Config) -> Iterable[Finding]:
             f"{show.base_url} is not https: directories require https",
             "serve the files over https and set show.base_url",
         )
-    if not show.guid:
-        yield Finding(
-            "warning",
-            "podcast:guid",
-            "computed from the feed URL on each run",
-            "store it once as show.guid so it never changes (podcast init does)",
-        )
+
+
+def _inspect(ep: Episode, name: str) -> artwork.Report:
+    try:
+        return artwork.inspect(ep.file(name))
+    except PodcastError as exc:
+        return artwork.Report(ep.folder / name, errors=[str(exc)])
 
 
 def _artwork(name: str, report: artwork.Report, element: str, slug: str) -> Iterable[Finding]:
@@ -141,14 +207,29 @@ def _artwork(name: str, report: artwork.Report, element: str, slug: str) -> Iter
 
 
 def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
-    guids = Counter(episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in shown.items)
-    numbers = Counter(
-        (it.episode.meta.season, it.episode.meta.number) for it in shown.items if it.episode.meta.number is not None
-    )
-    published = previous.get("guids", {})
+    yield from _guid_rules(config, shown, previous)
     for item in shown.items:
-        ep, meta, slug = item.episode, item.episode.meta, item.episode.slug
-        guid = episode_guid(config, slug, meta.guid)
+        yield from _episode_text_rules(item)
+        yield from _episode_content_rules(config, item)
+    numbers = Counter((it.episode.meta.season, it.episode.meta.number) for it in shown.items)
+    for item in shown.items:
+        meta, slug = item.episode.meta, item.episode.slug
+        if meta.number is not None and numbers[(meta.season, meta.number)] > 1:
+            yield Finding(
+                "warning",
+                "itunes:episode",
+                f"season {meta.season} episode {meta.number} is used twice",
+                "number each episode once per season",
+                slug,
+            )
+
+
+def _guid_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
+    guids = Counter(episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in shown.items)
+    published = previous.get("public_guids", {}) if is_public(config.show.base_url) else {}
+    for item in shown.items:
+        slug = item.episode.slug
+        guid = episode_guid(config, slug, item.episode.meta.guid)
         if guids[guid] > 1:
             yield Finding(
                 "error",
@@ -165,42 +246,46 @@ def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iter
                 f'set guid = "{published[slug]}" in episode.toml',
                 slug,
             )
-        if NUMBER_IN_TITLE.search(meta.title):
-            yield Finding(
-                "warning",
-                "item title",
-                f"{meta.title!r} contains its number",
-                "put the number in `number =`, not in the title",
-                slug,
-            )
-        if meta.number is not None and numbers[(meta.season, meta.number)] > 1:
-            yield Finding(
-                "warning",
-                "itunes:episode",
-                f"season {meta.season} episode {meta.number} is used twice",
-                "number each episode once per season",
-                slug,
-            )
-        if meta.date is None:
-            yield Finding(
-                "warning",
-                "item pubDate",
-                "no date in episode.toml: the first publication time is used",
-                "set date = 2024-05-14T10:00:00",
-                slug,
-            )
-        if len(meta.summary.encode()) > MAX_DESCRIPTION_BYTES:
-            yield Finding(
-                "warning",
-                "item description",
-                f"summary over {MAX_DESCRIPTION_BYTES} bytes: truncated",
-                "shorten summary",
-                slug,
-            )
-        if not item.duration:
-            yield Finding("warning", "itunes:duration", "unknown", f"run `podcast publish {slug} --force`", slug)
-        if meta.artwork:
-            yield from _artwork(meta.artwork, artwork.inspect(ep.folder / meta.artwork), "item itunes:image", slug)
+
+
+def _episode_text_rules(item: Item) -> Iterable[Finding]:
+    meta, slug = item.episode.meta, item.episode.slug
+    if NUMBER_IN_TITLE.search(meta.title):
+        yield Finding(
+            "warning", "item title", f"{meta.title!r} contains its number", "put the number in `number =`", slug
+        )
+    if meta.date is None:
+        yield Finding(
+            "warning",
+            "item pubDate",
+            "no date in episode.toml: the first publication time is used",
+            "set date = 2024-05-14T10:00:00",
+            slug,
+        )
+    if len(meta.summary.encode()) > MAX_DESCRIPTION_BYTES:
+        yield Finding(
+            "warning", "item description", f"summary over {MAX_DESCRIPTION_BYTES} bytes: truncated", "shorten it", slug
+        )
+
+
+def _episode_content_rules(config: Config, item: Item) -> Iterable[Finding]:
+    ep, slug = item.episode, item.episode.slug
+    if not item.duration:
+        yield Finding("warning", "itunes:duration", "unknown", f"run `podcast publish {slug} --force`", slug)
+    if (
+        len(notes.feed_html(config, ep, item.chapters(), item.edit_list(), limit=None).encode())
+        > notes.MAX_FEED_NOTES_BYTES
+    ):
+        yield Finding(
+            "warning",
+            "content:encoded",
+            f"the notes are over {notes.MAX_FEED_NOTES_BYTES:,} bytes: the feed carries their start and a "
+            "link to the episode page, which has them whole",
+            "shorten notes.md if apps should show them whole",
+            slug,
+        )
+    if ep.meta.artwork:
+        yield from _artwork(ep.meta.artwork, _inspect(ep, ep.meta.artwork), "item itunes:image", slug)
 
 
 def _objects(shown: Catalog, config: Config, art_key: str | None) -> list[tuple[str, dict[str, Any], str]]:

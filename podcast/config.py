@@ -12,19 +12,27 @@ import datetime as dt
 import difflib
 import functools
 import os
+import re
 import tomllib
 import types
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, NewType
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from . import apple
-from .errors import ConfigError
+from . import apple, fsutil
+from .errors import ConfigError, PodcastError
+
+# A web address a listener's app or browser follows: http(s) only (no javascript:, data:, ...).
+Url = NewType("Url", str)
+# An e-mail address (itunes:owner, podcast:locked owner).
+Email = NewType("Email", str)
 
 CONFIG_NAME = "config.toml"
+FEED_NAME = "feed.xml"  # the feed's name beside the published files
 EPISODE_NAME = "episode.toml"
 NOTES_NAME = "notes.md"
 DEFAULT_TZ = "Europe/Paris"
@@ -47,20 +55,20 @@ SECRET_KEYS = {
 @dataclass(frozen=True)
 class Owner:
     name: str = ""
-    email: str = ""
+    email: Email = Email("")
 
 
 @dataclass(frozen=True)
 class Person:
     name: str
     role: str = "host"
-    href: str = ""  # a page about the person
-    img: str = ""  # a picture URL
+    href: Url = Url("")  # a page about the person
+    img: Url = Url("")  # a picture URL
 
 
 @dataclass(frozen=True)
 class Funding:
-    url: str
+    url: Url
     text: str = ""
 
 
@@ -68,10 +76,10 @@ class Funding:
 class Links:
     """Where listeners subscribe, shown on the web pages (empty = not listed)."""
 
-    apple: str = ""
-    spotify: str = ""
-    antennapod: str = ""
-    pocketcasts: str = ""
+    apple: Url = Url("")
+    spotify: Url = Url("")
+    antennapod: Url = Url("")
+    pocketcasts: Url = Url("")
 
 
 @dataclass(frozen=True)
@@ -84,8 +92,8 @@ class Show:
     artwork: str = ""
     categories: tuple[str, ...] = ("Society & Culture",)
     explicit: bool = False
-    link: str = ""
-    base_url: str = "http://127.0.0.1:8000"
+    link: Url = Url("")  # the show's website (default: its home page among the published files)
+    base_url: Url = Url("http://127.0.0.1:8000")
     guid: str = ""
     type: Literal["episodic", "serial"] = "episodic"
     copyright: str = ""
@@ -96,7 +104,7 @@ class Show:
     license: str = ""  # e.g. "cc-by-sa-4.0"
     medium: Literal["podcast", "music", "video", "film", "audiobook", "newsletter", "blog"] = "podcast"
     locked: bool = True  # podcast:locked: other hosts may not import the feed without the owner
-    new_feed_url: str = ""  # set when the feed moves: itunes:new-feed-url
+    new_feed_url: Url = Url("")  # set when the feed moves: itunes:new-feed-url
     links: Links = Links()
 
 
@@ -107,7 +115,7 @@ class StorageSettings:
     bucket: str = ""  # kind = "s3"
     prefix: str = ""  # keys go under this prefix; show.base_url serves the prefix's root
     region: str = ""
-    endpoint_url: str = ""  # any S3-compatible store: Scaleway, OVH, R2, B2, MinIO, SeaweedFS
+    endpoint_url: Url = Url("")  # any S3-compatible store: Scaleway, OVH, R2, B2, MinIO, SeaweedFS
     addressing_style: Literal["auto", "path", "virtual"] = "auto"
     profile: str = ""  # an AWS profile name (~/.aws/credentials); else the environment
     multipart_mb: int = 16  # files above this size go in parallel parts
@@ -202,7 +210,7 @@ class Config:
 
     @property
     def feed_url(self) -> str:
-        return url_join(self.show.base_url, "feed.xml")
+        return url_join(self.show.base_url, FEED_NAME)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -215,8 +223,8 @@ class Guest:
     role: str = "guest"
     org: str = ""
     bio: str = ""
-    url: str = ""
-    img: str = ""  # a picture URL
+    url: Url = Url("")
+    img: Url = Url("")  # a picture URL
 
 
 @dataclass(frozen=True)
@@ -230,7 +238,7 @@ class Soundbite:
 class ChapterDecl:
     start: str  # source timeline: "00:04:10", "04:10" or "250.5"
     title: str
-    url: str = ""
+    url: Url = Url("")
     img: str = ""  # image file in the episode folder
 
 
@@ -310,26 +318,37 @@ def load_config(root: Path, overrides: Mapping[str, str] | None = None) -> Confi
     return config
 
 
-def load_episode(path: Path, tz: ZoneInfo) -> EpisodeMeta:
-    raw = read_toml(path)
+def load_episode(path: Path, tz: ZoneInfo, root: Path | None = None) -> EpisodeMeta:
+    raw = read_toml(path, root)
     if isinstance(raw.get("source"), str):
         raw["source"] = [raw["source"]]
     meta = _build(EpisodeMeta, raw, path, "", tz=tz)
-    for name in (*meta.source, meta.artwork, *(c.img for c in meta.chapters)):
-        if not name:
-            continue
-        if Path(name).name != name or name in ("", ".", ".."):
-            raise ConfigError(f"{path}: '{name}' must be a file name inside the episode folder")
+    for name in meta.source:  # a recording may be named explicitly outside the project
+        if not Path(name).is_absolute():
+            _file_name(path, name)
+    for name in (meta.artwork, *(c.img for c in meta.chapters)):
+        if name:
+            _file_name(path, name)
     return meta
 
 
-def read_toml(path: Path) -> dict[str, Any]:
+def _file_name(path: Path, name: str) -> None:
+    if Path(name).name != name or name in (".", ".."):
+        raise ConfigError(
+            f"{path}: '{name}' must be a file name inside the episode folder (or, for a recording, an absolute path)"
+        )
+
+
+def read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """A TOML file as a dict (UTF-8, a byte-order mark accepted; with `root`, only inside it)."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = fsutil.read_text(path, root)
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read ({exc})") from None
+    except PodcastError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -368,12 +387,15 @@ def _check_config(config: Config, path: Path) -> None:
 
 def _artwork_exists(config: Config) -> str:
     art = config.artwork_path
-    return f"show.artwork: file not found: {art}" if art is not None and not art.is_file() else ""
+    if art is None:
+        return ""
+    if not fsutil.inside(art, config.root):
+        return f"show.artwork: {art} leads outside the project: put the cover in the project folder"
+    return f"show.artwork: file not found: {art}" if not art.is_file() else ""
 
 
 def _base_url(config: Config) -> str:
-    ok = config.show.base_url.startswith(("http://", "https://"))
-    return "" if ok else "show.base_url must start with http:// or https://"
+    return "" if config.show.base_url else "show.base_url: the URL the published files are served from is required"
 
 
 def _language(config: Config) -> str:
@@ -391,7 +413,25 @@ def _storage(config: Config) -> str:
         return 'storage.bucket is required when storage.kind = "s3"'
     if storage.prefix.startswith("/") or ".." in storage.prefix.split("/"):
         return "storage.prefix must be a relative path without '..'"
-    return ""
+    return _published_folder(config) if storage.kind == "local" else ""
+
+
+def _published_folder(config: Config) -> str:
+    """The local published folder is served to the world and pruned by the tool: it must
+    never hold or contain the producer's files or the build."""
+    folder, root = config.public_dir, config.root.resolve()
+    why = ""
+    if not config.storage.path.strip():
+        why = "is empty"
+    elif folder == root or root.is_relative_to(folder):
+        why = f"is {'the project folder' if folder == root else 'an ancestor of the project'} ({folder})"
+    elif folder.is_relative_to(config.episodes_dir.resolve()):
+        why = f"is inside episodes/, where the producer's files are ({folder})"
+    elif folder.is_relative_to(config.build_dir.resolve()):
+        why = f"is inside build/ ({folder})"
+    elif folder.exists() and not folder.is_dir():
+        why = f"is a file ({folder})"
+    return f'storage.path {why}: use a folder of its own, e.g. "public"' if why else ""
 
 
 def _categories(config: Config) -> str:
@@ -412,8 +452,11 @@ def _timezone(config: Config) -> str:
 def _audio_files(config: Config) -> str:
     for key in ("intro", "outro", "bed"):
         name = getattr(config.audio, key)
-        if name and not (config.root / name).is_file():
-            return f"audio.{key}: file not found: {config.root / name}"
+        path = config.root / name
+        if name and not Path(name).is_absolute() and not fsutil.inside(path, config.root):
+            return f"audio.{key}: {name} leads outside the project: write its absolute path to use it from there"
+        if name and not path.is_file():
+            return f"audio.{key}: file not found: {path}"
     return ""
 
 
@@ -551,8 +594,56 @@ def _parse_datetime(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) ->
     raise ConfigError(f"{path}: '{key}' must be a date, not {value!r}")
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+$")
+
+
+def _parse_text(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
+    """A string without control characters (they break XML, tags and terminals)."""
+    text = str(_expect(str, "a string")(value, path, key, ctx))
+    if why := text_problem(text):
+        raise ConfigError(f"{path}: '{key}' {why}")
+    return text
+
+
+def text_problem(text: str) -> str:
+    """Why `text` cannot be a title, a name or a summary ('' when it can)."""
+    if bad := _CONTROL.search(text):
+        return f"contains a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}: remove it"
+    return ""
+
+
+def _parse_url(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
+    text = _parse_text(value, path, key, ctx).strip()
+    if text and (why := url_problem(text)):
+        raise ConfigError(f"{path}: '{key}' {why}")
+    return text
+
+
+def url_problem(text: str) -> str:
+    """Why `text` is not a web address a listener's app may follow ('' when it is one)."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return f"is not a web address: {text!r}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"must be an http:// or https:// address, not {text!r}"
+    if not parts.hostname or any(c.isspace() for c in text):
+        return f"is not a web address: {text!r}"
+    return ""
+
+
+def _parse_email(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
+    text = _parse_text(value, path, key, ctx).strip()
+    if text and not _EMAIL.match(text):
+        raise ConfigError(f"{path}: '{key}' is not an e-mail address: {text!r}")
+    return text
+
+
 _SCALARS: dict[Any, Callable[..., Any]] = {
-    str: _expect(str, "a string"),
+    str: _parse_text,
+    Url: _parse_url,
+    Email: _parse_email,
     int: _expect(int, "a whole number"),
     float: _expect((int, float), "a number"),
     bool: _expect(bool, "true or false"),

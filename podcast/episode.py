@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import fsutil
 from .config import EPISODE_NAME, NOTES_NAME, Config, EpisodeMeta, load_episode
 from .edits import EditList
 from .errors import ConfigError, EpisodeError, RecordingMissing
@@ -20,6 +21,10 @@ from .state import State
 from .transcript import Segment, Word
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
+# Names Windows cannot give a file or folder: an episode so named could not be checked out there.
+WINDOWS_RESERVED = frozenset(
+    ["con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))]
+)
 AUDIO_SUFFIXES = (".wav", ".flac", ".mp3", ".m4a", ".aac", ".ogg", ".opus", ".aif", ".aiff", ".wma")
 
 # Build files, by name inside build/SLUG/.
@@ -36,6 +41,10 @@ def check_slug(slug: str) -> str:
             f"invalid episode slug {slug!r}: use lower-case letters, digits and hyphens "
             "(e.g. 2024-05-atd-quart-monde), no '/', '..' or spaces"
         )
+    if slug in WINDOWS_RESERVED:
+        raise EpisodeError(
+            f"invalid episode slug {slug!r}: Windows reserves that name (the folder could not be copied there)"
+        )
     return slug
 
 
@@ -50,17 +59,30 @@ class PublishedObject:
 @dataclass(frozen=True)
 class Publication:
     """What the upload stage last published for an episode: role ("audio", "transcript.vtt",
-    "chapters.json", "image", ...) → object."""
+    "chapters.json", "image", ...) → object; and the edit list and chapters of that audio, so
+    the feed maps times (notes, soundbites) through the timeline listeners actually hear, even
+    while a newer edit waits to be uploaded."""
 
     objects: dict[str, PublishedObject] = field(default_factory=dict)
     at: str = ""
+    edits: str = ""  # the published audio's edit list (EditList.to_json)
+    chapters: list[dict[str, Any]] = field(default_factory=list)
+    segments: str = ""  # sha256 of the published transcript's cues (a copy is kept: Episode.published_segments)
 
     @property
     def audio(self) -> PublishedObject | None:
         return self.objects.get("audio")
 
+    def edit_list(self) -> EditList | None:
+        return EditList.from_json(self.edits) if self.edits else None
+
     def to_info(self) -> dict[str, Any]:
-        return {"published": {role: vars(obj) for role, obj in self.objects.items()}}
+        return {
+            "published": {role: vars(obj) for role, obj in self.objects.items()},
+            "published_edits": self.edits,
+            "published_chapters": self.chapters,
+            "published_segments": self.segments,
+        }
 
     @classmethod
     def from_info(cls, info: dict[str, Any], at: str = "") -> Publication:
@@ -68,7 +90,13 @@ class Publication:
         audio = objects.get("audio")
         if audio and audio.duration is None and info.get("duration"):  # records written before 0.2
             objects["audio"] = PublishedObject(audio.key, audio.size, audio.type, float(info["duration"]))
-        return cls(objects, at)
+        return cls(
+            objects,
+            at,
+            info.get("published_edits", ""),
+            list(info.get("published_chapters", [])),
+            info.get("published_segments", ""),
+        )
 
 
 @dataclass(frozen=True)
@@ -88,14 +116,22 @@ class Episode:
 
     @property
     def notes(self) -> str:
+        """notes.md (UTF-8, inside the project), or '' when there is none."""
         try:
-            return self.notes_path.read_text(encoding="utf-8")
+            return fsutil.read_text(self.notes_path, self.config.root)
         except FileNotFoundError:
             return ""
 
+    def file(self, name: str) -> Path:
+        """A file of the episode folder the tool reads (art, chapter images, markers): it must
+        resolve inside the project."""
+        return fsutil.require_inside(self.folder / name, self.config.root)
+
     @property
     def sources(self) -> list[Path]:
-        return [self.folder / name for name in self.meta.source]
+        """The recordings, in order: files of the episode folder, or absolute paths the
+        producer named explicitly (the only files read from outside the project)."""
+        return [Path(name) if Path(name).is_absolute() else self.folder / name for name in self.meta.source]
 
     def missing_sources(self) -> list[Path]:
         return [p for p in self.sources if not p.exists()]
@@ -107,7 +143,9 @@ class Episode:
         if missing:
             names = ", ".join(p.name for p in missing)
             raise RecordingMissing(f"recording not found: {names} (put it in {self.folder})")
-        for path in self.sources:
+        for name, path in zip(self.meta.source, self.sources, strict=True):
+            if not Path(name).is_absolute():
+                fsutil.require_inside(path, self.config.root, f"recording {name}")
             if not path.is_file():
                 raise EpisodeError(f"{path.name} is not a file")
             if path.stat().st_size == 0:
@@ -116,8 +154,10 @@ class Episode:
 
     @property
     def artwork(self) -> Path | None:
-        """The episode's own art, else the show's."""
-        return self.folder / self.meta.artwork if self.meta.artwork else self.config.artwork_path
+        """The episode's own art, else the show's (each inside the project)."""
+        if self.meta.artwork:
+            return self.file(self.meta.artwork)
+        return self.config.artwork_path
 
     # Build files ------------------------------------------------------------------------
     @property
@@ -188,6 +228,26 @@ class Episode:
             return []
         return [segment_from_dict(item) for item in items]
 
+    def keep_published_segments(self) -> str:
+        """Keep a copy of the transcript's cues as they are published; returns their digest."""
+        if not self.segments_path.is_file():
+            return ""
+        digest = fsutil.sha256_file(self.segments_path)
+        copy = self.build / "cache" / f"segments-{digest[:20]}.json"
+        if not copy.is_file():
+            fsutil.copy_file(self.segments_path, copy)
+        return digest
+
+    def published_segments(self, publication: Publication) -> list[Segment]:
+        """The cues of the published transcript (what the published audio says, and when)."""
+        if not publication.segments:
+            return self.segments()
+        copy = self.build / "cache" / f"segments-{publication.segments[:20]}.json"
+        try:
+            return [segment_from_dict(item) for item in json.loads(copy.read_text(encoding="utf-8"))]
+        except FileNotFoundError:
+            return self.segments()
+
     def publication(self, state: State | None = None) -> Publication:
         record = (state or self.state()).get("upload")
         return Publication.from_info(record.info, record.at) if record else Publication()
@@ -211,18 +271,33 @@ def load(config: Config, slug: str) -> Episode:
     toml = folder / EPISODE_NAME
     if not toml.is_file():
         raise ConfigError(f"{toml}: not found (every episode folder needs an {EPISODE_NAME})")
-    return Episode(config, slug, load_episode(toml, config.tz))
+    return Episode(config, slug, load_episode(toml, config.tz, config.root))
 
 
 def all_slugs(config: Config) -> list[str]:
-    """Episode folder names, sorted; folders whose names are not valid slugs are refused."""
+    """Episode folder names, sorted (folders that cannot be episodes are left out: see strays)."""
+    return scan(config)[0]
+
+
+def strays(config: Config) -> list[tuple[str, str]]:
+    """Folders of episodes/ that are not episodes, and why (e.g. "Nouveau dossier")."""
+    return scan(config)[1]
+
+
+def scan(config: Config) -> tuple[list[str], list[tuple[str, str]]]:
+    """(episode slugs, [(folder name, why it is not an episode)]), sorted by name. Folders
+    starting with "." or "_" (the template, staging) are neither."""
     if not config.episodes_dir.is_dir():
-        return []
-    slugs = []
+        return [], []
+    slugs, others = [], []
     for entry in sorted(config.episodes_dir.iterdir()):
-        if entry.is_dir() and not entry.name.startswith((".", "_")):
+        if not entry.is_dir() or entry.name.startswith((".", "_")):
+            continue
+        try:
             slugs.append(check_slug(entry.name))
-    return slugs
+        except EpisodeError as exc:
+            others.append((entry.name, str(exc)))
+    return slugs, others
 
 
 def artwork_paths(config: Config) -> list[Path]:
@@ -234,5 +309,5 @@ def artwork_paths(config: Config) -> list[Path]:
         except (ConfigError, EpisodeError):
             continue
         if ep.meta.artwork:
-            paths.append(ep.folder / ep.meta.artwork)
+            paths.append(ep.folder / ep.meta.artwork)  # checked (inside the project) when inspected
     return [p for p in paths if p is not None]

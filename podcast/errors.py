@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+# What an interrupted command says (Ctrl-C), wherever it is interrupted.
+INTERRUPTED = "interrupted: outputs and published files from earlier runs are intact"
+
 
 class PodcastError(Exception):
     """Base of every error the user can act on; its message is one line."""
@@ -49,3 +52,19 @@ class FeedError(PodcastError):
 
 class ArtworkError(PodcastError):
     """Artwork that cannot be read, or that directories would reject."""
+
+
+class UnsafePath(PodcastError):
+    """A file the tool would read lies outside the project (a link out of it)."""
+
+
+class EncodingProblem(PodcastError):
+    """A text file is not UTF-8."""
+
+
+class UnreadableFile(PodcastError):
+    """A file the producer wrote cannot be read (a folder in its place, no permission)."""
+
+
+class Busy(FatalError):
+    """Another run holds the project's lock."""

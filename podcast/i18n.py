@@ -27,6 +27,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_results": "résultat(s)",
         "skip": "Aller au contenu",
         "voice": "Voix",
+        "more_notes": "La suite des notes sur la page de l'épisode",
+        "listen_from": "Écouter à partir de",
         "months": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
     },
     "en": {
@@ -52,6 +54,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "search_results": "result(s)",
         "skip": "Skip to content",
         "voice": "Voice",
+        "more_notes": "The rest of the notes on the episode's page",
+        "listen_from": "Listen from",
         "months": "January February March April May June July August September October November December",
     },
 }

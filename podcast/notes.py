@@ -8,17 +8,24 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import lxml.html
 import nh3
 from markdown_it import MarkdownIt
 
 from . import chapters, fsutil, i18n, timecode
 from .config import Config
+from .edits import EditList
 from .episode import Episode
+from .ids import episode_page_url
 
 ALLOWED_TAGS = {"p", "a", "ul", "ol", "li", "strong", "em", "b", "i", "br", "h3", "h4", "blockquote", "code"}
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
-MAX_DESCRIPTION_BYTES = 4000  # Apple's limit for <description>
-CACHE_VERSION = "1"
+MAX_DESCRIPTION_BYTES = 4000  # Apple's limit for <description> (and what it shows of the notes)
+# content:encoded: a notes.md of megabytes must not make a feed of megabytes (apps download the
+# whole feed on every refresh); beyond this the feed's notes stop at a paragraph, with a link to
+# the episode page, which keeps them whole.
+MAX_FEED_NOTES_BYTES = 10_000
+CACHE_VERSION = "2"
 
 # Raw HTML is parsed so the sanitiser can drop it whole (a <script> and its content vanish)
 # instead of showing escaped markup to listeners.
@@ -50,7 +57,9 @@ def sanitize(markup: str) -> str:
 
 
 def to_text(markdown: str) -> str:
-    """Plain text of the notes (for descriptions): tags stripped, whitespace folded."""
+    """Plain text of the notes: tags dropped, whitespace folded. The result is text, not
+    markup (an escaped "&lt;svg&gt;" in the notes is the text "<svg>"): whoever puts it in HTML
+    escapes it (Jinja2 on the pages, `description_html` in the feed)."""
     text = nh3.clean(_md.render(markdown), tags=set())
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
 
@@ -66,13 +75,66 @@ def truncate_bytes(text: str, limit: int = MAX_DESCRIPTION_BYTES) -> str:
     return cut.rstrip(" ,;:.") + "…"
 
 
+def description_html(text: str) -> str:
+    """Plain text for an element podcast apps render as HTML (<description>): escaped, so
+    "<b onmouseover=…>" is shown as typed and never runs, and cut to 4,000 bytes without
+    breaking an entity."""
+    escaped = html.escape(clean_text(text), quote=False)
+    cut = truncate_bytes(escaped)
+    if cut != escaped:
+        cut = re.sub(r"&[#A-Za-z0-9]*…$", "…", cut)  # a cut inside "&amp;" drops the stump
+    return cut
+
+
 def show_description(config: Config) -> str:
+    """The show's description as plain text (its title when it has none)."""
     return truncate_bytes(clean_text(config.show.description or config.show.title))
 
 
 def item_summary(ep: Episode) -> str:
+    """An episode's summary as plain text: its summary, else its notes' text, else its title."""
     text = ep.meta.summary or to_text(ep.notes) or ep.meta.title
     return truncate_bytes(clean_text(text))
+
+
+def linked_timestamps(markdown: str, edl: EditList | None, link: str) -> str:
+    """Runs of timestamped lines ('00:04:10 Territoires', the notes' chapters) as a list whose
+    times, in the published timeline, link to `link`#t=SECONDS (the episode page; "" on the
+    page itself, where a click seeks the player)."""
+    out: list[str] = []
+    in_run = False
+    for line in markdown.splitlines():
+        stamped = chapters.timestamp_line(line)
+        item = _timestamp_item(stamped, edl, link) if stamped else None
+        if item is None:
+            if in_run and line.strip():
+                out.append("")  # a paragraph right after the list is not part of its last item
+            out.append(line)
+            in_run = False
+            continue
+        if not in_run and out and out[-1].strip():
+            out.append("")
+        out.append(item)
+        in_run = True
+    return "\n".join(out) + ("\n" if markdown.endswith("\n") else "")
+
+
+def _timestamp_item(stamped: tuple[str, str], edl: EditList | None, link: str) -> str | None:
+    text, title = stamped
+    try:
+        source = timecode.parse(text)
+        start = edl.to_output(source) if edl else source
+    except ValueError:
+        return None  # a time inside a cut: the chapter check names it; the line stays as written
+    return f"- [{timecode.short(start)}]({link}#t={start:g}) {title}"
+
+
+def episode_notes(config: Config, ep: Episode, link: str, edl: EditList | None) -> str:
+    """notes.md as sanitised HTML, its timestamp lines a list of links (see linked_timestamps),
+    their times mapped through `edl` (the published audio's edit list)."""
+    if not ep.notes.strip():
+        return ""
+    return cached_html(config, linked_timestamps(ep.notes, edl, link))
 
 
 def cached_html(config: Config, markdown: str) -> str:
@@ -87,10 +149,19 @@ def cached_html(config: Config, markdown: str) -> str:
         return rendered
 
 
-def episode_html(config: Config, ep: Episode, chapter_list: Sequence[dict[str, Any]]) -> str:
-    """The notes as sanitised HTML, then the chapters with timestamps and the guests' bios."""
+def feed_html(
+    config: Config,
+    ep: Episode,
+    chapter_list: Sequence[dict[str, Any]],
+    edl: EditList | None,
+    limit: int | None = MAX_FEED_NOTES_BYTES,
+) -> str:
+    """The feed's notes (content:encoded): the notes, then the chapters with timestamps and the
+    guests' bios, sanitised, and cut at a block after MAX_FEED_NOTES_BYTES with a link to the
+    page that keeps them whole."""
+    page = episode_page_url(config, ep.slug)
     words = i18n.strings(config.show.language)
-    parts = [cached_html(config, ep.notes)] if ep.notes.strip() else []
+    parts = [episode_notes(config, ep, page, edl)]
     if chapter_list and not chapters.from_notes(ep.notes):
         rows = "".join(f"<li>{timecode.short(c['startTime'])} — {html.escape(c['title'])}</li>" for c in chapter_list)
         parts.append(f"<p><strong>{words['chapters']}</strong></p><ul>{rows}</ul>")
@@ -101,5 +172,25 @@ def episode_html(config: Config, ep: Episode, chapter_list: Sequence[dict[str, A
             name = f'<a href="{html.escape(guest.url, quote=True)}">{name}</a>'
         about = " — ".join(html.escape(x) for x in (guest.org, guest.bio) if x)
         parts.append(f"<p><strong>{words['guest']}</strong> : {name}{', ' + about if about else ''}</p>")
-    body = "\n".join(part for part in parts if part)
-    return sanitize(body).replace("]]>", "]]&gt;")
+    body = sanitize("\n".join(part for part in parts if part))
+    if limit is not None and len(body.encode("utf-8")) > limit:
+        more = f'<p><a href="{html.escape(page, quote=True)}">{words["more_notes"]}</a></p>'
+        body = cut_html(body, limit - len(more.encode("utf-8"))) + more
+    return body.replace("]]>", "]]&gt;")
+
+
+def cut_html(markup: str, limit: int) -> str:
+    """The first top-level blocks of `markup` that fit in `limit` UTF-8 bytes (whole blocks
+    only, so the result stays well-formed)."""
+    kept: list[str] = []
+    size = 0
+    for block in lxml.html.fragments_fromstring(markup):
+        if isinstance(block, str):
+            text = html.escape(block, quote=False)
+        else:
+            text = lxml.html.tostring(block, encoding="unicode", with_tail=False)
+        if size + len(text.encode("utf-8")) > limit:
+            break
+        kept.append(text)
+        size += len(text.encode("utf-8"))
+    return "".join(kept)

@@ -16,9 +16,9 @@ from typing import Any, Literal
 from . import catalog, check, fsutil, rss, search, site, storage
 from . import episode as episodes
 from .catalog import WITHDRAWN, Catalog
-from .config import Config
+from .config import FEED_NAME, Config
 from .errors import FatalError, FeedError, PodcastError, RecordingMissing
-from .ids import episode_guid
+from .ids import episode_guid, is_public, show_guid
 from .progress import ProgressFactory, no_progress
 from .stages import Context, Stage
 from .stages.process import ProcessStage
@@ -31,7 +31,6 @@ log = logging.getLogger("podcast.pipeline")
 
 STAGES: list[Stage] = [ProcessStage(), TranscribeStage(), TagStage(), UploadStage()]
 BY_NAME: dict[str, Stage] = {stage.name: stage for stage in STAGES}
-FEED_KEY = "feed.xml"
 
 Level = Literal["info", "warning", "error"]
 Line = tuple[Level, str]
@@ -70,6 +69,7 @@ class RunReport:
     episodes: list[EpisodeReport] = field(default_factory=list)
     release: Release | None = None
     release_error: str = ""
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -80,7 +80,7 @@ class RunReport:
         return any(ep.ran for ep in self.episodes) or bool(self.release and self.release.changed)
 
     def lines(self, dry_run: bool = False) -> list[Line]:
-        out: list[Line] = []
+        out: list[Line] = [("warning", f"warning: {text}") for text in self.warnings]
         for ep in self.episodes:
             out += _episode_lines(ep)
         if self.release_error:
@@ -235,9 +235,29 @@ def run(
     *,
     with_feed: bool,
 ) -> RunReport:
-    """Run `stage_names` for `slugs` (None = every episode, skipping those without a recording)."""
+    """Run `stage_names` for `slugs` (None = every episode, skipping those without a recording),
+    holding the project's lock (a dry run changes nothing and needs none)."""
+    with contextlib.nullcontext() if options.dry_run else lock(config):
+        return _run(config, slugs, stage_names, options, with_feed=with_feed)
+
+
+def lock(config: Config) -> contextlib.AbstractContextManager[None]:
+    """One run at a time on a project; the first clears what an interrupted run left behind."""
+    clean = [config.build_dir, config.episodes_dir]
+    if config.storage.kind == "local":
+        clean.append(config.public_dir)
+    return fsutil.project_lock(config.build_dir, tuple(clean))
+
+
+def _run(
+    config: Config, slugs: list[str] | None, stage_names: list[str], options: Options, *, with_feed: bool
+) -> RunReport:
     report = RunReport()
-    targets = slugs if slugs is not None else episodes.all_slugs(config)
+    if slugs is None:
+        targets, strays = episodes.scan(config)
+        report.warnings += [f"{name}: not an episode folder, skipped ({why})" for name, why in strays]
+    else:
+        targets = slugs
     stages = [BY_NAME[name] for name in stage_names]
     shared: dict[str, Any] = {}
     for slug in targets:
@@ -279,6 +299,11 @@ def release(config: Config, *, dry_run: bool = False, force: bool = False) -> Re
     """Publish the show as it now stands: the art and the pages first, then the search index,
     then `podcast check` on everything the new feed references, and the feed last, so
     listeners never get a feed that points at a missing file."""
+    with contextlib.nullcontext() if dry_run else lock(config):
+        return _release(config, dry_run=dry_run, force=force)
+
+
+def _release(config: Config, *, dry_run: bool, force: bool) -> Release:
     shown = catalog.collect(config)
     store = storage.open_storage(config)
     art_key = catalog.artwork_key(config)
@@ -286,7 +311,7 @@ def release(config: Config, *, dry_run: bool = False, force: bool = False) -> Re
     state = State(config.build_dir / "state.json")
     digest = fsutil.sha256_text(xml.decode("utf-8"))
     record = state.get("feed")
-    current = store.head(FEED_KEY)
+    current = store.head(FEED_NAME)
     unchanged = (
         record is not None
         and record.status == "done"
@@ -298,52 +323,83 @@ def release(config: Config, *, dry_run: bool = False, force: bool = False) -> Re
     if unchanged and not force:
         return Release(False, shown, len(xml), f"feed up to date ({count})")
     if dry_run:
-        return Release(True, shown, len(xml), f"would publish {FEED_KEY} ({count}, {len(xml):,} bytes)")
+        return Release(True, shown, len(xml), f"would publish {FEED_NAME} ({count}, {len(xml):,} bytes)")
     art = config.artwork_path
-    if art is not None and art_key is not None and not store.same(art_key, art):
-        store.put_file(art_key, art)
-    pages = site.publish(config, shown, store)  # pages before the feed that links to them
+    referenced = {obj.key: obj.size for it in shown.items for obj in it.publication.objects.values()}
+    if art is not None and art_key is not None:
+        if not store.same(art_key, art):
+            store.put_file(art_key, art)
+        referenced[art_key] = art.stat().st_size
+    pages, page_keys = site.publish(config, shown, store)  # pages before the feed that links to them
     search.update_index(config)
     findings = check.run(config, shown, xml, store, art_key, previous=record.info if record else {})
     errors = [f for f in findings if f.level == "error"]
     if errors and not force:
         first = errors[0]
         raise FeedError(f"feed not published: `podcast check` found {len(errors)} error(s), first: {first.line()}")
-    fsutil.write_bytes(config.build_dir / FEED_KEY, xml)
-    store.put_bytes(FEED_KEY, xml)
-    guids = {it.episode.slug: episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in shown.items}
-    published_guids = {**(record.info.get("guids", {}) if record else {}), **guids}
-    state.record_done("feed", digest, {}, {"episodes": list(guids), "guids": published_guids})
+    fsutil.write_bytes(config.build_dir / FEED_NAME, xml)
+    store.put_bytes(FEED_NAME, xml)
+    store.ledger.released({**referenced, **page_keys, FEED_NAME: len(xml)})
+    state.record_done("feed", digest, {}, _identity(config, shown, record.info if record else {}))
     note = f" despite {len(errors)} error(s) (--force)" if errors else ""
     pages_note = f", {pages} page(s) updated" if pages else ""
-    message = f"published {FEED_KEY} ({count}, {len(xml):,} bytes){pages_note}{note}"
+    message = f"published {FEED_NAME} ({count}, {len(xml):,} bytes){pages_note}{note}"
     return Release(True, shown, len(xml), message, findings)
 
 
+def _identity(config: Config, shown: Catalog, previous: dict[str, Any]) -> dict[str, Any]:
+    """What the feed record keeps: the episodes in the feed and, for a public feed, the first
+    GUID each one (and the show) was published with, never overwritten: a GUID that changes
+    later keeps failing `podcast check`, even after a forced publication."""
+    guids = {it.episode.slug: episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in shown.items}
+    info: dict[str, Any] = {"episodes": list(guids)}
+    if is_public(config.show.base_url):
+        info["public_guids"] = {**guids, **previous.get("public_guids", {})}
+        info["public_show_guid"] = previous.get("public_show_guid") or show_guid(config)
+    return info
+
+
+def status(config: Config) -> tuple[list[list[str]], list[str]]:
+    """`podcast status`: the table, and notes about the show (what superseded files take)."""
+    notes = []
+    entries = storage.open_storage(config).ledger.superseded()
+    if entries:
+        total = sum(e.size for e in entries.values())
+        notes.append(
+            f"superseded published files: {len(entries)}, {total / 1e6:.1f} MB "
+            "(`podcast prune` lists those unused for 7 days)"
+        )
+    return status_table(config), notes
+
+
 def status_table(config: Config) -> list[list[str]]:
-    """One row per episode: slug, the status of each stage, and a note."""
-    rows = []
-    for slug in episodes.all_slugs(config):
-        try:
-            ctx = make_context(config, slug, Options(), {})
-        except PodcastError as exc:
-            rows.append([slug, *["-"] * len(STAGES), str(exc)])
-            continue
-        cells, note = [], ""
-        upstream_ok = True
-        for stage in STAGES:
-            found = stage_status(stage, ctx)
-            status, detail = found.state, found.detail
-            if not upstream_ok and status == "done":
-                status = "stale"
-            if status not in ("done", "off"):
-                upstream_ok = False
-                if status in ("no recording", "failed") and not note:
-                    note = detail
-            cells.append(status)
-        if ctx.episode.publication(ctx.state).audio and not note:
-            note = "published"
-        if ctx.episode.meta.draft:
-            note = f"draft; {note}" if note else "draft"
-        rows.append([slug, *cells, note])
+    """One row per episode: slug, the status of each stage, and a note; then the folders of
+    episodes/ that are not episodes, and why."""
+    slugs, strays = episodes.scan(config)
+    rows = [_status_row(config, slug) for slug in slugs]
+    rows += [[name, *["-"] * len(STAGES), f"not an episode: {why}"] for name, why in strays]
     return rows
+
+
+def _status_row(config: Config, slug: str) -> list[str]:
+    try:
+        ctx = make_context(config, slug, Options(), {})
+    except PodcastError as exc:
+        return [slug, *["-"] * len(STAGES), str(exc)]
+    cells, note = [], ""
+    upstream_ok = True
+    for stage in STAGES:
+        found = stage_status(stage, ctx)
+        status, detail = found.state, found.detail
+        if not upstream_ok and status == "done":
+            status = "stale"
+        if status not in ("done", "off"):
+            upstream_ok = False
+            if status in ("no recording", "failed") and not note:
+                note = detail
+        cells.append(status)
+    if ctx.episode.publication(ctx.state).audio and not note:
+        note = "published"
+    if ctx.episode.meta.draft:
+        note = f"draft; {note}" if note else "draft"
+    return [slug, *cells, note]

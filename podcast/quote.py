@@ -46,7 +46,7 @@ def clip(config: Config, found: Quote, at: float, duration: float) -> tuple[Path
     audio = ep.tagged_audio if ep.tagged_audio.is_file() else ep.processed_audio
     if not audio.is_file():
         raise PodcastError(f"{found.slug} has no processed audio yet: run `podcast publish {found.slug}`")
-    art = ep.folder / ep.meta.artwork if ep.meta.artwork else config.artwork_path
+    art = ep.artwork
     if art is None:
         raise PodcastError("an audiogram needs show artwork (show.artwork)")
     stem = f"clip-{int(at)}-{int(duration)}"

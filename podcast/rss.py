@@ -68,7 +68,10 @@ CHANNEL: tuple[tuple[str, Callable[[Config], Occurrences]], ...] = (
 )
 
 ITEM: tuple[tuple[str, Callable[[Config, Item], Occurrences]], ...] = (
-    ("itunes:explicit", lambda c, it: _explicit(it.episode.meta.explicit)),
+    (
+        "itunes:explicit",
+        lambda c, it: _explicit(c.show.explicit if it.episode.meta.explicit is None else it.episode.meta.explicit),
+    ),
     ("podcast:season", lambda c, it: _if(it.episode.meta.season)),
     ("podcast:episode", lambda c, it: _if(it.episode.meta.number)),
     ("podcast:transcript", _transcripts),
@@ -82,7 +85,7 @@ ITEM: tuple[tuple[str, Callable[[Config, Item], Occurrences]], ...] = (
         "podcast:soundbite",
         lambda c, it: [
             (title, {"startTime": f"{start:g}", "duration": f"{length:g}"})
-            for start, length, title in catalog.soundbites(it.episode)
+            for start, length, title in catalog.soundbites(it)
         ],
     ),
 )
@@ -129,9 +132,10 @@ def build(config: Config, shown: Catalog, artwork_key: str | None) -> bytes:
     fg.load_extension("podcast")
     fg.register_extension("podcastindex", _ChannelExtension, _ItemExtension)
     fg.title(notes.clean_text(show.title))
-    fg.link(href=config.feed_url, rel="self")
-    fg.link(href=show.link or show.base_url, rel="alternate")  # the last link is RSS <link>
-    fg.description(notes.show_description(config))
+    home = show.link or public_url(config, "index.html")  # a bucket answers its bare URL with 403
+    fg.link(href=config.feed_url, rel="self", type="application/rss+xml")
+    fg.link(href=home, rel="alternate")  # the last link is RSS <link>
+    fg.description(notes.description_html(notes.show_description(config)))
     fg.language(show.language)
     fg.generator("podcast (python-feedgen)")
     if show.copyright:
@@ -146,13 +150,13 @@ def build(config: Config, shown: Catalog, artwork_key: str | None) -> bytes:
         fg.podcast.itunes_new_feed_url(show.new_feed_url)
     if artwork_key:
         url = public_url(config, artwork_key)
-        fg.image(url=url, title=notes.clean_text(show.title), link=show.link or show.base_url)
+        fg.image(url=url, title=notes.clean_text(show.title), link=home)
         fg.podcast.itunes_image(url)
     fg.podcastindex.elements = [(name, text, attrs) for name, rows in CHANNEL for text, attrs in rows(config)]
     newest = max((it.date for it in shown.items), default=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
     fg.lastBuildDate(newest)
     for item in shown.items:  # already sorted newest first
-        _add_item(config, fg, item)
+        _add_item(config, fg, item, artwork_key)
     try:
         return bytes(fg.rss_str(pretty=True))
     except ValueError as exc:  # feedgen's "Required fields not set" and its value checks
@@ -164,15 +168,15 @@ def _category(text: str) -> dict[str, str]:
     return {"cat": cat, "sub": sub} if sub else {"cat": cat}
 
 
-def _add_item(config: Config, fg: FeedGenerator, item: Item) -> None:
+def _add_item(config: Config, fg: FeedGenerator, item: Item, artwork_key: str | None) -> None:
     ep, meta = item.episode, item.episode.meta
     fe = fg.add_entry(order="append")
     fe.title(notes.clean_text(meta.title))
     fe.guid(episode_guid(config, ep.slug, meta.guid), permalink=False)
     fe.link(href=episode_page_url(config, ep.slug))
     fe.pubDate(item.date)
-    fe.description(notes.item_summary(ep))
-    content = notes.episode_html(config, ep, item.chapters())
+    fe.description(notes.description_html(notes.item_summary(ep)))
+    content = notes.feed_html(config, ep, item.chapters(), item.edit_list())
     if content:
         fe.content(content, type="CDATA")
     audio = item.publication.audio
@@ -186,6 +190,7 @@ def _add_item(config: Config, fg: FeedGenerator, item: Item) -> None:
         fe.podcast.itunes_season(meta.season)
     fe.podcast.itunes_episode_type(meta.episode_type)
     image = item.publication.objects.get("image")
-    if image:
-        fe.podcast.itunes_image(public_url(config, image.key))
+    image_key = image.key if image else artwork_key  # the episode's art, else the show's
+    if image_key:
+        fe.podcast.itunes_image(public_url(config, image_key))
     fe.podcastindex.elements = [(name, text, attrs) for name, rows in ITEM for text, attrs in rows(config, item)]

@@ -6,14 +6,25 @@ import datetime as dt
 import json
 import shutil
 import tempfile
-import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
+from . import artwork, ffmpeg, fsutil
 from . import episode as episodes
-from . import ffmpeg
-from .config import CONFIG_NAME, EPISODE_NAME, NOTES_NAME, Config, load_episode, url_join
+from .config import (
+    CONFIG_NAME,
+    EPISODE_NAME,
+    FEED_NAME,
+    NOTES_NAME,
+    Config,
+    load_config,
+    load_episode,
+    text_problem,
+    url_join,
+    url_problem,
+)
 from .errors import ConfigError, EpisodeError, MediaError
-from .ids import PODCAST_GUID_NAMESPACE
+from .ids import guid_from_feed_url, is_public
 
 CONFIG_TEMPLATE = """\
 # podcast project configuration. Every key is optional unless marked; the values shown
@@ -22,18 +33,21 @@ CONFIG_TEMPLATE = """\
 # Any key can be overridden for one run: podcast --set audio.loudness=-18 publish --all
 
 [show]
-title = {title}               # the podcast's name (required in practice)
-description = ""              # what the show is about (up to 4000 bytes)
-language = "fr"               # ISO 639-1 code of the spoken language
-author = ""                   # shown as the artist in players and itunes:author
-copyright = ""                # e.g. "© 2026 Mon association"
-artwork = ""                  # square JPEG/PNG, 1400–3000 px, relative to this file
+title = {title}               # the podcast's name (required)
+description = {description}   # what the show is about (up to 4000 bytes)
+language = {language}         # ISO 639-1 code of the spoken language
+author = {author}             # shown as the artist in players and itunes:author
+copyright = ""                # e.g. "Mon association" or "CC BY-SA 4.0 Mon association" (no © or year needed)
+artwork = "artwork/cover.jpg" # square JPEG/PNG, 1400–3000 px, relative to this file (init made a placeholder)
 categories = ["Society & Culture"]   # Apple categories; "Parent > Sub" for a subcategory
 explicit = false
 type = "episodic"             # "episodic" (newest first) or "serial"
-link = ""                     # the show's website
-base_url = "http://127.0.0.1:8000"   # where the published files are served from (CDN/bucket URL)
-guid = "{guid}"   # podcast:guid, computed once from the feed URL: never change it
+link = ""                     # the show's website (default: its home page among the published files)
+base_url = {base_url}   # where the published files are served from (CDN/bucket URL)
+guid = {guid}   # podcast:guid: the show's identity; once public, never change it
+# While base_url is a local preview, guid may stay empty (a GUID unique to this project is
+# used). Before the first publication to a public base_url, `podcast check` asks you to fix it
+# here, computed from the public feed URL (the Podcasting 2.0 rule).
 timezone = "Europe/Paris"     # for episode dates written without a time zone
 location = ""                 # podcast:location, e.g. "Montreuil"
 license = ""                  # podcast:license, e.g. "cc-by-sa-4.0"
@@ -58,8 +72,8 @@ antennapod = ""
 pocketcasts = ""
 
 [show.owner]
-name = ""                     # contact for directories (itunes:owner), not shown to listeners
-email = ""
+name = {owner}                # contact for directories (itunes:owner), not shown to listeners
+email = {email}               # Spotify and Podcast Index verify the show with it (podcast:locked)
 
 [storage]
 kind = "local"                # where `podcast upload` publishes: "local" (a folder) or "s3"
@@ -122,7 +136,7 @@ EPISODE_TEMPLATE = """\
 title = {title}
 number = {number}             # episode number (itunes:episode)
 season = 1
-date = {date}   # publication date; a future date waits in the feed
+date = {date}   # publication date and time (show.timezone); a future date waits in the feed
 summary = ""                  # one paragraph, plain text (the feed's description)
 source = {source}   # recording file(s) in this folder, joined in order; never modified
 draft = false                 # true keeps the episode out of the feed
@@ -172,16 +186,53 @@ def toml_str(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)
 
 
-def init(root: Path, title: str = "Mon podcast") -> list[Path]:
+@dataclass(frozen=True)
+class ShowAnswers:
+    """What `podcast init` asks (or is given as flags)."""
+
+    title: str
+    author: str = ""
+    email: str = ""
+    description: str = ""
+    language: str = "fr"
+    base_url: str = "http://127.0.0.1:8000"
+
+
+def init(root: Path, answers: ShowAnswers) -> list[Path]:
+    """A new project in `root`: config.toml (every key documented), a placeholder cover, the
+    episode template and a .gitignore. Nothing is written unless the config it makes loads."""
     config_path = root / CONFIG_NAME
     if config_path.exists():
         raise ConfigError(f"{config_path} already exists: not overwriting it")
-    root.mkdir(parents=True, exist_ok=True)
-    feed_url = url_join("http://127.0.0.1:8000", "feed.xml").split("://", 1)[1]
-    guid = uuid.uuid5(PODCAST_GUID_NAMESPACE, feed_url)
-    written = []
-    config_path.write_text(CONFIG_TEMPLATE.format(title=toml_str(title), guid=guid), encoding="utf-8")
-    written.append(config_path)
+    if not answers.title.strip():
+        raise ConfigError('the show needs a title: podcast init DIR --title "…"')
+    if why := url_problem(answers.base_url):
+        raise ConfigError(f"--base-url {why}")
+    guid = guid_from_feed_url(url_join(answers.base_url, FEED_NAME)) if is_public(answers.base_url) else ""
+    text = CONFIG_TEMPLATE.format(
+        title=toml_str(answers.title.strip()),
+        description=toml_str(answers.description.strip()),
+        language=toml_str(answers.language),
+        author=toml_str(answers.author.strip()),
+        owner=toml_str(answers.author.strip()),
+        email=toml_str(answers.email.strip()),
+        base_url=toml_str(answers.base_url.strip()),
+        guid=toml_str(guid),
+    )
+    with tempfile.TemporaryDirectory(prefix="podcast-init-") as tmp:
+        (Path(tmp) / "artwork").mkdir()
+        artwork.placeholder(Path(tmp) / "artwork" / "cover.jpg", answers.title)
+        (Path(tmp) / CONFIG_NAME).write_text(text, encoding="utf-8")
+        load_config(Path(tmp))  # what we wrote must load (an e-mail or a language that does not is refused)
+        root.mkdir(parents=True, exist_ok=True)
+        written = []
+        cover = root / "artwork" / "cover.jpg"
+        if not cover.exists():
+            cover.parent.mkdir(exist_ok=True)
+            shutil.copyfile(Path(tmp) / "artwork" / "cover.jpg", cover)
+            written.append(cover)
+        fsutil.write_text(config_path, text)
+        written.append(config_path)
     example = root / "episodes" / "_example"
     example.mkdir(parents=True, exist_ok=True)
     (example / EPISODE_NAME).write_text(
@@ -201,8 +252,23 @@ def init(root: Path, title: str = "Mon podcast") -> list[Path]:
     return written
 
 
+def generate_artwork(config: Config, *, force: bool = False) -> tuple[Path, Path | None]:
+    """`podcast artwork generate`: the placeholder cover again, with the show's current title."""
+    path = config.artwork_path or config.root / "artwork" / "cover.jpg"
+    if config.artwork_path is None:
+        raise ConfigError('show.artwork is empty: set artwork = "artwork/cover.jpg" in config.toml first')
+    return path, artwork.generate(path, config.show.title, force=force)
+
+
 def new_episode(config: Config, slug: str, title: str, sources: list[Path]) -> Path:
     episodes.check_slug(slug)
+    if not title.strip():
+        raise EpisodeError("--title: an episode needs a title")
+    if why := text_problem(title):
+        raise EpisodeError(f"--title {why}")
+    for path in sources:
+        if why := text_problem(path.name):
+            raise EpisodeError(f"--source {path.name!r}: the file name {why}")
     folder = config.episodes_dir / slug
     if folder.exists():
         raise EpisodeError(f"episode folder {folder} already exists")
@@ -220,7 +286,7 @@ def new_episode(config: Config, slug: str, title: str, sources: list[Path]) -> P
         staging.mkdir()
         (staging / EPISODE_NAME).write_text(
             EPISODE_TEMPLATE.format(
-                title=toml_str(title), number=number, date=dt.date.today().isoformat(), source=source if names else "[]"
+                title=toml_str(title), number=number, date=_now(config), source=source if names else "[]"
             ),
             encoding="utf-8",
         )
@@ -230,6 +296,12 @@ def new_episode(config: Config, slug: str, title: str, sources: list[Path]) -> P
         load_episode(staging / EPISODE_NAME, config.tz)  # what we wrote must load
         staging.rename(folder)
     return folder
+
+
+def _now(config: Config) -> str:
+    """Now, to the minute, in the show's time zone: a new episode is never dated in the future
+    (a bare date means 08:00, which is still to come early in the morning)."""
+    return dt.datetime.now(config.tz).replace(second=0, microsecond=0, tzinfo=None).isoformat()
 
 
 def _check_recording(path: Path) -> None:

@@ -1,25 +1,52 @@
 """`podcast serve`: serve the published folder over HTTP, with Range requests (podcast apps
-seek with them) and the same Content-Types the storage backends set."""
+seek with them), the same Content-Types the storage backends set, and a read-only CORS header
+(web players and directories fetch transcripts and chapters from other origins). Hidden files
+(an interrupted run's temporary files) are never served."""
 
 from __future__ import annotations
 
+import errno
 import http.server
 import os
 import re
+import socket
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from .errors import PodcastError
 from .storage import content_type
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET, HEAD",
+    "Access-Control-Allow-Headers": "Range",
+    "Access-Control-Expose-Headers": "Content-Length, Content-Range, Accept-Ranges",
+}
 
 
 class Handler(http.server.SimpleHTTPRequestHandler):
     def guess_type(self, path: Any) -> str:
         return content_type(str(path))
 
+    def end_headers(self) -> None:
+        for name, value in CORS.items():
+            self.send_header(name, value)
+        super().end_headers()
+
+    def do_OPTIONS(self) -> None:
+        """A CORS preflight (a web player asking whether it may send Range)."""
+        self.send_response(204)
+        self.send_header("Access-Control-Max-Age", "86400")
+        self.end_headers()
+
     def send_head(self) -> Any:
+        if any(part.startswith(".") for part in self.path.split("?", 1)[0].split("/")):
+            self.send_error(404, "File not found")
+            return None
         path = Path(self.translate_path(self.path))
         if path.is_dir():
             index = path / "index.html"
@@ -78,5 +105,18 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 
 def make_server(root: Path, bind: str, port: int) -> http.server.ThreadingHTTPServer:
+    if not 0 <= port <= 65535:
+        raise PodcastError(f"port {port}: use a number from 1 to 65535")
     root.mkdir(parents=True, exist_ok=True)
-    return http.server.ThreadingHTTPServer((bind, port), partial(Handler, directory=str(root)))
+    try:
+        return http.server.ThreadingHTTPServer((bind, port), partial(Handler, directory=str(root)))
+    except socket.gaierror:
+        raise PodcastError(
+            f"cannot listen on {bind!r}: not an address of this machine (try 127.0.0.1 or 0.0.0.0)"
+        ) from None
+    except OverflowError:
+        raise PodcastError(f"port {port}: use a number from 1 to 65535") from None
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise PodcastError(f"port {port} is already in use on {bind}: choose another with --port") from None
+        raise PodcastError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from None

@@ -82,7 +82,8 @@ def episode_context(config: Config, item: Item) -> dict[str, Any]:
         "date_iso": date_iso,
         "url": episode_page_url(config, ep.slug),
         "page": f"episodes/{ep.slug}/index.html",
-        "audio": public_url(config, audio.key),
+        "audio": public_url(config, audio.key),  # absolute, for crawlers (Open Graph, JSON-LD)
+        "audio_key": audio.key,  # relative to the site's root, for the page's own player
         "audio_type": audio.type,
         "image": public_url(config, image_key) if image_key else "",
         "guests": ", ".join(g.name for g in meta.guests),
@@ -144,6 +145,7 @@ def render(config: Config, shown: Catalog) -> list[Page]:
         links=links,
         description=config.show.description,
         artwork_url=public_url(config, art) if art else "",
+        artwork_key=art or "",
     )
     _write_if_changed(out / "index.html", index)
     pages.append(Page("index.html", out / "index.html"))
@@ -158,7 +160,7 @@ def render(config: Config, shown: Catalog) -> list[Page]:
                 "speaker": turn[0].speaker,
                 "text": " ".join(seg.text for seg in turn),
             }
-            for turn in passages(item.episode.segments())
+            for turn in passages(item.segments())
         ]
         page = render_template(
             env,
@@ -168,7 +170,7 @@ def render(config: Config, shown: Catalog) -> list[Page]:
             ep=context,
             chapters=chapters,
             transcript=paragraphs,
-            notes=notes.cached_html(config, item.episode.notes) if item.episode.notes.strip() else "",
+            notes=notes.episode_notes(config, item.episode, "", item.edit_list()),
             jsonld=json_ld(config, context),
         )
         _write_if_changed(out / key, page)
@@ -202,11 +204,14 @@ def _write_if_changed(path: Path, text: str) -> None:
         fsutil.write_text(path, text)
 
 
-def publish(config: Config, shown: Catalog, store: storage.Storage) -> int:
-    """Render every page and upload those whose content changed; returns how many were sent."""
+def publish(config: Config, shown: Catalog, store: storage.Storage) -> tuple[int, dict[str, int]]:
+    """Render every page and upload those whose content changed; returns how many were sent,
+    and every page's key and size (what the release references)."""
     sent = 0
+    keys = {}
     for page in render(config, shown):
         if not store.same(page.key, page.path):
             store.put_file(page.key, page.path)
             sent += 1
-    return sent
+        keys[page.key] = page.path.stat().st_size
+    return sent, keys

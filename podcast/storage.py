@@ -11,6 +11,7 @@ Keys are checked so nothing escapes the storage root.
 from __future__ import annotations
 
 import base64
+import builtins
 import contextlib
 import hashlib
 import json
@@ -24,6 +25,7 @@ from . import fsutil
 from .config import Config, StorageSettings
 from .errors import StorageError
 from .ids import check_key
+from .ledger import Ledger
 
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
@@ -71,6 +73,7 @@ class ObjectInfo:
 class Storage(Protocol):
     def put_file(self, key: str, path: Path, progress: Progress | None = None) -> None: ...
     def put_bytes(self, key: str, data: bytes) -> None: ...
+    def get_bytes(self, key: str) -> bytes | None: ...
     def head(self, key: str) -> ObjectInfo | None: ...
     def same(self, key: str, path: Path) -> bool: ...
     def delete(self, key: str) -> None: ...
@@ -99,6 +102,15 @@ class LocalStorage:
         except OSError as exc:
             raise StorageError(f"cannot write {self._path(key)}: {exc.strerror or exc}") from None
 
+    def get_bytes(self, key: str) -> bytes | None:
+        path = self._path(key)
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot read {path}: {exc.strerror or exc}") from None
+
     def head(self, key: str) -> ObjectInfo | None:
         path = self._path(key)
         return ObjectInfo(path.stat().st_size, content_type(key)) if path.is_file() else None
@@ -118,8 +130,9 @@ class LocalStorage:
         base = self.root / prefix if prefix else self.root
         if base.is_dir():
             for path in sorted(base.rglob("*")):
-                if path.is_file() and ".part" not in path.name:
-                    yield path.relative_to(self.root).as_posix(), path.stat().st_size
+                rel = path.relative_to(self.root)
+                if path.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    yield rel.as_posix(), path.stat().st_size
 
     def describe(self) -> str:
         return str(self.root)
@@ -219,6 +232,18 @@ class S3Storage:
                 CacheControl=cache_control(key),
             )
 
+    def get_bytes(self, key: str) -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        try:
+            with self._errors(f"reading {key}", passthrough=ClientError):
+                reply = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+                return bytes(reply["Body"].read())
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey", "NotFound") and not self._bucket_missing():
+                return None
+            raise StorageError(_message(f"reading {key}", exc, self)) from None
+
     def head(self, key: str) -> ObjectInfo | None:
         from botocore.exceptions import ClientError
 
@@ -272,24 +297,69 @@ class S3Storage:
                 )
             )
 
-    def public_read_policy(self) -> dict[str, Any]:
-        resource = f"arn:aws:s3:::{self.bucket}/{self.prefix + '/' if self.prefix else ''}*"
-        return {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "PodcastPublicRead",
-                    "Effect": "Allow",
-                    "Principal": "*",
-                    "Action": ["s3:GetObject"],
-                    "Resource": [resource],
-                }
-            ],
-        }
+    def resource(self) -> str:
+        """The ARN of every object under the prefix."""
+        return f"arn:aws:s3:::{self.bucket}/{self.prefix + '/' if self.prefix else ''}*"
 
-    def apply_public_read_policy(self) -> None:
-        with self._errors("setting the bucket policy"):
-            self.client.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(self.public_read_policy()))
+    def get_policy(self) -> dict[str, Any] | None:
+        """The bucket's policy, or None when it has none."""
+        return self._get_config("reading the bucket policy", "NoSuchBucketPolicy", self._read_policy)
+
+    def _read_policy(self) -> dict[str, Any]:
+        return dict(json.loads(self.client.get_bucket_policy(Bucket=self.bucket)["Policy"]))
+
+    def put_policy(self, policy: dict[str, Any]) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            with self._errors("setting the bucket policy", passthrough=ClientError):
+                self.client.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(policy))
+        except ClientError as exc:
+            if _code(exc) == "AccessDenied" and (why := self._public_access_blocked()):
+                raise StorageError(why) from None
+            raise StorageError(_message("setting the bucket policy", exc, self)) from None
+
+    def get_cors(self) -> builtins.list[dict[str, Any]] | None:
+        """The bucket's CORS rules, or None when it has none."""
+        return self._get_config(
+            "reading the bucket's CORS rules",
+            "NoSuchCORSConfiguration",
+            lambda: list(self.client.get_bucket_cors(Bucket=self.bucket)["CORSRules"]),
+        )
+
+    def put_cors(self, rules: builtins.list[dict[str, Any]]) -> None:
+        with self._errors("setting the bucket's CORS rules"):
+            self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": rules})
+
+    def _get_config(self, action: str, absent: str, read: Any) -> Any:
+        from botocore.exceptions import ClientError
+
+        try:
+            with self._errors(action, passthrough=ClientError):
+                return read()
+        except ClientError as exc:
+            if _code(exc) in (absent, "NotImplemented"):
+                return None
+            raise StorageError(_message(action, exc, self)) from None
+
+    def _public_access_blocked(self) -> str:
+        """Why AWS refused a public policy, when Block Public Access is the reason ('' if not)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        try:
+            settings = self.client.get_public_access_block(Bucket=self.bucket)["PublicAccessBlockConfiguration"]
+        except (ClientError, BotoCoreError):
+            return ""
+        if not (settings.get("BlockPublicPolicy") or settings.get("RestrictPublicBuckets")):
+            return ""
+        return (
+            f"setting the bucket policy: AWS Block Public Access is on for bucket '{self.bucket}' (BlockPublicPolicy/"
+            "RestrictPublicBuckets) and refuses any public policy. Either turn those two off for this bucket "
+            f"(aws s3api put-public-access-block --bucket {self.bucket} --public-access-block-configuration "
+            "BlockPublicAcls=true,IgnorePublicAcls=true,BlockPublicPolicy=false,RestrictPublicBuckets=false; "
+            "also at the account level if it is set there), or keep the bucket private behind a CDN "
+            "(e.g. CloudFront with origin access control) and set show.base_url to the CDN's address"
+        )
 
     def describe(self) -> str:
         where = self.settings.endpoint_url or "AWS S3"
@@ -367,7 +437,49 @@ def _client_error(code: str, status: Any, bucket: str) -> str:
     return f"the server answered {code or status}"
 
 
-def open_storage(config: Config) -> Storage:
-    if config.storage.kind == "s3":
-        return S3Storage(config.storage)
-    return LocalStorage(config.public_dir)
+class Recorded:
+    """A backend whose every write and delete is recorded in the project's ledger: the one
+    place that knows which objects this tool published."""
+
+    def __init__(self, backend: LocalStorage | S3Storage, ledger: Ledger) -> None:
+        self.backend = backend
+        self.ledger = ledger
+
+    def put_file(self, key: str, path: Path, progress: Progress | None = None) -> None:
+        self.backend.put_file(key, path, progress)
+        self.ledger.put(key, path.stat().st_size)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self.backend.put_bytes(key, data)
+        self.ledger.put(key, len(data))
+
+    def get_bytes(self, key: str) -> bytes | None:
+        return self.backend.get_bytes(key)
+
+    def head(self, key: str) -> ObjectInfo | None:
+        return self.backend.head(key)
+
+    def same(self, key: str, path: Path) -> bool:
+        return self.backend.same(key, path)
+
+    def delete(self, key: str) -> None:
+        self.backend.delete(key)
+        self.ledger.forget([key])
+
+    def list(self, prefix: str) -> Iterator[tuple[str, int]]:
+        return self.backend.list(prefix)
+
+    def describe(self) -> str:
+        return self.backend.describe()
+
+
+def open_storage(config: Config) -> Recorded:
+    backend = S3Storage(config.storage) if config.storage.kind == "s3" else LocalStorage(config.public_dir)
+    return Recorded(backend, Ledger(config.build_dir))
+
+
+def open_s3(config: Config, command: str) -> S3Storage:
+    """The S3 backend itself, for the operations only S3 has (policies, CORS, presigned links)."""
+    if config.storage.kind != "s3":
+        raise StorageError(f'{command} needs S3 storage (storage.kind = "s3")')
+    return S3Storage(config.storage)

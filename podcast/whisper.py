@@ -99,7 +99,16 @@ def assemble_base(target: Path) -> Path:
     return target
 
 
+def quiet_onnxruntime() -> None:
+    """onnxruntime (Silero VAD, speaker embeddings) writes a telemetry ID and database under
+    ~/.cache/Microsoft/ as soon as it is imported, unless this is set first (its
+    disable_telemetry_events() call alone does not stop the files). Nothing is written outside
+    the project and the cache we name."""
+    os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+
+
 def load(settings: Transcribe) -> Any:
+    quiet_onnxruntime()
     from faster_whisper import WhisperModel
 
     path = resolve(settings)
@@ -111,7 +120,7 @@ def load(settings: Transcribe) -> Any:
         compute = "float16" if device == "cuda" else "int8"
     log.info("loading Whisper model %s on %s (%s)", path, device, compute)
     try:
-        return WhisperModel(
+        model = WhisperModel(
             path,
             device=device,
             compute_type=compute,
@@ -122,6 +131,28 @@ def load(settings: Transcribe) -> Any:
         raise ModelError(
             f"cannot load Whisper model {path}: {exc} ({BASE_FIX if settings.model == 'base' else 'check the folder'})"
         ) from None
+    if settings.vad:
+        load_vad()
+    return model
+
+
+def load_vad() -> None:
+    """Load the voice-activity model now, where an interruption is an interruption: loaded
+    lazily inside faster-whisper, a Ctrl-C during onnxruntime's import came out as "requires
+    the onnxruntime package"."""
+    quiet_onnxruntime()
+    try:
+        import onnxruntime  # noqa: F401 - imported here, not half-way through faster-whisper
+    except ImportError as exc:
+        raise ModelError(
+            f"onnxruntime is missing or broken ({exc}): reinstall it: .venv/bin/pip install onnxruntime"
+        ) from None
+    from faster_whisper.vad import get_vad_model
+
+    try:
+        get_vad_model()
+    except RuntimeError as exc:
+        raise ModelError(f"cannot load the voice activity model: {exc}") from None
 
 
 def _cuda_available() -> bool:

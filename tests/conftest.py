@@ -5,13 +5,16 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from podcast.cli import cli
+
+from .seaweed import ACCESS_KEY, SECRET_KEY, Seaweed
 
 # The shared real-speech clips (../shared/speech beside the checkout, or $PODCAST_SPEECH_DIR).
 SPEECH = Path(os.environ.get("PODCAST_SPEECH_DIR", Path(__file__).resolve().parents[2] / "shared" / "speech"))
@@ -32,6 +35,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(slow)
         if "speech" in item.keywords and not have_clips:
             item.add_marker(no_clips)
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a project file by `new` (`old` must be there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
 def ffmpeg(*args: str) -> None:
@@ -103,7 +113,7 @@ def project(tmp_path: Path, artwork: Path) -> Path:
     shutil.copy(artwork, root / "cover.jpg")
     config = root / "config.toml"
     text = config.read_text(encoding="utf-8")
-    text = text.replace('artwork = ""', 'artwork = "cover.jpg"', 1)
+    text = text.replace('artwork = "artwork/cover.jpg"', 'artwork = "cover.jpg"', 1)
     text = text.replace("[transcribe]\nenabled = true", "[transcribe]\nenabled = false", 1)
     config.write_text(text, encoding="utf-8")
     return root
@@ -134,3 +144,89 @@ def add_episode(project: Path, slug: str, recording: Path | None, **fields: str)
             lines.insert(1, f"{key} = {value}")
         toml.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return project / "episodes" / slug
+
+
+# -- A real S3 server (SeaweedFS) -----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
+    server = Seaweed(tmp_path_factory.mktemp("seaweed"))
+    server.start()
+    yield server
+    server.stop()
+
+
+def client(endpoint: str, secret: str = SECRET_KEY) -> object:
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    return boto3.client(
+        "s3",
+        endpoint_url=endpoint,
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=secret,
+        region_name="us-east-1",
+        config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
+@pytest.fixture
+def bucket(seaweed: Seaweed, monkeypatch: pytest.MonkeyPatch) -> str:
+    name = f"show-{uuid.uuid4().hex[:12]}"
+    client(seaweed.endpoint).create_bucket(Bucket=name)  # type: ignore[attr-defined]
+    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    return name
+
+
+def use_s3(project: Path, endpoint: str, bucket: str, prefix: str = "") -> None:
+    config = project / "config.toml"
+    edit(config, 'kind = "local"', 'kind = "s3"')
+    edit(config, 'bucket = ""', f'bucket = "{bucket}"')
+    edit(config, 'prefix = ""', f'prefix = "{prefix}"')
+    edit(config, 'region = ""', 'region = "us-east-1"')
+    edit(config, 'endpoint_url = ""', f'endpoint_url = "{endpoint}"')
+    edit(config, 'addressing_style = "auto"', 'addressing_style = "path"')
+    base = f"{endpoint}/{bucket}" + (f"/{prefix}" if prefix else "")
+    edit(config, 'base_url = "http://127.0.0.1:8000"', f'base_url = "{base}"')
+
+
+@pytest.fixture
+def s3_project(project: Path, seaweed: Seaweed, bucket: str, tmp_path: Path) -> Path:
+    use_s3(project, seaweed.endpoint, bucket, prefix="podcast")
+    add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=3), date="2024-05-14")
+    (project / "episodes" / "ep" / "notes.md").write_text("00:00:00 Début\n00:00:01 Suite\n")
+    return project
+
+
+# -- A real browser (Debian's Chromium, driven by Playwright) ---------------------------------------
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Chromium is missing: scripts/setup.sh --test installs it (apt package chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+                "--disable-sync",
+                "--autoplay-policy=no-user-gesture-required",
+                "--mute-audio",
+            ],
+        )
+        yield instance
+        instance.close()

@@ -15,8 +15,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "podcast"
 RANKS: dict[int, tuple[str, ...]] = {
     0: ("errors", "timecode", "fsutil", "progress", "i18n", "apple", "urls"),
     1: ("config",),
-    2: ("ids", "transcript", "edits", "chapters", "ffmpeg", "whisper", "storage", "artwork", "state", "http"),
-    3: ("episode", "ledger", "markers"),
+    2: ("ids", "transcript", "edits", "chapters", "ffmpeg", "whisper", "storage", "artwork", "state", "http", "ledger"),
+    3: ("episode", "markers"),
     4: ("notes", "catalog", "diarize", "glossary", "feedreader", "levels"),
     5: (
         "rss",

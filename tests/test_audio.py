@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import Run, add_episode, ffmpeg, ffmpeg_stderr, make_tone
-from .test_config import edit
+from .conftest import Run, add_episode, edit, ffmpeg, ffmpeg_stderr, make_tone
 from .test_pipeline import ebur128, sha
 
 

@@ -9,13 +9,7 @@ import pytest
 from podcast.config import load_config, load_episode
 from podcast.errors import ConfigError
 
-from .conftest import Run, add_episode, make_tone
-
-
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+from .conftest import Run, add_episode, edit, make_tone
 
 
 @pytest.mark.parametrize(
@@ -28,7 +22,11 @@ def edit(path: Path, old: str, new: str) -> None:
         ("[storage]\n", '[storage]\naws_secret_access_key = "abc"\n', "looks like a credential"),
         ('title = "Essai & Cie"', 'title = "unterminated', "invalid TOML"),
         ('artwork = "cover.jpg"', 'artwork = "nope.jpg"', "show.artwork: file not found"),
-        ('base_url = "http://127.0.0.1:8000"', 'base_url = "ftp://x"', "show.base_url must start with http"),
+        (
+            'base_url = "http://127.0.0.1:8000"',
+            'base_url = "ftp://x"',
+            "'show.base_url' must be an http:// or https:// address",
+        ),
     ],
 )
 def test_bad_config_fails_before_any_work(project: Path, run: Run, old: str, new: str, message: str) -> None:

@@ -12,8 +12,7 @@ import feedparser
 import podcastparser
 import pytest
 
-from .conftest import Run, add_episode, ffmpeg_stderr, make_tone
-from .test_config import edit
+from .conftest import Run, add_episode, edit, ffmpeg_stderr, make_tone
 
 
 def sha(path: Path) -> str:

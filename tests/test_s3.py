@@ -10,73 +10,18 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import boto3
 import botocore.auth
 import pytest
-from botocore.config import Config as BotoConfig
 from lxml import etree
 
 from podcast import storage
-from podcast.config import StorageSettings
+from podcast.config import StorageSettings, Url
 from podcast.errors import StorageError
 
-from .conftest import Run, add_episode, make_tone
+from .conftest import Run, add_episode, client, edit, make_tone, use_s3
 from .seaweed import ACCESS_KEY, SECRET_KEY, Seaweed
-from .test_config import edit
-
-
-@pytest.fixture(scope="session")
-def seaweed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seaweed]:
-    server = Seaweed(tmp_path_factory.mktemp("seaweed"))
-    server.start()
-    yield server
-    server.stop()
-
-
-def client(endpoint: str, secret: str = SECRET_KEY) -> object:
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=secret,
-        region_name="us-east-1",
-        config=BotoConfig(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
-
-
-@pytest.fixture
-def bucket(seaweed: Seaweed, monkeypatch: pytest.MonkeyPatch) -> str:
-    name = f"show-{uuid.uuid4().hex[:12]}"
-    client(seaweed.endpoint).create_bucket(Bucket=name)  # type: ignore[attr-defined]
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    return name
-
-
-def use_s3(project: Path, endpoint: str, bucket: str, prefix: str = "") -> None:
-    config = project / "config.toml"
-    edit(config, 'kind = "local"', 'kind = "s3"')
-    edit(config, 'bucket = ""', f'bucket = "{bucket}"')
-    edit(config, 'prefix = ""', f'prefix = "{prefix}"')
-    edit(config, 'region = ""', 'region = "us-east-1"')
-    edit(config, 'endpoint_url = ""', f'endpoint_url = "{endpoint}"')
-    edit(config, 'addressing_style = "auto"', 'addressing_style = "path"')
-    base = f"{endpoint}/{bucket}" + (f"/{prefix}" if prefix else "")
-    edit(config, 'base_url = "http://127.0.0.1:8000"', f'base_url = "{base}"')
-
-
-@pytest.fixture
-def s3_project(project: Path, seaweed: Seaweed, bucket: str, tmp_path: Path) -> Path:
-    use_s3(project, seaweed.endpoint, bucket, prefix="podcast")
-    add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=3), date="2024-05-14")
-    (project / "episodes" / "ep" / "notes.md").write_text("00:00:00 Début\n00:00:01 Suite\n")
-    return project
 
 
 def test_publish_to_s3_with_explicit_types_and_caching(
@@ -128,7 +73,7 @@ def test_multipart_etags_are_recognised(seaweed: Seaweed, bucket: str, tmp_path:
     settings = StorageSettings(
         kind="s3",
         bucket=bucket,
-        endpoint_url=seaweed.endpoint,
+        endpoint_url=Url(seaweed.endpoint),
         region="us-east-1",
         addressing_style="path",
         multipart_mb=5,
@@ -225,7 +170,7 @@ def test_connection_dropped_mid_upload(
         settings = StorageSettings(
             kind="s3",
             bucket=name,
-            endpoint_url=server.endpoint,
+            endpoint_url=Url(server.endpoint),
             region="us-east-1",
             addressing_style="path",
             multipart_mb=5,

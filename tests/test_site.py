@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Run, add_episode, make_tone
-from .test_config import edit
+from .conftest import Run, add_episode, edit, make_tone
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ON = ("--set", "transcribe.enabled=true")
@@ -54,30 +53,6 @@ def published_site(project: Path, run: Run, served: str, speech_wav: Path) -> st
     assert result.exit_code == 0, result.output
     assert run("publish", "silent-notes").exit_code == 0  # transcription off: no transcript
     return served
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is missing: scripts/setup.sh --test installs it (apt package chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-sync",
-                "--autoplay-policy=no-user-gesture-required",
-                "--mute-audio",
-            ],
-        )
-        yield instance
-        instance.close()
 
 
 def test_episode_page_in_a_real_browser(published_site: str, browser: object, project: Path, tmp_path: Path) -> None:

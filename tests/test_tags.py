@@ -11,8 +11,7 @@ import pytest
 from mutagen.id3 import ID3
 from PIL import Image
 
-from .conftest import Run, add_episode, make_tone
-from .test_config import edit
+from .conftest import Run, add_episode, edit, make_tone
 
 TITLE = "«Refonder» la société : œuvre commune, été 2024 🎙️ & <co>"
 

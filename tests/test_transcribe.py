@@ -15,8 +15,7 @@ from podcast.errors import ModelError
 from podcast.ffmpeg import probe
 from podcast.transcript import Segment
 
-from .conftest import Run, add_episode, ffmpeg, make_speech
-from .test_config import edit
+from .conftest import Run, add_episode, edit, ffmpeg, make_speech
 
 ON = ("--set", "transcribe.enabled=true")
 

@@ -71,3 +71,20 @@ def artwork_fix(app: App, paths: tuple[Path, ...]) -> None:
     for path in _art_paths(app, paths):
         backup = artwork.fix(path)
         app.echo(f"fixed {path} (original kept as {backup.name})" if backup else f"{path}: already fine")
+
+
+@artwork_group.command(name="generate")
+@click.option("--force", is_flag=True, help="Replace the cover even when it is not the placeholder (kept as .orig).")
+@common
+@click.pass_obj
+def artwork_generate(app: App, force: bool) -> None:
+    """Make the placeholder cover again with the show's current title (after a title change).
+
+    \b
+    Example:
+      podcast artwork generate
+    """
+    from .. import scaffold
+
+    path, backup = scaffold.generate_artwork(app.config(), force=force)
+    app.echo(f"generated {path}" + (f" (the previous cover kept as {backup.name})" if backup else ""))

@@ -17,7 +17,7 @@ import click
 
 from .. import __version__, pipeline, ui
 from ..config import Config, load_config, resolve_project
-from ..errors import PodcastError
+from ..errors import INTERRUPTED, PodcastError
 
 EPILOG_EXAMPLES = """
 \b
@@ -122,12 +122,50 @@ def run_options(f: Any) -> Any:
     return f
 
 
-INTERRUPTED = "interrupted: outputs and published files from earlier runs are intact"
+class Text(click.ParamType):
+    """Free text from the command line: refused when the terminal did not send UTF-8 (Python
+    then carries the undecodable bytes as surrogates, which no file or tag can hold)."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        text = str(value)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            byte = ord(text[exc.start]) - 0xDC00 if 0xDC80 <= ord(text[exc.start]) <= 0xDCFF else 0
+            self.fail(
+                f"{text.encode('utf-8', 'replace').decode()!r} is not UTF-8 text (byte 0x{byte:02x}): "
+                "set the terminal to UTF-8 (LANG=fr_FR.UTF-8) or type the text again",
+                param,
+                ctx,
+            )
+        return text
+
+
+TEXT = Text()
 
 
 class PodcastGroup(click.Group):
     """The one place where errors become messages: ours as one line, Ctrl-C as exit 130, and
-    anything else (a bug) as one line asking for a report, with the traceback under -vv."""
+    anything else (a bug) as one line asking for a report, with the traceback under -vv.
+    Usage errors are one line too (click's own format spends three on them)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            code = super().main(*args, **kwargs)
+        except click.exceptions.UsageError as exc:
+            command = exc.ctx.command_path if exc.ctx else "podcast"
+            click.echo(f"error: {exc.format_message()} (see `{command} --help`)", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:  # Ctrl-C or end of input at a prompt
+            click.echo(INTERRUPTED, err=True)
+            sys.exit(130)
+        sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -176,7 +214,7 @@ def cli(ctx: click.Context) -> None:
 def show_report(app: App, report: pipeline.RunReport) -> None:
     """Print a run's summary (errors on stderr) and exit non-zero when anything failed."""
     for level, line in report.lines(app.dry_run):
-        if level == "error":
+        if level in ("error", "warning"):
             click.echo(line, err=True)
         else:
             app.echo(line)

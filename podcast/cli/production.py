@@ -4,33 +4,53 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from .. import doctor, pipeline, scaffold, ui
 from ..errors import PodcastError
-from .base import App, cli, common, run_options, show_report
+from .base import TEXT, App, cli, common, run_options, show_report
 
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path), default=".")
-@click.option("--title", default="Mon podcast", help="The show's title.")
+@click.option("--title", type=TEXT, help="The show's title (asked when not given).")
+@click.option("--author", type=TEXT, help="Who makes the show: itunes:author, the owner's name (asked).")
+@click.option("--email", type=TEXT, help="The owner's e-mail, which directories verify the show with (asked).")
+@click.option("--description", type=TEXT, default="", help="What the show is about.")
+@click.option("--language", default="fr", show_default=True, help="ISO 639-1 code of the spoken language.")
+@click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where files are served from.")
+@click.option("--no-input", is_flag=True, help="Ask nothing (for scripts): what is not given stays empty.")
 @common
 @click.pass_obj
-def init(app: App, directory: Path, title: str) -> None:
-    """Create config.toml (every key documented) and episodes/ in DIRECTORY.
+def init(app: App, directory: Path, no_input: bool, **given: Any) -> None:
+    """Create config.toml (every key documented), a placeholder cover and episodes/ in DIR.
+
+    Asks for the title, the author and the owner's e-mail unless they are given (or
+    --no-input, or no terminal).
 
     \b
-    Example:
-      podcast init mon-podcast --title "Paroles solidaires"
+    Examples:
+      podcast init mon-podcast
+      podcast init mon-podcast --title "Paroles solidaires" --author "Paroles" --email contact@example.org
     """
-    for path in scaffold.init(directory, title):
+    ask = not no_input and sys.stdin.isatty()
+    questions = {
+        "title": ("Title of the show", "Mon podcast"),
+        "author": ("Author (a person or an organisation)", ""),
+        "email": ("Owner's e-mail (directories verify the show with it)", ""),
+    }
+    for key, (question, fallback) in questions.items():
+        if given[key] is None:
+            given[key] = click.prompt(question, type=TEXT) if ask else fallback
+    for path in scaffold.init(directory, scaffold.ShowAnswers(**given)):
         app.echo(f"created {path}")
 
 
 @cli.command()
 @click.argument("slug")
-@click.option("--title", required=True, help="The episode's title.")
+@click.option("--title", required=True, type=TEXT, help="The episode's title.")
 @click.option(
     "--source",
     "sources",
@@ -61,9 +81,11 @@ def status(app: App) -> None:
     Example:
       podcast status
     """
-    rows = pipeline.status_table(app.config())
+    rows, notes = pipeline.status(app.config())
     header = ["EPISODE", *(s.name.upper() for s in pipeline.STAGES), "NOTE"]
     click.echo(ui.table(header, rows) if rows else "no episodes yet: `podcast new SLUG --title ...`")
+    for note in notes:
+        click.echo(note)
 
 
 def _targets(slugs: tuple[str, ...], all_: bool) -> list[str] | None:
@@ -173,7 +195,7 @@ def doctor_command(app: App, no_model: bool) -> None:
 
 @cli.command()
 @click.option("--bind", help="Address to listen on (default from config: 127.0.0.1).")
-@click.option("--port", type=int, help="Port (default from config: 8000).")
+@click.option("--port", type=click.IntRange(0, 65535), help="Port (default from config: 8000; 0 picks a free one).")
 @common
 @click.pass_obj
 def serve(app: App, bind: str | None, port: int | None) -> None:

@@ -1,4 +1,4 @@
-"""Object-storage operations beyond publishing: unpublish, private links, public access."""
+"""Storage operations beyond publishing: unpublish, prune, private links, public access."""
 
 from __future__ import annotations
 
@@ -28,6 +28,29 @@ def unpublish(app: App, slug: str) -> None:
 
 
 @cli.command()
+@click.option("--days", default=7.0, show_default=True, type=float, help="Unused for at least this many days.")
+@click.option("--yes", is_flag=True, help="Delete them (without it, they are only listed).")
+@common
+@click.pass_obj
+def prune(app: App, days: float, yes: bool) -> None:
+    """List published files nothing published has referenced for DAYS days (superseded audio
+    after a re-edit, an orphan from a failed publication); delete them with --yes.
+
+    Only files this tool published are considered, never one the current feed or pages use;
+    the default of 7 days lets a listener who started a download finish it.
+
+    \b
+    Examples:
+      podcast prune                 # what would go
+      podcast prune --days 30 --yes
+    """
+    from ..removal import prune as prune_objects
+
+    for line in prune_objects(app.config(), days, delete=yes):
+        app.echo(line)
+
+
+@cli.command()
 @click.argument("slug")
 @click.option("--expires", default="7d", show_default=True, help="How long the link works: 30m, 12h, 7d (max).")
 @common
@@ -45,24 +68,31 @@ def share(app: App, slug: str, expires: str) -> None:
 
 
 @cli.command(name="bucket-policy")
-@click.option("--apply", is_flag=True, help="Set it on the bucket (otherwise it is printed).")
+@click.option("--apply", is_flag=True, help="Set them on the bucket (otherwise the changes are only shown).")
 @common
 @click.pass_obj
 def bucket_policy(app: App, apply: bool) -> None:
-    """Print (or --apply) the bucket policy that makes published files publicly readable.
+    """Show (or --apply) the bucket policy and CORS rules that let listeners and web players
+    read the published files, merged into what the bucket already has (other statements and
+    rules are kept).
 
     Public access comes from this policy or from a CDN in front of a private bucket; object
     ACLs are not used (many S3-compatible stores ignore them).
 
     \b
-    Example:
+    Examples:
+      podcast bucket-policy            # the diff: what --apply would change
       podcast bucket-policy --apply
     """
-    import json
-
     from .. import bucket
 
     if apply:
-        app.echo(bucket.apply_public_read_policy(app.config()))
+        plan, message = bucket.apply_access(app.config())
     else:
-        click.echo(json.dumps(bucket.public_read_policy(app.config()), indent=2))
+        plan, message = bucket.access(app.config()), ""
+    for line in plan.diff() or ["the bucket already has the policy statement and the CORS rule: nothing to change"]:
+        click.echo(line)
+    if message:
+        app.echo(message)
+    elif plan.changes:
+        app.echo("nothing changed: run `podcast bucket-policy --apply` to set them")

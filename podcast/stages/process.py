@@ -126,6 +126,8 @@ class ProcessStage:
         paths = []
         for key, name in (("intro", intro), ("outro", outro), ("bed", audio.bed)):
             path = root / name if name else None
+            if path is not None and not Path(name).is_absolute():
+                fsutil.require_inside(path, root, f"{key} jingle {name}")
             if path is not None and not path.is_file():
                 raise EpisodeError(f"{key} jingle not found: {path}")
             paths.append(path)

@@ -157,7 +157,7 @@ def resolve_chapters(ctx: Context) -> tuple[list[chapters.Chapter], str]:
     duration = float(process.info.get("duration", 0)) if process else 0.0
     found, origin = chapters.resolve(ep.meta.chapters, ep.notes, ep.edit_list(), duration)
     for chapter in found:
-        if chapter.img and not (ep.folder / chapter.img).is_file():
+        if chapter.img and not ep.file(chapter.img).is_file():
             raise EpisodeError(f"chapter {chapter.title!r}: image {chapter.img} not found in {ep.folder}")
     return found, origin
 
@@ -166,7 +166,7 @@ def chapter_image_urls(ctx: Context, found: list[chapters.Chapter]) -> dict[str,
     urls = {}
     for chapter in found:
         if chapter.img:
-            path = ctx.episode.folder / chapter.img
+            path = ctx.episode.file(chapter.img)
             key = media_key(ctx.episode.slug, "chapter-img", ctx.state.file_hash(path), path.suffix)
             urls[chapter.img] = public_url(ctx.config, key)
     return urls

@@ -26,13 +26,13 @@ def episode_files(ctx: Context) -> dict[str, Path]:
     if ctx.config.transcribe.enabled:
         files.update({f"transcript.{fmt}": ep.transcript(fmt) for fmt in transcript.FORMATS})
     if ep.meta.artwork:
-        files["image"] = ep.folder / ep.meta.artwork
+        files["image"] = ep.file(ep.meta.artwork)
     tagged = ctx.state.get("tag")
     if tagged and tagged.info.get("chapters"):
         files["chapters.json"] = ep.chapters_path
         for decl in ep.meta.chapters:
             if decl.img:
-                files[f"chapter-img.{decl.img}"] = ep.folder / decl.img
+                files[f"chapter-img.{decl.img}"] = ep.file(decl.img)
     return files
 
 
@@ -96,8 +96,15 @@ class UploadStage:
                 key, size, storage.content_type(key), duration if role == "audio" else None
             )
         skipped = len(files) - len(todo)
+        edl = ctx.episode.edit_list()
+        chapters = ctx.episode.chapters() if "chapters.json" in files else []
         return Outcome(
             [],
-            Publication(published).to_info(),
+            Publication(
+                published,
+                edits=edl.to_json() if edl else "",
+                chapters=chapters,
+                segments=ctx.episode.keep_published_segments() if "transcript.vtt" in files else "",
+            ).to_info(),
             f"{len(todo)} sent ({sent:,} bytes), {skipped} already there, to {store.describe()}",
         )

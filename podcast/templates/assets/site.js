@@ -11,6 +11,15 @@
   document.querySelectorAll("button.seek").forEach(function (button) {
     button.addEventListener("click", function () { seek(parseFloat(button.dataset.start)); });
   });
+  // Times in the notes are links to #t=SECONDS: seek without leaving the page.
+  document.querySelectorAll('a[href^="#t="]').forEach(function (link) {
+    var start = parseFloat(link.getAttribute("href").slice(3));
+    link.setAttribute("aria-label", (document.body.dataset.listenFrom || "") + " " + link.textContent);
+    link.addEventListener("click", function (event) {
+      event.preventDefault();
+      seek(start);
+    });
+  });
   var passages = Array.prototype.slice.call(document.querySelectorAll("p.passage"));
   var current = null;
   player.addEventListener("timeupdate", function () {

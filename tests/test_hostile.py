@@ -1,0 +1,447 @@
+"""Nothing lost, nothing injected (#14): hostile and broken inputs, interrupted and concurrent
+runs. Each case was found by trying it against the tool; each test fails on the code before
+the fix."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import feedparser
+import pytest
+from click.testing import CliRunner
+from lxml import etree
+
+from podcast.cli import cli
+
+from .conftest import Run, add_episode, edit, make_tone
+
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}encoded"
+
+
+@pytest.fixture
+def published(project: Path, run: Run, tmp_path: Path) -> Path:
+    """The issue's set-up: a short WAV published as episode `ep`."""
+    add_episode(project, "ep", make_tone(tmp_path / "short.wav", seconds=2), title='"Essai"')
+    result = run("publish", "ep")
+    assert result.exit_code == 0, result.output
+    return project
+
+
+def feed_item(project: Path) -> etree._Element:
+    item = etree.parse(str(project / "public" / "feed.xml")).find("channel/item")
+    assert item is not None
+    return item
+
+
+# -- Data loss --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "why"),
+    [
+        (".", "is the project folder"),
+        ("", "is empty"),
+        ("/", "is an ancestor of the project"),
+        ("..", "is an ancestor of the project"),
+        ("episodes", "is inside episodes/"),
+        ("episodes/ep", "is inside episodes/"),
+        ("build", "is inside build/"),
+        ("build/public", "is inside build/"),
+    ],
+)
+def test_the_published_folder_never_holds_the_producers_files(project: Path, run: Run, path: str, why: str) -> None:
+    edit(project / "config.toml", 'path = "public"', f'path = "{path}"')
+    result = run("publish", "--all")
+    assert result.exit_code == 1
+    assert f"storage.path {why}" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+def test_unpublish_deletes_only_what_the_tool_published(published: Path, run: Run) -> None:
+    folder = published / "public" / "episodes" / "ep"
+    ours = sorted(p.name for p in folder.iterdir())
+    (folder / "keep-me.mp3").write_bytes(b"not ours")
+    (published / "public" / "notes-de-travail.txt").write_text("à garder")
+    raw = published / "episodes" / "ep" / "short.wav"
+    before = raw.read_bytes()
+    result = run("unpublish", "ep")
+    assert result.exit_code == 0, result.output
+    assert all(f"deleted episodes/ep/{name}" in result.output for name in ours)
+    assert sorted(p.name for p in folder.iterdir()) == ["keep-me.mp3"]
+    assert (published / "public" / "notes-de-travail.txt").read_text() == "à garder"
+    assert raw.read_bytes() == before and (published / "episodes" / "ep" / "episode.toml").is_file()
+    assert etree.parse(str(published / "public" / "feed.xml")).find("channel/item") is None
+
+
+# -- Markup and links ---------------------------------------------------------------------------
+
+
+def test_a_summary_never_reaches_the_feed_as_markup(project: Path, run: Run, tmp_path: Path) -> None:
+    add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2), summary='"<b onmouseover=alert(3)>x</b> & co"')
+    assert run("publish", "ep").exit_code == 0
+    description = feed_item(project).findtext("description") or ""
+    assert description == "&lt;b onmouseover=alert(3)&gt;x&lt;/b&gt; &amp; co"  # HTML that shows the text
+    parsed = feedparser.parse((project / "public" / "feed.xml").read_bytes())
+    assert parsed.entries[0].summary == "&lt;b onmouseover=alert(3)&gt;x&lt;/b&gt; &amp; co"
+
+
+def test_plain_text_of_the_notes_never_turns_into_markup(project: Path, run: Run, tmp_path: Path) -> None:
+    folder = add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
+    (folder / "notes.md").write_text("Du code : `<svg onload=alert(1)>` et &lt;svg onload=alert(2)&gt; fin.\n")
+    assert run("publish", "ep").exit_code == 0
+    description = feed_item(project).findtext("description") or ""
+    assert "<svg" not in description and "&lt;svg onload=alert(1)&gt;" in description
+    page = (project / "public" / "episodes" / "ep" / "index.html").read_text()
+    assert "<svg" not in page
+
+
+URL_FIELDS = [
+    ("config.toml", 'link = ""', 'link = "javascript:alert(1)"', "show.link"),
+    ("config.toml", 'apple = ""', 'apple = "javascript:alert(1)"', "show.links.apple"),
+    (
+        "config.toml",
+        "# [[show.funding]]",
+        '[[show.funding]]\nurl = "data:text/html,x"\n\n# [[show.funding]]',
+        "show.funding[0].url",
+    ),
+    (
+        "config.toml",
+        "# [[show.hosts]]",
+        '[[show.hosts]]\nname = "H"\nhref = "vbscript:x"\n\n# [[show.hosts]]',
+        "show.hosts[0].href",
+    ),
+    (
+        "config.toml",
+        "# [[show.hosts]]",
+        '[[show.hosts]]\nname = "H"\nimg = "javascript:x"\n\n# [[show.hosts]]',
+        "show.hosts[0].img",
+    ),
+    ("config.toml", 'new_feed_url = ""', 'new_feed_url = "javascript:x"', "show.new_feed_url"),
+    ("episode.toml", "[edit]", '[[guests]]\nname = "G"\nurl = "javascript:alert(1)"\n\n[edit]', "guests[0].url"),
+    ("episode.toml", "[edit]", '[[guests]]\nname = "G"\nimg = "JavaScript:alert(1)"\n\n[edit]', "guests[0].img"),
+    (
+        "episode.toml",
+        "[edit]",
+        '[[chapters]]\nstart = "0"\ntitle = "C"\nurl = " javascript:x"\n\n[edit]',
+        "chapters[0].url",
+    ),
+]
+
+
+@pytest.mark.parametrize(("file", "anchor", "text", "key"), URL_FIELDS, ids=[f[3] for f in URL_FIELDS])
+def test_script_urls_are_refused_naming_the_key(
+    project: Path, run: Run, tmp_path: Path, file: str, anchor: str, text: str, key: str
+) -> None:
+    folder = add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
+    edit(project / "config.toml" if file == "config.toml" else folder / "episode.toml", anchor, text)
+    result = run("publish", "ep")
+    assert result.exit_code == 1
+    assert f"'{key}' must be an http:// or https:// address" in result.stderr
+    for published in (project / "public").rglob("*") if (project / "public").is_dir() else []:
+        if published.is_file():  # the show is still released, without the bad episode
+            assert b"script:" not in published.read_bytes().lower() and b"data:text" not in published.read_bytes()
+
+
+def test_a_link_out_of_the_project_is_never_read(project: Path, run: Run, tmp_path: Path) -> None:
+    folder = add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
+    (folder / "notes.md").unlink()
+    (folder / "notes.md").symlink_to("/etc/passwd")
+    result = run("publish", "ep")
+    assert result.exit_code == 1
+    assert "leads outside the project" in result.stderr and "Traceback" not in result.output
+    for published in (project / "public").rglob("*") if (project / "public").exists() else []:
+        if published.is_file():
+            assert b"root:" not in published.read_bytes()
+    art = folder / "cover.jpg"
+    art.symlink_to(tmp_path / "a.wav")
+    edit(folder / "episode.toml", "draft = false", 'draft = false\nartwork = "cover.jpg"')
+    (folder / "notes.md").unlink()
+    assert "leads outside the project" in run("publish", "ep").stderr
+
+
+def test_an_outside_recording_is_read_only_when_named_explicitly(project: Path, run: Run, tmp_path: Path) -> None:
+    outside = make_tone(tmp_path / "ailleurs.wav", seconds=2)
+    folder = add_episode(project, "ep", None)
+    (folder / "rec.wav").symlink_to(outside)
+    edit(folder / "episode.toml", "source = []", 'source = "rec.wav"')
+    linked = run("publish", "ep")
+    assert linked.exit_code == 1 and "recording rec.wav" in linked.stderr and "outside the project" in linked.stderr
+    edit(folder / "episode.toml", 'source = "rec.wav"', f'source = "{outside}"')
+    assert run("publish", "ep").exit_code == 0
+
+
+# -- One bad episode must not stop the show ------------------------------------------------------
+
+
+def test_a_stray_folder_is_skipped_with_a_warning(published: Path, run: Run, tmp_path: Path) -> None:
+    (published / "episodes" / "Nouveau dossier").mkdir()
+    add_episode(published, "ep-2", make_tone(tmp_path / "b.wav", seconds=2))
+    everything = run("publish", "--all")
+    assert everything.exit_code == 0, everything.output
+    assert "warning: Nouveau dossier: not an episode folder, skipped" in everything.stderr
+    assert "published feed.xml (2 episodes" in everything.output
+    assert run("publish", "ep").exit_code == 0
+    status = run("status")
+    assert status.exit_code == 0 and "Nouveau dossier" in status.output and "not an episode" in status.output
+
+
+@pytest.mark.parametrize("slug", ["con", "nul", "com1", "lpt9", "aux", "prn"])
+def test_windows_reserved_names_are_refused(run: Run, slug: str) -> None:
+    result = run("new", slug, "--title", "x")
+    assert result.exit_code == 1 and "Windows reserves that name" in result.stderr
+
+
+# -- Tracebacks instead of messages ---------------------------------------------------------------
+
+
+def test_legacy_encodings_are_one_line_naming_file_and_line(published: Path, run: Run) -> None:
+    (published / "episodes" / "ep" / "notes.md").write_bytes("Premiere ligne\nNotes \xe9t\xe9\n".encode("latin-1"))
+    result = run("publish", "ep")
+    assert result.exit_code == 1
+    assert "notes.md: not UTF-8 text (byte 0xe9 at line 2, column 7): save it as UTF-8" in result.stderr
+    title = run("new", "ep-2", "--title", "\udce9t\udce9")  # what Python makes of Latin-1 argv bytes
+    assert title.exit_code == 2 and "is not UTF-8 text (byte 0xe9)" in title.stderr
+    assert len(title.stderr.strip().splitlines()) == 1
+
+
+def test_a_config_file_with_a_byte_order_mark_is_accepted(project: Path, run: Run) -> None:
+    config = project / "config.toml"
+    config.write_bytes(b"\xef\xbb\xbf" + config.read_bytes())
+    assert run("status").exit_code == 0
+
+
+def test_control_characters_in_a_title_are_refused_without_temp_paths(project: Path, run: Run, tmp_path: Path) -> None:
+    result = run("new", "ep", "--title", "Essai\x7f")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "error: --title contains a control character (U+007F) at position 6: remove it"
+    folder = add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
+    edit(folder / "episode.toml", 'title = "Épisode ep"', 'title = "Essai\\u007f"')
+    edited = run("publish", "ep")
+    assert "'title' contains a control character (U+007F)" in edited.stderr and ".ep." not in edited.stderr
+
+
+def bomb(path: Path) -> Path:
+    """A small PNG declaring 20000×20000 pixels."""
+    from PIL import Image
+
+    Image.new("1", (20000, 20000)).save(path, optimize=True)
+    return path
+
+
+def test_a_decompression_bomb_as_artwork_is_refused(project: Path, run: Run, tmp_path: Path) -> None:
+    art = bomb(project / "bomb.png")
+    assert art.stat().st_size < 200_000
+    edit(project / "config.toml", 'artwork = "cover.jpg"', 'artwork = "bomb.png"')
+    add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
+    for args in (("artwork", "check"), ("artwork", "fix", str(art)), ("publish", "ep")):
+        result = run(*args)
+        assert result.exit_code == 1, args
+        assert "decompression bomb" in result.output + result.stderr, args
+        assert "Traceback" not in result.output + result.stderr
+
+
+def test_serve_refuses_bad_ports_and_addresses(run: Run) -> None:
+    assert run("serve", "--port", "70000").exit_code == 2
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = run("serve", "--port", str(taken.getsockname()[1]))
+    assert busy.exit_code == 1 and "is already in use" in busy.stderr
+    nowhere = run("serve", "--bind", "256.1.1.1", "--port", "0")
+    assert nowhere.exit_code == 1 and "not an address of this machine" in nowhere.stderr
+
+
+def test_an_error_that_is_not_ours_is_a_bug_report_line(
+    project: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from podcast import pipeline
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(pipeline, "status_table", broken)
+    result = run("status")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: internal error (ZeroDivisionError: division by zero); this is a bug")
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "Traceback" in run("-vv", "status").stderr
+
+
+BROKEN_PROJECTS = {
+    "no config": lambda root: (root / "config.toml").unlink(),
+    "empty config": lambda root: (root / "config.toml").write_text(""),
+    "binary config": lambda root: (root / "config.toml").write_bytes(b"\x00\xff\xfe garbage"),
+    "config is a folder": lambda root: ((root / "config.toml").unlink(), (root / "config.toml").mkdir()),
+    "bad state": lambda root: _write(root / "build" / "ep" / "state.json", "{not json"),
+    "bad ledger": lambda root: _write(root / "build" / "ledger.json", "[1, 2"),
+    "bad edit list": lambda root: _write(root / "build" / "ep" / "edits.json", '{"segments": 3}'),
+    "bad search index": lambda root: _write(root / "build" / "search.sqlite", "this is not sqlite"),
+    "episode.toml is a folder": lambda root: (
+        (root / "episodes" / "ep" / "episode.toml").unlink(),
+        (root / "episodes" / "ep" / "episode.toml").mkdir(),
+    ),
+    "notes is a folder": lambda root: (
+        (root / "episodes" / "ep" / "notes.md").unlink(),
+        (root / "episodes" / "ep" / "notes.md").mkdir(),
+    ),
+    "recording is garbage": lambda root: (root / "episodes" / "ep" / "short.wav").write_bytes(b"RIFF garbage"),
+    "art is text": lambda root: (root / "cover.jpg").write_text("not an image"),
+}
+COMMANDS = [
+    ("status",),
+    ("publish", "ep"),
+    ("publish", "--all"),
+    ("feed",),
+    ("check",),
+    ("doctor", "--no-model"),
+    ("transcript", "ep"),
+    ("search", "bonjour"),
+    ("quote", "ep", "--at", "0"),
+    ("newsletter", "ep"),
+    ("unpublish", "ep", "--dry-run"),
+    ("prune",),
+    ("artwork", "check"),
+]
+
+
+def _write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+
+
+@pytest.mark.parametrize("breakage", sorted(BROKEN_PROJECTS))
+def test_every_command_on_a_broken_project_says_one_line(published: Path, breakage: str) -> None:
+    BROKEN_PROJECTS[breakage](published)
+    for args in COMMANDS:
+        result = CliRunner().invoke(cli, ["--project", str(published), *args])
+        said = result.output + (result.stderr or "")
+        assert "Traceback" not in said and "internal error" not in said, (breakage, args, said)
+        assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), (
+            breakage,
+            args,
+            result.exception,
+        )
+        if result.exit_code != 0:  # it says why (doctor prints its verdict as a table)
+            assert result.stderr.strip() or "FAIL" in result.output, (breakage, args, said)
+
+
+# -- Leftovers and side effects -----------------------------------------------------------------
+
+
+def test_leftovers_of_an_interrupted_run_are_cleaned_and_never_served(published: Path, run: Run) -> None:
+    from podcast.serve import make_server
+
+    build = published / "build" / "ep"
+    scratch = build / ".process-ab12cd34"
+    scratch.mkdir()
+    (scratch / "prepared.wav").write_bytes(b"\0" * 1000)
+    part_build = build / ".audio.x1y2z3w4.part.mp3"
+    part_build.write_bytes(b"half")
+    part_public = published / "public" / "episodes" / "ep" / ".ep-0123.q9w8e7r6.part.mp3"
+    part_public.write_bytes(b"half")
+    staging = published / "episodes" / ".ep-9.k3j4h5g6"
+    staging.mkdir()
+    mine = published / "episodes" / "ep" / ".brouillon.txt"  # the producer's own hidden file
+    mine.write_text("à garder")
+
+    import threading
+    import urllib.error
+    import urllib.request
+
+    server = make_server(published / "public", "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/episodes/ep/{part_public.name}"
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(url)
+        assert refused.value.code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    assert run("publish", "--all").exit_code == 0
+    assert not scratch.exists() and not part_build.exists() and not part_public.exists() and not staging.exists()
+    assert mine.read_text() == "à garder"
+
+
+def test_a_second_run_waits_for_the_first(published: Path, run: Run) -> None:
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from podcast import fsutil\n"
+            "with fsutil.project_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
+            str(published / "build"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        result = run("publish", "--all")
+        assert result.exit_code == 1
+        assert f"another podcast run is in progress on this project (pid {holder.pid})" in result.stderr
+        assert run("status").exit_code == 0  # reading needs no lock
+    finally:
+        holder.kill()
+        holder.wait()
+    assert run("publish", "--all").exit_code == 0
+
+
+def test_onnxruntime_writes_nothing_in_the_home_folder(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": ""}
+    subprocess.run([sys.executable, "-c", "from podcast import whisper; whisper.load_vad()"], env=env, check=True)
+    assert [p for p in home.rglob("*")] == []
+
+
+def test_megabytes_of_notes_make_a_small_feed_and_a_full_page(project: Path, run: Run, tmp_path: Path) -> None:
+    folder = add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
+    paragraph = "Les territoires zéro chômeur de longue durée partent des compétences de chacun. " * 8
+    (folder / "notes.md").write_text("\n\n".join(f"{i} {paragraph}" for i in range(8000)))  # ~5 MB
+    assert run("publish", "ep").exit_code == 0
+    feed = (project / "public" / "feed.xml").read_bytes()
+    assert len(feed) < 30_000
+    content = feed_item(project).findtext(CONTENT) or ""
+    assert len(content.encode()) <= 10_000 and content.endswith("</a></p>") and "episodes/ep/index.html" in content
+    assert etree.fromstring(f"<div>{content}</div>".encode()) is not None  # cut between blocks: well-formed
+    page = (project / "public" / "episodes" / "ep" / "index.html").read_text()
+    assert "7999 Les territoires" in page
+    assert "the notes are over 10,000 bytes" in run("check").stderr + run("check").output
+
+
+def test_ctrl_c_at_any_moment_is_exit_130_and_one_line(published: Path, tmp_path: Path) -> None:
+    long = make_tone(tmp_path / "long.wav", seconds=120, channels=1)
+    add_episode(published, "long", long)
+    for delay in (0.3, 1.0, 2.5, 5.0):
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "podcast",
+                "--project",
+                str(published),
+                "--set",
+                "transcribe.enabled=true",
+                "publish",
+                "long",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=120)
+        if proc.returncode == 0:
+            continue  # finished before the signal
+        assert proc.returncode == 130, (delay, stderr)
+        assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith("interrupted"), (delay, stderr)
+    assert json.loads((published / "build" / "ep" / "state.json").read_text())["stages"]["upload"]["status"] == "done"
