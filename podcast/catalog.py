@@ -8,6 +8,7 @@ the search index and `podcast check` all read the show through this one view.
 from __future__ import annotations
 
 import datetime as dt
+import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,11 +17,12 @@ from . import fsutil, timecode
 from .config import Config
 from .edits import EditList
 from .episode import Episode, Publication
-from .errors import EpisodeError, PodcastError
+from .errors import ConfigError, EpisodeError, PodcastError
 from .ids import check_key, key_suffix
 from .transcript import Segment
 
 WITHDRAWN = "withdrawn"  # the state record `podcast unpublish` leaves
+RECORD = "imported-feed.toml"  # what `podcast import` recorded of the old feed
 
 
 @dataclass
@@ -104,3 +106,15 @@ def soundbites(item: Item) -> list[tuple[float, float, str]]:
             raise EpisodeError(f"{ep.slug}: soundbite at {bite.start} {exc}") from None
         found.append((start, bite.duration, bite.title))
     return found
+
+
+def load_record(config: Config) -> dict[str, Any]:
+    """imported-feed.toml: the feed the show came from, and every item it had (GUID, date,
+    length); an empty dict for a show that was not imported."""
+    path = config.root / RECORD
+    try:
+        return tomllib.loads(fsutil.read_text(path, config.root))
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None

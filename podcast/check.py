@@ -6,9 +6,8 @@ It runs automatically before the feed is published (errors refuse the publicatio
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-import urllib.error
-import urllib.request
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,11 +15,11 @@ from typing import Any
 
 from lxml import etree
 
-from . import apple, artwork, catalog, notes, rss, storage
+from . import apple, artwork, catalog, notes, rss, storage, web
 from .catalog import Catalog, Item
 from .config import FEED_NAME, Config
 from .episode import Episode
-from .errors import FeedError, PodcastError
+from .errors import FeedError, FetchError, PodcastError
 from .ids import episode_guid, guid_from_feed_url, is_public, preview_guids, public_url, show_guid
 from .notes import MAX_DESCRIPTION_BYTES
 from .state import State
@@ -208,6 +207,7 @@ def _artwork(name: str, report: artwork.Report, element: str, slug: str) -> Iter
 
 def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
     yield from _guid_rules(config, shown, previous)
+    yield from imported_rules(config, shown)
     for item in shown.items:
         yield from _episode_text_rules(item)
         yield from _episode_content_rules(config, item)
@@ -245,6 +245,34 @@ def _guid_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Ite
                 f"changed from {published[slug]} to {guid}: apps would show the episode twice",
                 f'set guid = "{published[slug]}" in episode.toml',
                 slug,
+            )
+
+
+def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
+    """An imported show keeps every episode of the old feed, with its GUID and date: an app
+    subscribed there sees the same episodes here, none twice, none lost."""
+    record = catalog.load_record(config)
+    by_guid = {episode_guid(config, it.episode.slug, it.episode.meta.guid): it for it in shown.items}
+    for entry in record.get("items", []):
+        guid, title = str(entry.get("guid", "")), str(entry.get("title", ""))
+        item = by_guid.get(guid)
+        if item is None:
+            yield Finding(
+                "error",
+                "imported episode",
+                f"{title!r} (GUID {guid}) of the old feed is not in ours: its listeners would lose it",
+                "publish it (`podcast status` says where it is), or remove its [[items]] entry from "
+                f"{catalog.RECORD} if it should go",
+            )
+            continue
+        date = entry.get("date")
+        if date and item.date != dt.datetime.fromisoformat(str(date)):
+            yield Finding(
+                "error",
+                "item pubDate",
+                f"{item.date:%Y-%m-%d %H:%M %z} here, {date} in the old feed: apps would reorder or repeat it",
+                f"set date = {date} in episode.toml",
+                item.episode.slug,
             )
 
 
@@ -339,43 +367,48 @@ def http_rules(config: Config, objects: list[tuple[str, dict[str, Any], str]]) -
     for key, expected, slug in objects:
         url = public_url(config, key)
         try:
-            head = urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=10)
-            length, ctype = head.headers.get("Content-Length"), head.headers.get("Content-Type", "")
-            head.close()
-            ranged = urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=0-1"}), timeout=10)
-            status, content_range = ranged.status, ranged.headers.get("Content-Range", "")
-            ranged.read()
-            ranged.close()
-        except (urllib.error.URLError, OSError) as exc:
-            yield Finding(
-                "error",
-                "public URL",
-                f"{url}: {getattr(exc, 'reason', exc)}",
-                "check show.base_url and that the files are served",
-                slug,
-            )
+            found = web.probe(url)
+        except FetchError as exc:
+            yield Finding("error", "public URL", str(exc), "check show.base_url and that the files are served", slug)
             continue
-        if length != str(expected["size"]):
-            yield Finding(
-                "error",
-                "public URL",
-                f"{url}: Content-Length {length}, expected {expected['size']}",
-                "republish, or purge the CDN",
-                slug,
-            )
-        if _mime(ctype) != _mime(str(expected["type"])):
-            yield Finding(
-                "error",
-                "public URL",
-                f"{url}: Content-Type {ctype!r}, expected {expected['type']}",
-                "set the server's or bucket's content types",
-                slug,
-            )
-        if status != 206 or not content_range.startswith("bytes 0-1/"):
-            yield Finding(
-                "error",
-                "public URL",
-                f"{url}: no Range support (status {status})",
-                "serve the files from a server that supports byte ranges (apps need it to seek)",
-                slug,
-            )
+        yield from _served_rules(url, found, expected, slug)
+
+
+def _served_rules(url: str, found: web.Probe, expected: dict[str, Any], slug: str) -> Iterable[Finding]:
+    if found.length != str(expected["size"]):
+        yield Finding(
+            "error",
+            "public URL",
+            f"{url}: Content-Length {found.length}, expected {expected['size']}",
+            "republish, or purge the CDN",
+            slug,
+        )
+    if _mime(found.content_type) != _mime(str(expected["type"])):
+        yield Finding(
+            "error",
+            "public URL",
+            f"{url}: Content-Type {found.content_type!r}, expected {expected['type']}",
+            "set the server's or bucket's content types",
+            slug,
+        )
+    if found.range_status != 206 or not found.content_range.startswith("bytes 0-1/"):
+        yield Finding(
+            "error",
+            "public URL",
+            f"{url}: no Range support (status {found.range_status})",
+            "serve the files from a server that supports byte ranges (apps need it to seek)",
+            slug,
+        )
+    if not found.cors and key_is_readable_across_origins(url):
+        yield Finding(
+            "warning",
+            "public URL",
+            f"{url}: no Access-Control-Allow-Origin header: web players on other sites cannot read it",
+            "run `podcast bucket-policy --apply` (S3) or set CORS on the server",
+            slug,
+        )
+
+
+def key_is_readable_across_origins(url: str) -> bool:
+    """Transcripts and chapters are fetched by web players and directories from other sites."""
+    return "/transcript-" in url or "/chapters-" in url

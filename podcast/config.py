@@ -244,11 +244,26 @@ class ChapterDecl:
 
 @dataclass(frozen=True)
 class Edit:
+    # "mix": the sources joined end to end, edited and processed; "as-is": the one source
+    # published byte for byte (an imported episode); "multitrack": one file per microphone.
+    mode: Literal["mix", "as-is", "multitrack"] = "mix"
+    retag: bool | None = None  # write our tags into the file (default: yes, except as-is)
     cuts: tuple[str, ...] = ()
     intro: str | None = None  # None: the show's; "": none for this episode
     outro: str | None = None
     trim_silence: bool | None = None
     pause_max: float | None = None
+
+
+@dataclass(frozen=True)
+class Imported:
+    """Where an imported episode came from (written by `podcast import`, informational)."""
+
+    feed: Url = Url("")
+    enclosure: Url = Url("")
+    length: int = 0
+    type: str = ""
+    at: str = ""
 
 
 @dataclass(frozen=True)
@@ -276,7 +291,9 @@ class EpisodeMeta:
     soundbites: tuple[Soundbite, ...] = ()
     speakers: Speakers = Speakers()
     corrections: Mapping[str, str] = field(default_factory=dict)  # transcript fixes for this episode
+    transcribe: bool | None = None  # false: no Whisper for this episode (default: the show's setting)
     edit: Edit = Edit()
+    imported: Imported | None = None
 
 
 # ---------------------------------------------------------------------------------------
@@ -323,6 +340,8 @@ def load_episode(path: Path, tz: ZoneInfo, root: Path | None = None) -> EpisodeM
     if isinstance(raw.get("source"), str):
         raw["source"] = [raw["source"]]
     meta = _build(EpisodeMeta, raw, path, "", tz=tz)
+    if meta.edit.mode == "as-is" and len(meta.source) > 1:
+        raise ConfigError(f'{path}: [edit] mode = "as-is" publishes one file as it is: name one source')
     for name in meta.source:  # a recording may be named explicitly outside the project
         if not Path(name).is_absolute():
             _file_name(path, name)

@@ -89,6 +89,22 @@ class EditList:
             return round(self.offset, 3)
         raise ValueError("falls inside a cut")
 
+    def range_to_output(self, start: float, end: float) -> tuple[float, float] | None:
+        """The part of [start, end] (source timeline) that reaches the output, in the published
+        timeline; None when all of it was cut."""
+        pieces = [
+            (max(start, k.src_start), min(end, k.src_end), k)
+            for k in self.kept
+            if min(end, k.src_end) > max(start, k.src_start) or (start == end and k.src_start <= start <= k.src_end)
+        ]
+        if not pieces:
+            return None
+        (first_start, _, first), (_, last_end, last) = pieces[0], pieces[-1]
+        return (
+            round(first.out_start + first_start - first.src_start, 3),
+            round(last.out_start + last_end - last.src_start, 3),
+        )
+
     def to_source(self, out: float) -> float:
         """The source time heard at `out` in the published audio (the inverse of to_output);
         times in the jingles map to the nearest speech."""

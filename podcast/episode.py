@@ -33,6 +33,7 @@ CHAPTERS = "chapters.json"
 SEGMENTS = "transcript.segments.json"
 LOUDNESS = "loudness.json"
 STATE = "state.json"
+OWN_TRANSCRIPT = "transcript.vtt"  # in the episode folder: the producer's own
 
 
 def check_slug(slug: str) -> str:
@@ -165,9 +166,36 @@ class Episode:
         return self.config.build_dir / self.slug
 
     @property
+    def as_is(self) -> bool:
+        """Published byte for byte (an imported episode), not edited or processed."""
+        return self.meta.edit.mode == "as-is"
+
+    @property
+    def retag(self) -> bool:
+        """Whether our tags are written into the delivered file."""
+        return self.meta.edit.retag if self.meta.edit.retag is not None else not self.as_is
+
+    @property
     def format(self) -> str:
-        """The delivered file's format (its extension)."""
+        """The delivered file's format (its extension): the show's audio.format, or the
+        source's own for an episode published as it is."""
+        if self.as_is and self.meta.source:
+            return Path(self.meta.source[0]).suffix.lower().lstrip(".") or self.config.audio.format
         return self.config.audio.format
+
+    @property
+    def has_transcript(self) -> bool:
+        """Whether the episode gets a transcript: its own, or Whisper's (transcription on for
+        the show and not turned off for the episode)."""
+        if self.own_transcript.is_file():
+            return True
+        return self.config.transcribe.enabled and self.meta.transcribe is not False
+
+    @property
+    def own_transcript(self) -> Path:
+        """The producer's transcript (proofread, or imported with the episode), recording
+        timeline: when it exists, it is the episode's transcript and Whisper is not run."""
+        return self.folder / OWN_TRANSCRIPT
 
     @property
     def processed_audio(self) -> Path:

@@ -68,3 +68,15 @@ class UnreadableFile(PodcastError):
 
 class Busy(FatalError):
     """Another run holds the project's lock."""
+
+
+class FetchError(PodcastError):
+    """A URL could not be fetched (not found, refused, timed out, cut short)."""
+
+
+class ImportProblem(PodcastError):
+    """A feed cannot be imported (not a feed, locked, duplicate GUIDs...)."""
+
+
+class TranscriptFileError(PodcastError):
+    """A transcript file (WebVTT, SubRip, JSON) that cannot be read."""

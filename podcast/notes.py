@@ -11,6 +11,7 @@ from typing import Any
 import lxml.html
 import nh3
 from markdown_it import MarkdownIt
+from markdownify import markdownify
 
 from . import chapters, fsutil, i18n, timecode
 from .config import Config
@@ -62,6 +63,17 @@ def to_text(markdown: str) -> str:
     escapes it (Jinja2 on the pages, `description_html` in the feed)."""
     text = nh3.clean(_md.render(markdown), tags=set())
     return re.sub(r"\s+", " ", html.unescape(text)).strip()
+
+
+def html_to_markdown(markup: str) -> str:
+    """Show notes from another host (HTML, often in CDATA) as the Markdown of notes.md:
+    sanitised first (a <script> goes whole, text and all), then converted."""
+    if not markup.strip():
+        return ""
+    if "<" not in markup:  # plain text notes: paragraphs at blank lines
+        return clean_text(html.unescape(markup)).strip() + "\n"
+    converted = markdownify(sanitize(markup), heading_style="ATX", bullets="-", escape_underscores=False)
+    return re.sub(r"\n{3,}", "\n\n", clean_text(converted)).strip() + "\n"
 
 
 def truncate_bytes(text: str, limit: int = MAX_DESCRIPTION_BYTES) -> str:

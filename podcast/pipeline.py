@@ -338,7 +338,7 @@ def _release(config: Config, *, dry_run: bool, force: bool) -> Release:
         first = errors[0]
         raise FeedError(f"feed not published: `podcast check` found {len(errors)} error(s), first: {first.line()}")
     fsutil.write_bytes(config.build_dir / FEED_NAME, xml)
-    store.put_bytes(FEED_NAME, xml)
+    store.put_bytes(FEED_NAME, xml, redirect=config.show.new_feed_url)  # the show is leaving: 301 there
     store.ledger.released({**referenced, **page_keys, FEED_NAME: len(xml)})
     state.record_done("feed", digest, {}, _identity(config, shown, record.info if record else {}))
     note = f" despite {len(errors)} error(s) (--force)" if errors else ""

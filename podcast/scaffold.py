@@ -188,7 +188,7 @@ def toml_str(text: str) -> str:
 
 @dataclass(frozen=True)
 class ShowAnswers:
-    """What `podcast init` asks (or is given as flags)."""
+    """What `podcast init` asks (or is given as flags); `podcast import` gives the rest."""
 
     title: str
     author: str = ""
@@ -196,6 +196,30 @@ class ShowAnswers:
     description: str = ""
     language: str = "fr"
     base_url: str = "http://127.0.0.1:8000"
+    owner: str = ""  # default: the author
+    guid: str = ""  # default: fixed now only for a public base_url
+    categories: tuple[str, ...] = ()
+    explicit: bool = False
+    type: str = "episodic"
+    link: str = ""
+    copyright: str = ""
+    location: str = ""
+    license: str = ""
+    hosts: tuple[tuple[str, str, str, str], ...] = ()  # (name, role, href, img)
+    funding: tuple[tuple[str, str], ...] = ()  # (url, text)
+
+
+def _with(text: str, key: str, value: str) -> str:
+    """The template with the first `key = ...` line's value replaced (its comment kept)."""
+    start = text.index(f"\n{key} = ") + 1
+    end = text.index("\n", start)
+    line = text[start:end]
+    comment = line[line.index("#") :] if "#" in line else ""
+    return text[:start] + f"{key} = {value}" + (f"   {comment}" if comment else "") + text[end:]
+
+
+def _tables(text: str, marker: str, tables: list[str]) -> str:
+    return text.replace(marker, "\n\n".join([*tables, marker])) if tables else text
 
 
 def init(root: Path, answers: ShowAnswers) -> list[Path]:
@@ -208,17 +232,20 @@ def init(root: Path, answers: ShowAnswers) -> list[Path]:
         raise ConfigError('the show needs a title: podcast init DIR --title "…"')
     if why := url_problem(answers.base_url):
         raise ConfigError(f"--base-url {why}")
-    guid = guid_from_feed_url(url_join(answers.base_url, FEED_NAME)) if is_public(answers.base_url) else ""
+    guid = answers.guid or (
+        guid_from_feed_url(url_join(answers.base_url, FEED_NAME)) if is_public(answers.base_url) else ""
+    )
     text = CONFIG_TEMPLATE.format(
         title=toml_str(answers.title.strip()),
         description=toml_str(answers.description.strip()),
         language=toml_str(answers.language),
         author=toml_str(answers.author.strip()),
-        owner=toml_str(answers.author.strip()),
+        owner=toml_str((answers.owner or answers.author).strip()),
         email=toml_str(answers.email.strip()),
         base_url=toml_str(answers.base_url.strip()),
         guid=toml_str(guid),
     )
+    text = _show_extras(text, answers)
     with tempfile.TemporaryDirectory(prefix="podcast-init-") as tmp:
         (Path(tmp) / "artwork").mkdir()
         artwork.placeholder(Path(tmp) / "artwork" / "cover.jpg", answers.title)
@@ -250,6 +277,24 @@ def init(root: Path, answers: ShowAnswers) -> list[Path]:
         gitignore.write_text("build/\npublic/\n", encoding="utf-8")
         written.append(gitignore)
     return written
+
+
+def _show_extras(text: str, answers: ShowAnswers) -> str:
+    if answers.categories:
+        text = _with(text, "categories", "[" + ", ".join(toml_str(c) for c in answers.categories) + "]")
+    for key in ("type", "link", "copyright", "location", "license"):
+        if value := getattr(answers, key):
+            text = _with(text, key, toml_str(value))
+    if answers.explicit:
+        text = _with(text, "explicit", "true")
+    hosts = [
+        "[[show.hosts]]\n"
+        + "\n".join(f"{k} = {toml_str(v)}" for k, v in zip(("name", "role", "href", "img"), host, strict=True) if v)
+        for host in answers.hosts
+    ]
+    text = _tables(text, "# [[show.hosts]]", hosts)
+    funding = [f"[[show.funding]]\nurl = {toml_str(url)}\ntext = {toml_str(label)}" for url, label in answers.funding]
+    return _tables(text, "# [[show.funding]]", funding)
 
 
 def generate_artwork(config: Config, *, force: bool = False) -> tuple[Path, Path | None]:

@@ -30,6 +30,12 @@ from .ledger import Ledger
 CONTENT_TYPES = {
     ".mp3": "audio/mpeg",
     ".m4a": "audio/x-m4a",
+    ".aac": "audio/aac",
+    ".ogg": "audio/ogg",
+    ".oga": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".wav": "audio/wav",
+    ".flac": "audio/flac",
     ".vtt": "text/vtt",
     ".srt": "application/x-subrip",
     ".json": "application/json",
@@ -72,7 +78,7 @@ class ObjectInfo:
 
 class Storage(Protocol):
     def put_file(self, key: str, path: Path, progress: Progress | None = None) -> None: ...
-    def put_bytes(self, key: str, data: bytes) -> None: ...
+    def put_bytes(self, key: str, data: bytes, redirect: str = "") -> None: ...
     def get_bytes(self, key: str) -> bytes | None: ...
     def head(self, key: str) -> ObjectInfo | None: ...
     def same(self, key: str, path: Path) -> bool: ...
@@ -96,7 +102,7 @@ class LocalStorage:
         if progress:
             progress(path.stat().st_size)
 
-    def put_bytes(self, key: str, data: bytes) -> None:
+    def put_bytes(self, key: str, data: bytes, redirect: str = "") -> None:
         try:
             fsutil.write_bytes(self._path(key), data)
         except OSError as exc:
@@ -220,8 +226,11 @@ class S3Storage:
                 str(path), self.bucket, self._key(key), ExtraArgs=extra, Config=transfer, Callback=progress
             )
 
-    def put_bytes(self, key: str, data: bytes) -> None:
+    def put_bytes(self, key: str, data: bytes, redirect: str = "") -> None:
+        """Store `data`; with `redirect`, a bucket's website endpoint answers the key with a 301
+        there (x-amz-website-redirect-location), while the REST endpoint still serves `data`."""
         md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        extra = {"WebsiteRedirectLocation": redirect} if redirect else {}
         with self._errors(f"uploading {key}"):
             self.client.put_object(
                 Bucket=self.bucket,
@@ -230,6 +239,7 @@ class S3Storage:
                 ContentMD5=md5,
                 ContentType=content_type(key),
                 CacheControl=cache_control(key),
+                **extra,
             )
 
     def get_bytes(self, key: str) -> bytes | None:
@@ -449,8 +459,8 @@ class Recorded:
         self.backend.put_file(key, path, progress)
         self.ledger.put(key, path.stat().st_size)
 
-    def put_bytes(self, key: str, data: bytes) -> None:
-        self.backend.put_bytes(key, data)
+    def put_bytes(self, key: str, data: bytes, redirect: str = "") -> None:
+        self.backend.put_bytes(key, data, redirect)
         self.ledger.put(key, len(data))
 
     def get_bytes(self, key: str) -> bytes | None:

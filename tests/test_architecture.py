@@ -13,9 +13,9 @@ PACKAGE = Path(__file__).resolve().parent.parent / "podcast"
 
 # Lowest first. The README's developer section describes the same map.
 RANKS: dict[int, tuple[str, ...]] = {
-    0: ("errors", "timecode", "fsutil", "progress", "i18n", "apple", "urls"),
+    0: ("__init__", "errors", "timecode", "fsutil", "progress", "i18n", "apple"),
     1: ("config",),
-    2: ("ids", "transcript", "edits", "chapters", "ffmpeg", "whisper", "storage", "artwork", "state", "http", "ledger"),
+    2: ("ids", "transcript", "edits", "chapters", "ffmpeg", "whisper", "storage", "artwork", "state", "web", "ledger"),
     3: ("episode", "markers"),
     4: ("notes", "catalog", "diarize", "glossary", "feedreader", "levels"),
     5: (
@@ -49,8 +49,8 @@ RANKS: dict[int, tuple[str, ...]] = {
         "cli.publishing",
         "cli.reuse",
         "cli.artwork",
+        "cli.moving",
         "__main__",
-        "__init__",
     ),
 }
 RANK = {name: rank for rank, names in RANKS.items() for name in names}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import os
+import re
 import threading
 import time
 import urllib.error
@@ -265,3 +266,25 @@ def test_share_gives_a_working_sigv4_link(s3_project: Path, run: Run) -> None:
     with pytest.raises(urllib.error.HTTPError):
         urllib.request.urlopen(url.split("?", 1)[0])
     assert run("share", "ep", "--expires", "9d").exit_code == 1
+
+
+def test_a_show_leaving_redirects_its_feed(s3_project: Path, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    sent: list[dict[str, object]] = []
+    original = storage.make_client
+
+    def recording(settings: StorageSettings) -> object:
+        made = original(settings)
+        made.meta.events.register("provide-client-params.s3.PutObject", lambda params, **kw: sent.append(params))
+        return made
+
+    monkeypatch.setattr(storage, "make_client", recording)
+    edit(s3_project / "config.toml", 'new_feed_url = ""', 'new_feed_url = "https://nouvel-hebergeur.example/feed.xml"')
+    assert run("publish", "ep").exit_code == 0
+    (feed,) = [p for p in sent if str(p["Key"]).endswith("feed.xml")]
+    assert feed["WebsiteRedirectLocation"] == "https://nouvel-hebergeur.example/feed.xml"
+    published = client(seaweed_endpoint(s3_project)).get_object(Bucket=feed["Bucket"], Key=feed["Key"])  # type: ignore[attr-defined]
+    assert b"<itunes:new-feed-url>https://nouvel-hebergeur.example/feed.xml" in published["Body"].read()
+
+
+def seaweed_endpoint(project: Path) -> str:
+    return str(re.search(r'endpoint_url = "([^"]+)"', (project / "config.toml").read_text()).group(1))  # type: ignore[union-attr]

@@ -21,6 +21,7 @@ import dataclasses
 import json
 import logging
 import math
+import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -70,6 +71,8 @@ class ProcessStage:
     def inputs(self, ctx: Context) -> object:
         ep = ctx.episode
         sources = ep.require_sources()
+        if ep.as_is:
+            return {"as-is": ctx.state.file_hash(sources[0])}
         intro, outro, bed = self._jingles(ctx)
         return {
             "sources": [ctx.state.file_hash(p) for p in sources],
@@ -79,6 +82,10 @@ class ProcessStage:
         }
 
     def plan(self, ctx: Context) -> list[str]:
+        if ctx.episode.as_is:
+            source = ctx.episode.require_sources()[0]
+            probe = ffmpeg.probe(source)
+            return [f"as it is: {source.name} ({probe.codec}, {probe.duration:.1f} s) published byte for byte"]
         plan = self._plan(ctx)
         audio = ctx.config.audio
         layout = "mono" if audio.channels == 1 else "stereo"
@@ -95,6 +102,8 @@ class ProcessStage:
         ]
 
     def run(self, ctx: Context) -> Outcome:
+        if ctx.episode.as_is:
+            return self._as_is(ctx)
         ep, audio = ctx.episode, ctx.config.audio
         plan = self._plan(ctx)
         ep.build.mkdir(parents=True, exist_ok=True)
@@ -116,6 +125,28 @@ class ProcessStage:
             outputs=[ep.processed_audio, ep.edit_list_path],
             info={"duration": round(probe.duration, 3), "loudness": report["delivered"]},
             message=f"{probe.duration:.1f} s, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP",
+        )
+
+    def _as_is(self, ctx: Context) -> Outcome:
+        """An episode published as it is (imported): the same bytes, measured but not changed,
+        so apps that already downloaded it see nothing new."""
+        ep = ctx.episode
+        source = ep.require_sources()[0]
+        probe = ffmpeg.probe(source)
+        bar = ctx.progress("measure", probe.duration)
+        try:
+            measured = ffmpeg.measure(source, on_progress=bar.update)
+        finally:
+            bar.close()
+        with fsutil.atomic_path(ep.processed_audio) as out:
+            shutil.copyfile(source, out)
+        report = {"as_is": True, "delivered": measured.as_dict(), "pass": True, "verdict": "published as it is"}
+        fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
+        fsutil.write_text(ep.edit_list_path, edits.EditList.whole(round(probe.duration, 3)).to_json())
+        return Outcome(
+            outputs=[ep.processed_audio, ep.edit_list_path],
+            info={"duration": round(probe.duration, 3), "loudness": measured.as_dict()},
+            message=f"as it is: {probe.duration:.1f} s, {measured.integrated:.1f} LUFS (not changed)",
         )
 
     # -- planning -------------------------------------------------------------------------

@@ -144,7 +144,7 @@ FIELDS: tuple[Field, ...] = (
 def tag_values(ctx: Context) -> dict[str, Any]:
     transcript = ctx.episode.transcript("txt")
     lyrics = None
-    if ctx.config.transcribe.enabled and transcript.is_file():
+    if ctx.episode.has_transcript and transcript.is_file():
         lyrics = transcript.read_text(encoding="utf-8").strip()
     source = Source(ctx.config, ctx.episode, lyrics)
     values = {field.name: field.value(source) for field in FIELDS}
@@ -184,6 +184,7 @@ class TagStage:
         found, _ = resolve_chapters(ctx)
         return {
             "audio": ctx.state.file_hash(audio),
+            "retag": ctx.episode.retag,
             "tags": tag_values(ctx),
             "artwork": ctx.state.file_hash(art) if art and art.is_file() else str(art),
             "chapters": [vars(c) for c in found],
@@ -202,7 +203,7 @@ class TagStage:
     def run(self, ctx: Context) -> Outcome:
         ep = ctx.episode
         values = tag_values(ctx)
-        art = ctx.episode.artwork
+        art = ctx.episode.artwork if ep.retag else None
         if art is not None:
             if not art.is_file():
                 raise EpisodeError(f"artwork not found: {art}")
@@ -217,12 +218,16 @@ class TagStage:
             chapters_json.unlink(missing_ok=True)
         with fsutil.atomic_path(ep.tagged_audio) as tmp:
             shutil.copyfile(ep.processed_audio, tmp)
-            if ep.format == "m4a":
+            if not ep.retag:
+                pass  # published as it is: the file keeps its own tags, byte for byte
+            elif ep.format == "m4a":
                 write_mp4(tmp, values, art)
+            elif ep.format != "mp3":
+                raise EpisodeError(f"tags are written into MP3 and M4A files, not .{ep.format}: set retag = false")
             else:
                 write_id3(tmp, values, art, found, ep.folder, i18n.strings(ctx.config.show.language)["chapters"])
         outputs.insert(0, ep.tagged_audio)
-        detail = f"{len(values)} tags" + (", cover art" if art else "")
+        detail = f"{len(values)} tags" + (", cover art" if art else "") if ep.retag else "its own tags kept (as it is)"
         if found:
             detail += f", {len(found)} chapters from {origin}"
         return Outcome(outputs, {"chapters": len(found)}, detail)

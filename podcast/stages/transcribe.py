@@ -13,7 +13,7 @@ import json
 import logging
 from pathlib import Path
 
-from .. import ffmpeg, fsutil, i18n, timecode, transcript, whisper
+from .. import ffmpeg, fsutil, i18n, timecode, transcript, transcript_files, whisper
 from ..episode import segment_from_dict
 from ..errors import EpisodeError
 from ..state import fingerprint
@@ -54,13 +54,37 @@ def speaker_names(ctx: Context) -> tuple[str, str]:
     return meta.speakers.left or host or f"{voice} 1", meta.speakers.right or guest or f"{voice} 2"
 
 
+def _language(ctx: Context) -> str:
+    language = ctx.config.transcribe.language
+    return language if language != "auto" else ctx.config.show.language
+
+
+def write_outputs(ctx: Context, cues: list[transcript.Segment]) -> list[Path]:
+    """Every transcript format and the cues (JSON), in the published timeline."""
+    ep = ctx.episode
+    outputs = []
+    for fmt, spec in transcript.FORMATS.items():
+        fsutil.write_text(ep.transcript(fmt), spec.write(cues, ep.meta.title, _language(ctx)))
+        outputs.append(ep.transcript(fmt))
+    fsutil.write_text(ep.segments_path, json.dumps([dataclasses.asdict(s) for s in cues], ensure_ascii=False))
+    outputs.append(ep.segments_path)
+    return outputs
+
+
 class TranscribeStage:
     name = "transcribe"
-    version = 4
+    version = 5
 
     def inputs(self, ctx: Context) -> object | None:
-        settings = ctx.config.transcribe
-        if not settings.enabled:
+        settings, ep = ctx.config.transcribe, ctx.episode
+        if ep.own_transcript.is_file():  # the producer's transcript wins, even with transcription off
+            return {
+                "own": ctx.state.file_hash(fsutil.require_inside(ep.own_transcript, ctx.config.root)),
+                "edits": ctx.state.file_hash(ep.edit_list_path) if ep.edit_list_path.is_file() else None,
+                "title": ep.meta.title,
+                "language": _language(ctx),
+            }
+        if not settings.enabled or ep.meta.transcribe is False:
             return None
         audio = ctx.episode.processed_audio
         if not audio.is_file():
@@ -75,6 +99,8 @@ class TranscribeStage:
         }
 
     def plan(self, ctx: Context) -> list[str]:
+        if ctx.episode.own_transcript.is_file():
+            return [f"use the episode's own {ctx.episode.own_transcript.name} (no Whisper)"]
         s = ctx.config.transcribe
         cached = self._cache(ctx).is_file() if ctx.episode.processed_audio.is_file() else False
         what = (
@@ -92,6 +118,8 @@ class TranscribeStage:
         return ctx.episode.build / "cache" / f"whisper-{key}.json"
 
     def run(self, ctx: Context) -> Outcome:
+        if ctx.episode.own_transcript.is_file():
+            return self._own(ctx)
         ep, settings = ctx.episode, ctx.config.transcribe
         cache = self._cache(ctx)
         if cache.is_file():
@@ -109,19 +137,33 @@ class TranscribeStage:
         for seg in dropped:
             log.info("dropped segment %s-%s: %r", timecode.format(seg.start), timecode.format(seg.end), seg.text)
         labelled = self._speakers(ctx, kept)
-        outputs = []
-        language = settings.language if settings.language != "auto" else ctx.config.show.language
-        for fmt, spec in transcript.FORMATS.items():
-            fsutil.write_text(ep.transcript(fmt), spec.write(kept, ep.meta.title, language))
-            outputs.append(ep.transcript(fmt))
-        segments_json = json.dumps([dataclasses.asdict(s) for s in kept], ensure_ascii=False)
-        fsutil.write_text(ep.segments_path, segments_json)
-        outputs.append(ep.segments_path)
+        outputs = write_outputs(ctx, kept)
         words = sum(len(s.text.split()) for s in kept)
         detail = f"{len(kept)} segments, {words} words" + (f", {len(dropped)} dropped" if dropped else "")
         if labelled:
             detail += f", speakers from the stereo channels ({labelled} segments)"
-        return Outcome(outputs, {"segments": len(kept), "words": words, "dropped": len(dropped)}, detail)
+        info = {"segments": len(kept), "words": words, "dropped": len(dropped), "source": "whisper"}
+        return Outcome(outputs, info, detail)
+
+    def _own(self, ctx: Context) -> Outcome:
+        """The producer's transcript (recording timeline) mapped through the edit list."""
+        ep = ctx.episode
+        text = fsutil.read_text(ep.own_transcript, ctx.config.root)
+        cues = transcript_files.parse(text, "vtt", str(ep.own_transcript))
+        kept, dropped = transcript_files.to_published(cues, ep.edit_list())
+        for cue in dropped:
+            log.warning(
+                "%s: the cue at %s (%r) falls inside a cut: left out",
+                ep.slug,
+                timecode.format(cue.start),
+                cue.text[:60],
+            )
+        outputs = write_outputs(ctx, kept)
+        words = sum(len(s.text.split()) for s in kept)
+        detail = f"{len(kept)} cues, {words} words, from {ep.own_transcript.name}"
+        if dropped:
+            detail += f" ({len(dropped)} inside cuts left out)"
+        return Outcome(outputs, {"segments": len(kept), "words": words, "source": "own"}, detail)
 
     def _decode(self, ctx: Context) -> list[transcript.Segment]:
         settings = ctx.config.transcribe

@@ -23,7 +23,7 @@ def episode_files(ctx: Context) -> dict[str, Path]:
     """Role → file, for everything an episode publishes."""
     ep = ctx.episode
     files = {"audio": ep.tagged_audio}
-    if ctx.config.transcribe.enabled:
+    if ep.has_transcript:
         files.update({f"transcript.{fmt}": ep.transcript(fmt) for fmt in transcript.FORMATS})
     if ep.meta.artwork:
         files["image"] = ep.file(ep.meta.artwork)

@@ -1,0 +1,98 @@
+"""Bringing a show in from another host, and moving its feed: import, move."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import importer, move
+from ..config import resolve_project
+from ..errors import ConfigError
+from .base import App, cli, common, run_options
+
+
+@cli.command(name="import")
+@click.argument("source")
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--owner", default="", metavar="EMAIL", help="Your e-mail, when the feed is locked (podcast:locked).")
+@click.option("--yes-it-is-mine", "mine", is_flag=True, help="Import a locked feed that names no owner.")
+@click.option(
+    "--reprocess", multiple=True, metavar="SLUG", help="Edit and process this episode with our stages (or 'all')."
+)
+@click.option(
+    "--transcribe",
+    multiple=True,
+    metavar="SLUG",
+    help="Transcribe this episode (or 'all') when the feed has no transcript.",
+)
+@click.option(
+    "--retag", is_flag=True, help="Write our tags into the audio (it then changes: apps may download it again)."
+)
+@click.option("--jobs", default=3, show_default=True, type=click.IntRange(1, 8), help="Downloads at a time.")
+@common
+@run_options
+@click.pass_obj
+def import_command(app: App, source: str, directory: Path | None, **choices: object) -> None:
+    """Bring a show in from its current host: SOURCE is its feed's URL or a saved feed file.
+
+    Creates the project in DIRECTORY (or fills the current one): the show's settings and
+    podcast:guid, and each episode with its GUID, date, notes, guests, chapters, art,
+    transcript and audio, published as it was. Run it again to add new episodes: those
+    already here are left exactly as they are. Then `podcast move` says how to move the feed.
+
+    \b
+    Examples:
+      podcast import https://feeds.example.org/paroles.rss paroles-solidaires
+      podcast import saved-feed.xml --owner contact@paroles.example.org
+    """
+    root = directory if directory is not None else _current_project(app)
+    options = importer.Options(**choices, dry_run=app.dry_run, progress=app.options().progress)  # type: ignore[arg-type]
+    report = importer.run(root, source, options)
+    for line in _lines(report, app.dry_run):
+        (click.echo(line, err=True) if line.startswith(("error", "warning")) else app.echo(line))
+    if not report.ok:
+        sys.exit(1)
+
+
+def _current_project(app: App) -> Path:
+    try:
+        return resolve_project(app.project)
+    except ConfigError:
+        raise ConfigError("no project here: `podcast import SOURCE DIRECTORY` creates one from the feed") from None
+
+
+def _lines(report: importer.Report, dry_run: bool) -> list[str]:
+    out = [f"created {report.project} from the feed" if report.created and not dry_run else ""]
+    out += [f"warning: {note}" for note in report.notes]
+    if report.added:
+        out.append(f"imported {len(report.added)} episode(s): {', '.join(report.added)}")
+    if report.skipped:
+        out.append(f"left as they are: {len(report.skipped)} episode(s) already imported")
+    out += [f"warning: not an episode: {line}" for line in report.left_out]
+    out += [f"error: {line}" for line in report.failed]
+    if report.failed:
+        out.append(
+            f"{len(report.failed)} episode(s) not imported: run the same command again to retry (downloads resume)"
+        )
+    elif not dry_run:
+        out.append("next: `podcast publish --all`, then `podcast move` for the steps to move the feed")
+    return [line for line in out if line]
+
+
+@cli.command(name="move")
+@click.option("--to", "to", default="", metavar="URL", help="The feed's new address, when the show leaves this tool.")
+@common
+@click.pass_obj
+def move_command(app: App, to: str) -> None:
+    """Print the steps to move the feed without losing a listener: onto this tool after
+    `podcast import`, or away from it with --to.
+
+    \b
+    Examples:
+      podcast move                                   # after podcast import
+      podcast move --to https://new-host.example/feed.xml
+    """
+    for line in move.steps(app.config(), to):
+        click.echo(line)
