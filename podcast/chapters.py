@@ -1,4 +1,5 @@
-"""Chapters (pure): declared in episode.toml or read from timestamps in notes.md, given in
+"""Chapters (pure): declared in episode.toml, the points of the editor's markers, or timestamps
+in notes.md, given in
 the source recording's timeline, mapped through the edit list to the published audio, and
 written as Podcasting 2.0 chapters JSON (the ID3 CHAP/CTOC frames are written by the tag stage)."""
 
@@ -46,10 +47,21 @@ def from_notes(notes: str) -> list[ChapterDecl]:
 
 
 def resolve(
-    declared: Sequence[ChapterDecl], notes: str, edl: EditList | None, duration: float
+    declared: Sequence[ChapterDecl],
+    notes: str,
+    edl: EditList | None,
+    duration: float,
+    marked: Sequence[ChapterDecl] = (),
+    marker_file: str = "",
 ) -> tuple[list[Chapter], str]:
-    """Chapters in the published timeline, and where they came from ('episode.toml', 'notes.md' or '')."""
-    decls, origin = (list(declared), "episode.toml") if declared else (from_notes(notes), "notes.md")
+    """Chapters in the published timeline, and where they came from: episode.toml's
+    [[chapters]], else the editor's markers (their points), else timestamps in notes.md."""
+    if declared:
+        decls, origin = list(declared), "episode.toml"
+    elif marked:
+        decls, origin = list(marked), marker_file or "markers"
+    else:
+        decls, origin = from_notes(notes), "notes.md"
     if not decls:
         return [], ""
     starts = [(_start(decl, edl, origin), decl) for decl in decls]

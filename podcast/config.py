@@ -143,6 +143,8 @@ class Audio:
     jingle_overlap: float = 1.0
     bed: str = ""  # music bed under the speech, looped and ducked
     bed_level: float = -24.0  # dB applied to the bed before ducking
+    balance: bool = True  # match the loudness of voices recorded on separate channels or tracks
+    leveler: bool = False  # even out speakers and distance on a one-microphone recording (gentle)
 
     @property
     def kbps(self) -> int:
@@ -248,6 +250,7 @@ class Edit:
     # published byte for byte (an imported episode); "multitrack": one file per microphone.
     mode: Literal["mix", "as-is", "multitrack"] = "mix"
     retag: bool | None = None  # write our tags into the file (default: yes, except as-is)
+    markers: str = ""  # an editor's marker file in the episode folder: its regions cut, its points chapters
     cuts: tuple[str, ...] = ()
     intro: str | None = None  # None: the show's; "": none for this episode
     outro: str | None = None
@@ -270,6 +273,7 @@ class Imported:
 class Speakers:
     left: str = ""  # default: the show's first host
     right: str = ""  # default: the episode's first guest
+    tracks: tuple[str, ...] = ()  # multitrack: each source's speaker (default: hosts, then guests)
 
 
 @dataclass(frozen=True)
@@ -342,10 +346,12 @@ def load_episode(path: Path, tz: ZoneInfo, root: Path | None = None) -> EpisodeM
     meta = _build(EpisodeMeta, raw, path, "", tz=tz)
     if meta.edit.mode == "as-is" and len(meta.source) > 1:
         raise ConfigError(f'{path}: [edit] mode = "as-is" publishes one file as it is: name one source')
+    if meta.edit.mode == "multitrack" and len(meta.source) < 2:
+        raise ConfigError(f'{path}: [edit] mode = "multitrack" mixes one file per microphone: name two sources or more')
     for name in meta.source:  # a recording may be named explicitly outside the project
         if not Path(name).is_absolute():
             _file_name(path, name)
-    for name in (meta.artwork, *(c.img for c in meta.chapters)):
+    for name in (meta.artwork, meta.edit.markers, *(c.img for c in meta.chapters)):
         if name:
             _file_name(path, name)
     return meta

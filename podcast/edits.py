@@ -25,7 +25,7 @@ TRIM_KEEP = 0.25  # seconds of silence kept before the first and after the last 
 class Cut:
     start: float
     end: float
-    kind: str = "cut"  # cut | trim | pause
+    kind: str = "cut"  # cut | trim | pause | suggested (an accepted suggestion)
 
     @property
     def length(self) -> float:
@@ -120,7 +120,7 @@ class EditList:
                 f"intro  {self.intro.name}: 00:00:00.000 → {timecode.format(self.intro.length)} (output), "
                 f"{self.intro.overlap:g} s overlap with the speech"
             )
-        labels = {"cut": "cut   ", "trim": "trim  ", "pause": "pause "}
+        labels = {"cut": "cut   ", "trim": "trim  ", "pause": "pause ", "suggested": "sugg. "}
         for cut in self.cuts:
             after = next((s for s in self.kept if abs(s.src_start - cut.end) < 1e-6), None)
             where = f"splice at {timecode.format(after.out_start)} (output)" if after and cut.start > 0 else "at an end"
@@ -213,12 +213,13 @@ def build(
     source_duration: float,
     *,
     auto_cuts: Sequence[Cut] = (),
+    marked_cuts: Sequence[Cut] = (),
     intro: Jingle | None = None,
     outro: Jingle | None = None,
     crossfade: float = CROSSFADE,
 ) -> EditList:
     try:
-        cuts = sorted(parse_cut(text) for text in cut_texts)
+        cuts = sorted([*(parse_cut(text) for text in cut_texts), *marked_cuts])
     except ValueError as exc:
         raise EpisodeError(f"[edit] {exc}") from None
     _check_producer_cuts(cuts, source_duration)

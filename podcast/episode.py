@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import fsutil
+from . import fsutil, i18n, markers, suggestions
 from .config import EPISODE_NAME, NOTES_NAME, Config, EpisodeMeta, load_episode
 from .edits import EditList
 from .errors import ConfigError, EpisodeError, RecordingMissing
@@ -33,6 +33,7 @@ CHAPTERS = "chapters.json"
 SEGMENTS = "transcript.segments.json"
 LOUDNESS = "loudness.json"
 STATE = "state.json"
+MARKERS_STEM = "markers"  # markers.<ext> in the episode folder: the editor's markers, imported
 OWN_TRANSCRIPT = "transcript.vtt"  # in the episode folder: the producer's own
 
 
@@ -152,6 +153,53 @@ class Episode:
             if path.stat().st_size == 0:
                 raise EpisodeError(f"{path.name} is empty (0 bytes)")
         return self.sources
+
+    def marker_file(self) -> Path | None:
+        """The editor's markers: [edit] markers (a file of the episode folder, or one of the
+        recordings for the cue points a recorder wrote into it), else the markers.* file
+        `podcast markers import` put in the folder."""
+        name = self.meta.edit.markers
+        if name:
+            if Path(name).is_absolute() and Path(name) in self.sources:
+                return Path(name)
+            return self.file(name)
+        found = sorted(p for p in self.folder.glob(f"{MARKERS_STEM}.*") if p.is_file())
+        if len(found) > 1:
+            names = ", ".join(p.name for p in found)
+            raise EpisodeError(f"several markers files ({names}): keep one, or name it in [edit] markers")
+        return found[0] if found else None
+
+    def markers(self) -> list[markers.Marker]:
+        """The markers in the recording's timeline (regions cut, points chapters), checked."""
+        path = self.marker_file()
+        if path is None:
+            return []
+        if not path.is_file():
+            raise EpisodeError(f"markers file not found: {path.name} (in {self.folder})")
+        return markers.read(path, path.name)
+
+    @property
+    def suggestions_path(self) -> Path:
+        return self.folder / suggestions.NAME
+
+    def suggestions(self) -> list[suggestions.Suggestion]:
+        """What `podcast suggest` proposed and what the producer decided ([] before)."""
+        try:
+            text = fsutil.read_text(self.suggestions_path, self.config.root)
+        except FileNotFoundError:
+            return []
+        return suggestions.from_json(text, self.suggestions_path.name)
+
+    def track_names(self, count: int) -> list[str]:
+        """Who speaks on each of `count` tracks (one file per microphone): [speakers] tracks,
+        else the show's hosts then the episode's guests, else "Voix N"."""
+        declared = list(self.meta.speakers.tracks)
+        people = [h.name for h in self.config.show.hosts] + [g.name for g in self.meta.guests]
+        voice = i18n.strings(self.config.show.language)["voice"]
+        return [
+            declared[i] if i < len(declared) else people[i] if i < len(people) else f"{voice} {i + 1}"
+            for i in range(count)
+        ]
 
     @property
     def artwork(self) -> Path | None:

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from array import array
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,48 +53,71 @@ def start(cmd: list[str], *, stdin: Any = subprocess.DEVNULL, stderr: Any = subp
         raise MediaError(f"cannot start {Path(cmd[0]).name}: {exc.strerror or exc}") from None
 
 
-def run(tool: str, args: Sequence[str], *, on_progress: ProgressCallback | None = None) -> str:
+LineSink = Callable[[str], bool]  # takes a line of stderr; True: consumed, not kept
+
+
+def run(
+    tool: str,
+    args: Sequence[str],
+    *,
+    on_progress: ProgressCallback | None = None,
+    line_sink: LineSink | None = None,
+) -> str:
     """Run `tool args...`; return its stderr (where ffmpeg reports). Raise MediaError on failure.
 
     With `on_progress`, ffmpeg is asked for `-progress pipe:1` and the callback receives the
-    output position in seconds as it advances.
+    output position in seconds as it advances. With `line_sink`, stderr is read line by line
+    and the lines it consumes are not kept (a long frame log stays out of memory).
     """
     cmd = [which(tool), *args]
     if on_progress is not None:
         cmd[1:1] = ["-progress", "pipe:1", "-nostats"]
+    elif line_sink is not None:
+        cmd[1:1] = ["-nostats"]
     log.info("$ %s", shlex.join(cmd))
     proc = start(cmd)
     started = time.perf_counter()
-    stdout, stderr = _communicate(proc, on_progress)
+    stdout, stderr = _communicate(proc, on_progress, line_sink)
     log.debug("  (%s took %.1f s)", tool, time.perf_counter() - started)
     if proc.returncode != 0:
         raise MediaError(f"{tool} failed: {last_error_line(stderr)}")
     return stderr if tool != "ffprobe" else stdout
 
 
-def _communicate(proc: Any, on_progress: ProgressCallback | None) -> tuple[Any, Any]:
+def _communicate(proc: Any, on_progress: ProgressCallback | None, line_sink: LineSink | None = None) -> tuple[Any, Any]:
     """Collect the output; on Ctrl-C or any error, stop the child before re-raising."""
     try:
-        if on_progress is None or proc.stdout is None:
+        if (on_progress is None and line_sink is None) or proc.stdout is None:
             return proc.communicate()
-        return _follow_progress(proc, on_progress)
+        return _follow_progress(proc, on_progress, line_sink)
     except BaseException:
         proc.kill()
         proc.wait()
         raise
 
 
-def _follow_progress(proc: subprocess.Popen[str], on_progress: ProgressCallback) -> tuple[str, str]:
+def _follow_progress(
+    proc: subprocess.Popen[str], on_progress: ProgressCallback | None, line_sink: LineSink | None
+) -> tuple[str, str]:
     # Drain stderr in a thread so a chatty ffmpeg never blocks on a full pipe.
     import threading
 
     assert proc.stdout is not None and proc.stderr is not None
     stderr = proc.stderr
     chunks: list[str] = []
-    reader = threading.Thread(target=lambda: chunks.append(stderr.read()), daemon=True)
+
+    def drain() -> None:
+        if line_sink is None:
+            chunks.append(stderr.read())
+            return
+        for line in stderr:
+            if not line_sink(line):
+                chunks.append(line)
+
+    reader = threading.Thread(target=drain, daemon=True)
     reader.start()
     for line in proc.stdout:
-        if line.startswith("out_time_us="):
+        if on_progress is not None and line.startswith("out_time_us="):
             value = line.partition("=")[2].strip()
             if value.lstrip("-").isdigit():
                 on_progress(max(0, int(value)) / 1e6)
@@ -189,7 +213,6 @@ class Loudness:
 
 
 EBUR128_FILTER = "ebur128=peak=true:framelog=verbose"
-EBUR128_FAST = "ebur128=framelog=verbose"  # no true-peak oversampling: 4x cheaper
 
 _SUMMARY_RE = re.compile(
     r"Summary:.*?Integrated loudness:\s*I:\s*(?P<i>-?[\d.]+|-inf|nan)\s*LUFS"
@@ -250,6 +273,70 @@ def render(
     return run("ffmpeg", args, on_progress=on_progress)
 
 
+def render_outputs(
+    inputs: Sequence[Input],
+    filter_complex: str,
+    outputs: Sequence[tuple[str, Sequence[str], Path | str]],
+    *,
+    on_progress: ProgressCallback | None = None,
+    line_sink: LineSink | None = None,
+) -> str:
+    """Run one filter graph to several outputs: (pad label, output options, file or "-" for
+    none) each; returns stderr (measurements)."""
+    args = ["-hide_banner", "-nostdin", "-y", *_input_args(inputs), "-filter_complex", filter_complex]
+    for label, options, target in outputs:
+        args += ["-map", f"[{label}]", *options, str(target)]
+    return run("ffmpeg", args, on_progress=on_progress, line_sink=line_sink)
+
+
+def parse_ebur128_each(stderr: str) -> dict[int, Loudness]:
+    """Every ebur128 summary in `stderr`, by the filter's number (Parsed_ebur128_N), the last
+    one each (ffmpeg prints an empty one when it first configures the graph)."""
+    found: dict[int, Loudness] = {}
+    for match in re.finditer(r"\[Parsed_ebur128_(\d+) @ [^\]]+\] Summary:", stderr):
+        end = stderr.find("[Parsed_ebur128_", match.end())
+        found[int(match.group(1))] = parse_ebur128(stderr[match.start() : end if end != -1 else len(stderr)])
+    return found
+
+
+_MOMENTARY_RE = re.compile(r"\[Parsed_ebur128_(\d+) @ [^\]]+\] t: *([\d.]+) +TARGET:\S+ LUFS +M: *(\S+)")
+
+
+class MomentaryLog:
+    """A line sink collecting the momentary loudness (400 ms windows every 100 ms: BS.1770's
+    gating blocks) each ebur128 filter logs with framelog=info, by the filter's number, as
+    compact arrays of window ends and LUFS."""
+
+    def __init__(self) -> None:
+        self.times: dict[int, array[float]] = {}
+        self.levels: dict[int, array[float]] = {}
+
+    def __call__(self, line: str) -> bool:
+        match = _MOMENTARY_RE.match(line)
+        if match is None:
+            return False
+        value = match.group(3)
+        number = int(match.group(1))
+        self.times.setdefault(number, array("d")).append(float(match.group(2)))
+        self.levels.setdefault(number, array("d")).append(
+            float(value) if value not in ("nan", "-inf", "inf") else -120.0
+        )
+        return True
+
+
+_soxr: bool | None = None
+
+
+def resampler() -> str:
+    """The best resampler this ffmpeg has for the analysis pass: soxr when it was built with it
+    (twice as fast here), else its own."""
+    global _soxr
+    if _soxr is None:
+        stdout, _ = _communicate(start([which("ffmpeg"), "-hide_banner", "-buildconf"]), None)
+        _soxr = "--enable-libsoxr" in (stdout or "")
+    return ":resampler=soxr" if _soxr else ""
+
+
 def encode_and_measure(
     inputs: Sequence[Input],
     filter_complex: str,
@@ -260,64 +347,51 @@ def encode_and_measure(
     *,
     on_progress: ProgressCallback | None = None,
 ) -> Loudness:
-    """Encode to `output` and, concurrently on the other core, measure the very same encoded
-    packets: ffmpeg's tee muxer writes them to the file (`file_muxer`: slave options such as
-    "f=mp3:id3v2_version=0") and to a pipe (`pipe_format`: a streamable muxer and the name of
-    its demuxer) read by a
-    second ffmpeg running ebur128. Saves a full decode pass of the delivered file."""
-    encoder_cmd = [
-        which("ffmpeg"),
-        "-hide_banner",
-        "-nostdin",
-        "-y",
-        *_input_args(inputs),
-        "-filter_complex",
-        filter_complex,
-        "-map",
-        "[out]",
-        *codec_args,
-        "-f",
-        "tee",
-        f"[{file_muxer}]{_tee_escape(output)}|[f={pipe_format[0]}]pipe:1",
-    ]
-    meter_cmd = [
-        which("ffmpeg"),
-        "-hide_banner",
-        "-nostdin",
-        "-f",
-        pipe_format[1],
-        "-i",
-        "pipe:0",
-        "-af",
-        EBUR128_FILTER,
-        "-f",
-        "null",
-        "-",
-    ]
+    """Filter, encode to `output` and measure the very same encoded packets, three ffmpeg
+    processes in a pipeline so the filters, the encoder and the meter each get a core (ffmpeg
+    5 filters and encodes in one thread): the filter graph's [out] goes as PCM in NUT to the
+    encoder, whose tee muxer writes the packets to the file (`file_muxer`: slave options such
+    as "f=mp3:id3v2_version=0") and to a pipe (`pipe_format`: a streamable muxer and the name
+    of its demuxer) read by the meter running ebur128. Saves a full decode pass of the file."""
+    ffmpeg = [which("ffmpeg"), "-hide_banner", "-nostdin"]
+    producer = [*ffmpeg, "-y", *_input_args(inputs), "-filter_complex", filter_complex, "-map", "[out]"]
+    producer += ["-c:a", "pcm_f32le", "-f", "nut", "pipe:1"]
+    encoder = [*ffmpeg, "-y", "-f", "nut", "-i", "pipe:0", "-map", "0:a:0", *codec_args, "-f", "tee"]
+    encoder.append(f"[{file_muxer}]{_tee_escape(output)}|[f={pipe_format[0]}]pipe:1")
+    meter = [*ffmpeg, "-f", pipe_format[1], "-i", "pipe:0", "-af", EBUR128_FILTER, "-f", "null", "-"]
     if on_progress is not None:
-        meter_cmd[1:1] = ["-progress", "pipe:1", "-nostats"]
-    log.info("$ %s | %s", shlex.join(encoder_cmd), shlex.join(meter_cmd))
-    with tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as encoder_err:
-        encoder = start(encoder_cmd, stderr=encoder_err, text=False)
+        meter[1:1] = ["-progress", "pipe:1", "-nostats"]
+    log.info("$ %s | %s | %s", shlex.join(producer), shlex.join(encoder), shlex.join(meter))
+    stages = [("", producer), (" encoding", encoder)]
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err0,
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err1,
+    ):
+        errors = [err0, err1]
+        started: list[Any] = []
         try:
-            meter = start(meter_cmd, stdin=encoder.stdout)
+            upstream: Any = subprocess.DEVNULL
+            for (_, cmd), err in zip(stages, errors, strict=True):
+                started.append(start(cmd, stdin=upstream, stderr=err, text=False))
+                if upstream is not subprocess.DEVNULL:
+                    upstream.close()  # the next process owns the read end now
+                upstream = started[-1].stdout
+            last = start(meter, stdin=upstream)
+            upstream.close()
+            _, meter_err = _communicate(last, on_progress)
+            for proc in started:
+                proc.wait()
         except BaseException:
-            encoder.kill()
-            encoder.wait()
+            for proc in started:
+                proc.kill()
+                proc.wait()
             raise
-        assert encoder.stdout is not None
-        encoder.stdout.close()  # the meter owns the read end now
-        try:
-            _, meter_err = _communicate(meter, on_progress)
-            encoder.wait()
-        except BaseException:
-            encoder.kill()
-            encoder.wait()
-            raise
-        encoder_err.seek(0)
-        if encoder.returncode != 0:
-            raise MediaError(f"ffmpeg failed: {last_error_line(encoder_err.read())}")
-    if meter.returncode != 0:
+        # Downstream first: when the encoder fails, the producer only sees a broken pipe.
+        for (what, _), proc, err in reversed(list(zip(stages, started, errors, strict=True))):
+            if proc.returncode != 0:
+                err.seek(0)
+                raise MediaError(f"ffmpeg failed{what}: {last_error_line(err.read())}")
+    if last.returncode != 0:
         raise MediaError(f"ffmpeg failed measuring the encoded audio: {last_error_line(meter_err)}")
     return parse_ebur128(meter_err)
 
@@ -384,25 +458,54 @@ def decode_pcm(path: Path, offset: float, duration: float, rate: int = 16000) ->
     return bytes(stdout)
 
 
-def channel_levels(path: Path, block: float = 0.1, rate: int = 8000) -> tuple[list[float], list[float]]:
-    """Mean square level of the left and right channels per `block` seconds, streamed (memory stays
-    flat whatever the length): which voice is speaking, for a one-voice-per-channel recording."""
+ANALYSIS_RATE = 8000
+# BS.1770's K-weighting, closely enough for speech at 8 kHz: its high-pass and its +4 dB shelf.
+K_WEIGHTING = "highpass=f=38:poles=2,highshelf=f=1500:g=4:t=q:w=0.707"
+
+
+def block_energies(
+    path: Path, channels: int, block: float = 0.02, span: tuple[float, float | None] | None = None
+) -> tuple[Any, Any, Any]:
+    """Mean squares per `block` seconds of `path` (or of its `span`: start, duration or to the
+    end), streamed at 8 kHz (memory stays flat): the 80 Hz high-passed mono downmix (silences),
+    each channel K-weighted, and the downmix K-weighted (loudness). With `channels` 1 a stereo
+    file is downmixed first; with 2 a mono file has one channel."""
     import numpy as np
 
-    cmd = _pcm_command(path, 2, rate, "s16le")
+    layout = "stereo" if channels == 2 else "mono"
+    mono = "pan=mono|c0=0.5*c0+0.5*c1," if channels == 2 else ""
+    parts = [
+        f"[0:a:0]aresample={ANALYSIS_RATE}{resampler()},aformat=sample_fmts=flt:channel_layouts={layout},asplit=3[a][b][c]",
+        f"[a]{mono}highpass=f=80,aformat=channel_layouts=mono[m]",
+        f"[b]{K_WEIGHTING},aformat=channel_layouts={layout}[k]",
+    ]
+    # `join` with an explicit map: `amerge` would reorder the channels by layout (FL FR FC).
+    if channels == 2:
+        parts.append(f"[c]{mono}{K_WEIGHTING},aformat=channel_layouts=mono[d]")
+        parts.append("[m][k][d]join=inputs=3:channel_layout=4.0:map=0.0-FL|1.0-FR|1.1-FC|2.0-BC[out]")
+    else:
+        parts.append("[c]anullsink")
+        parts.append("[m][k]join=inputs=2:channel_layout=stereo:map=0.0-FL|1.0-FR[out]")
+    seek = ["-ss", f"{span[0]:.3f}"] if span else []
+    seek += ["-t", f"{span[1]:.3f}"] if span and span[1] is not None else []
+    cmd = [which("ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", *seek, "-i", str(path)]
+    cmd += ["-filter_complex", ";".join(parts), "-map", "[out]", "-f", "f32le", "-"]
     log.info("$ %s", shlex.join(cmd))
-    frames = int(rate * block)
-    left: list[float] = []
-    right: list[float] = []
+    width = 2 + channels if channels == 2 else 2
+    frames = int(ANALYSIS_RATE * block)
+    step = frames * width * 4 * 500  # 10 s at a time
+    chunks: list[Any] = []
     proc = start(cmd, text=False)
     assert proc.stdout is not None
+    pending = b""
     try:
-        while chunk := proc.stdout.read(frames * 4 * 600):
-            samples = np.frombuffer(chunk[: len(chunk) // 4 * 4], dtype="<i2").astype(np.float32).reshape(-1, 2)
-            for index in range(0, len(samples), frames):
-                part = samples[index : index + frames]
-                left.append(float(np.mean(part[:, 0] ** 2)))
-                right.append(float(np.mean(part[:, 1] ** 2)))
+        while chunk := proc.stdout.read(step):
+            pending += chunk
+            usable = len(pending) // (frames * width * 4) * (frames * width * 4)
+            if usable:
+                samples = np.frombuffer(pending[:usable], dtype="<f4").reshape(-1, frames, width)
+                chunks.append((samples.astype(np.float64) ** 2).mean(axis=1).astype(np.float32))
+                pending = pending[usable:]
         _, stderr = proc.communicate()
     except BaseException:
         proc.kill()
@@ -410,7 +513,16 @@ def channel_levels(path: Path, block: float = 0.1, rate: int = 8000) -> tuple[li
         raise
     if proc.returncode != 0:
         raise MediaError(f"ffmpeg failed reading {path.name}: {last_error_line(stderr.decode(errors='replace'))}")
-    return left, right
+    energies = np.concatenate(chunks) if chunks else np.zeros((0, width))
+    k = energies[:, 1 : 1 + channels]
+    return energies[:, 0], k, energies[:, -1]
+
+
+def channel_levels(path: Path, block: float = 0.1) -> tuple[list[float], list[float]]:
+    """Mean square level of the left and right channels per `block` seconds (K-weighted):
+    which voice is speaking, for a one-voice-per-channel recording."""
+    _, k, _ = block_energies(path, 2, block)
+    return [float(v) for v in k[:, 0]], [float(v) for v in k[:, 1]]
 
 
 def version(tool: str) -> str:

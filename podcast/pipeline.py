@@ -17,6 +17,7 @@ from . import catalog, check, fsutil, rss, search, site, storage
 from . import episode as episodes
 from .catalog import WITHDRAWN, Catalog
 from .config import FEED_NAME, Config
+from .edits import EditList
 from .errors import FatalError, FeedError, PodcastError, RecordingMissing
 from .ids import episode_guid, is_public, show_guid
 from .progress import ProgressFactory, no_progress
@@ -357,6 +358,12 @@ def _identity(config: Config, shown: Catalog, previous: dict[str, Any]) -> dict[
         info["public_guids"] = {**guids, **previous.get("public_guids", {})}
         info["public_show_guid"] = previous.get("public_show_guid") or show_guid(config)
     return info
+
+
+def edit_plan(config: Config, slug: str) -> EditList:
+    """The edit list `podcast process` would apply now (the recording analysed for silences)."""
+    ctx = make_context(config, slug, Options(), {})
+    return ProcessStage().edit_list(ctx)
 
 
 def status(config: Config) -> tuple[list[list[str]], list[str]]:

@@ -107,6 +107,8 @@ outro = ""                    # outro jingle
 jingle_overlap = 1.0          # seconds a jingle crossfades with the speech
 bed = ""                      # music bed under the speech, looped and ducked when people talk
 bed_level = -24.0             # dB applied to the bed
+balance = true                # voices on separate channels (or tracks): match their loudness
+leveler = false               # one microphone: gently even out speakers and distance
 
 [transcribe]
 enabled = true
@@ -156,6 +158,7 @@ location = ""                 # where it was recorded
 # [speakers]                  # who is on which channel of a stereo recording
 # left = "Prénom Hôte"
 # right = "Prénom Invitée"
+# tracks = ["Prénom Hôte", "Prénom Invitée"]   # multitrack episodes: each source's speaker
 
 # [corrections]               # transcript fixes for this episode: wrong = "right"
 # "isabelle bouillé" = "Isabelle Bouyer"
@@ -166,7 +169,10 @@ location = ""                 # where it was recorded
 # title = "Apprendre des personnes qui vivent la pauvreté"
 
 [edit]
+mode = "mix"                  # "mix": sources joined end to end; "multitrack": one file per microphone, mixed
 cuts = []                     # time ranges to remove, source timeline: ["00:12:03.5-00:12:10", "1500-1512.5"]
+# markers = "labels.txt"      # the editor's markers (Audacity, Reaper, Audition, Hindenburg, WAV cues):
+                              # regions are cut, points are chapters
 # intro = "jingles/special.wav"   # override the show's jingles ("" = none for this episode)
 # outro = ""
 # trim_silence = false

@@ -17,6 +17,7 @@ class Word:
     start: float
     end: float
     word: str
+    probability: float = 1.0  # Whisper's confidence in the word (the review page highlights the unsure)
 
 
 @dataclass

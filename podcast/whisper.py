@@ -201,7 +201,7 @@ def transcribe(
         start = kept_until if kept_until > start + 1.0 else start + window
 
 
-DECODER_VERSION = 2  # part of the cache key: bump when decoding changes for the same options
+DECODER_VERSION = 3  # part of the cache key: bump when decoding changes for the same options
 WINDOW_OVERLAP = 30.0
 SAMPLE_RATE = 16000
 CHUNK_SECONDS = 30.0  # Whisper's input
@@ -382,5 +382,8 @@ def _outside(regions: list[tuple[float, float]], covered: list[tuple[float, floa
 
 def _shifted(seg: Any, offset: float) -> Segment:
     """A decoded segment as ours, its times moved by `offset` seconds."""
-    words = [Word(round(offset + w.start, 3), round(offset + w.end, 3), w.word) for w in (seg.words or [])]
+    words = [
+        Word(round(offset + w.start, 3), round(offset + w.end, 3), w.word, round(float(w.probability), 3))
+        for w in (seg.words or [])
+    ]
     return Segment(round(offset + seg.start, 3), round(offset + seg.end, 3), seg.text.strip(), words)

@@ -54,6 +54,16 @@ def ffmpeg_stderr(*args: str) -> str:
     return subprocess.run(cmd, capture_output=True, text=True, check=True).stderr
 
 
+def ffprobe(path: Path, *args: str) -> str:
+    return subprocess.run(
+        ["ffprobe", "-v", "error", *args, str(path)], capture_output=True, text=True, check=True
+    ).stdout
+
+
+def duration(path: Path) -> float:
+    return float(ffprobe(path, "-show_entries", "format=duration", "-of", "csv=p=0"))
+
+
 def make_tone(
     path: Path,
     seconds: float = 6.0,

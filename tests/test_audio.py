@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from .conftest import Run, add_episode, edit, ffmpeg, ffmpeg_stderr, make_tone
+from .conftest import Run, add_episode, edit, ffmpeg, ffmpeg_stderr, ffprobe, make_tone
 from .test_pipeline import ebur128, sha
 
 
 def probe(path: Path) -> dict[str, object]:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    data = json.loads(out)
+    data = json.loads(ffprobe(path, "-show_streams", "-show_format", "-of", "json"))
     return {**data["streams"][0], "format_name": data["format"]["format_name"]}
 
 
@@ -270,3 +263,13 @@ def test_bad_jingles(project: Path, run: Run, speech_wav: Path) -> None:
     result = run("process", "ep")
     assert result.exit_code == 1
     assert "jingle not-audio.wav: not an audio file" in result.stderr or "not-audio.wav" in result.stderr
+
+
+def test_a_recording_quieter_than_the_silence_threshold_is_not_trimmed_away(
+    project: Path, run: Run, tmp_path: Path
+) -> None:
+    add_episode(project, "ep", make_tone(tmp_path / "faint.wav", seconds=20.0, volume_db=-40.0))
+    result = run("process", "ep")
+    assert result.exit_code == 1
+    assert "quieter than the silence threshold" in result.output and "Traceback" not in result.output
+    assert run("--set", "audio.silence_threshold=-90", "process", "ep").exit_code == 0

@@ -12,7 +12,7 @@ import feedparser
 import podcastparser
 import pytest
 
-from .conftest import Run, add_episode, edit, ffmpeg_stderr, make_tone
+from .conftest import Run, add_episode, duration, edit, ffmpeg_stderr, make_tone
 
 
 def sha(path: Path) -> str:
@@ -26,16 +26,6 @@ def ebur128(path: Path) -> tuple[float, float]:
     integrated = float(re.search(r"I:\s+(-?[\d.]+) LUFS", summary).group(1))  # type: ignore[union-attr]
     peak = float(re.search(r"Peak:\s+(-?[\d.]+) dBFS", summary).group(1))  # type: ignore[union-attr]
     return integrated, peak
-
-
-def ffprobe_duration(path: Path) -> float:
-    out = subprocess.run(
-        ["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of", "csv=p=0", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return float(out)
 
 
 @pytest.fixture
@@ -64,7 +54,7 @@ def published(project: Path, run: Run, speech_wav: Path, tmp_path: Path) -> dict
         ],
         check=True,
     )
-    speech_len = ffprobe_duration(speech_wav)
+    speech_len = duration(speech_wav)
     cut = f"{speech_len:.3f}-{speech_len + 1:.3f}"
     add_episode(
         project,
@@ -78,7 +68,7 @@ def published(project: Path, run: Run, speech_wav: Path, tmp_path: Path) -> dict
     raw_hash = sha(project / "episodes" / "ep-1" / "interview.wav")
     result = run("--set", "transcribe.enabled=true", "publish", "--all")
     assert result.exit_code == 0, result.output
-    return {"raw_hash": raw_hash, "source_len": ffprobe_duration(source), "output": result.output}
+    return {"raw_hash": raw_hash, "source_len": duration(source), "output": result.output}
 
 
 def test_publish_end_to_end(project: Path, published: dict[str, object]) -> None:
@@ -98,8 +88,8 @@ def test_publish_end_to_end(project: Path, published: dict[str, object]) -> None
         gpodder = podcastparser.parse("http://127.0.0.1:8000/feed.xml", handle)
     (episode,) = gpodder["episodes"]
     assert episode["enclosures"][0]["file_size"] == media.stat().st_size
-    duration = ffprobe_duration(media)
-    assert abs(episode["total_time"] - duration) <= 1
+    length = duration(media)
+    assert abs(episode["total_time"] - length) <= 1
     assert episode["guid"] and episode["published"] > 0
 
     # the declared cut removed one second; the edit list says what else (trimmed silence)
@@ -107,7 +97,7 @@ def test_publish_end_to_end(project: Path, published: dict[str, object]) -> None
     declared = [c for c in edl["cuts"] if c["kind"] == "cut"]
     assert len(declared) == 1 and abs(declared[0]["end"] - declared[0]["start"] - 1.0) < 0.001
     assert edl["source_duration"] == pytest.approx(published["source_len"], abs=0.01)
-    assert abs(duration - edl["output_duration"]) < 0.08  # container duration includes encoder padding
+    assert abs(length - edl["output_duration"]) < 0.08  # container duration includes encoder padding
     integrated, peak = ebur128(media)
     assert -17.0 <= integrated <= -15.0
     assert peak <= -1.0
@@ -135,7 +125,7 @@ def test_publish_end_to_end(project: Path, published: dict[str, object]) -> None
     # speech starts at 1.0 s in the source, at 0.25 s once the leading silence is trimmed:
     # cue times are in the published timeline
     assert cues and cues[0] < 0.8
-    assert all(t < duration for t in cues)
+    assert all(t < length for t in cues)
     assert b'type="text/vtt" language="fr" rel="captions"' in feed_path.read_bytes()
 
     # the raw recording is untouched

@@ -4,7 +4,7 @@
 messages; the commands live in the modules beside it, by what they are for:
 production (init, new, status, publish, the stages, feed, check, doctor, serve, demo),
 publishing (unpublish, prune, share, bucket-policy), reuse (transcript, search, quote,
-newsletter), moving (import, move) and artwork.
+newsletter), moving (import, move), editing (markers, suggest) and artwork.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 
 import click
 
-from . import artwork, moving, production, publishing, reuse  # noqa: F401 - registers the commands
+from . import artwork, editing, moving, production, publishing, reuse  # noqa: F401 - registers the commands
 from .base import INTERRUPTED, cli
 
 __all__ = ["cli", "main"]

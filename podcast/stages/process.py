@@ -1,16 +1,23 @@
-"""`podcast process`: join, edit, clean up, normalise and encode the recording; verify the result.
+"""`podcast process`: join (or mix), edit, clean up, balance, normalise and encode the
+recording; verify the result; and hand Whisper the edited but unprocessed speech.
 
-Design (measured on a 40-minute interview, see benchmarks/):
-1. analyse (only when trimming or shortening pauses): decode + `silencedetect`, for the edit list;
-2. prepare: one ffmpeg pass decodes the sources, applies the edit list (cuts with short
-   crossfades), the clean-up chain, jingles and the music bed, measures EBU R128 loudness with
-   `ebur128` and writes a 32-bit float intermediate;
-3. level: linear gain, a gentle compressor and a lookahead limiter (auto-levelling off: never a
-   pumping normaliser) are applied to the intermediate and measured without encoding; the gain
-   is refined (secant method) until the processed level is on target;
-4. deliver: one encode, whose packets are measured concurrently as they are written (ffmpeg's tee
-   muxer), so the loudness report describes the *encoded* file. If the encoder moved the level by
-   more than 0.2 LU the gain is corrected and the file encoded once more.
+Design (measured on a 40-minute interview, see benchmarks/; both cores kept busy):
+1. analyse: one pass at 8 kHz (`levels`), two halves on two cores: silences (trimmed ends,
+   shortened pauses), the speech's loudness, the voices' levels on a one-voice-per-channel
+   stereo recording, each track's activity and alignment in a multitrack one; the edit list;
+2. clean: the recording in pieces, one ffmpeg per core: two halves of a long recording
+   (overlapping, joined again with a crossfade: the chain is time-invariant) or one track per
+   microphone; cleaned up, balanced and compressed relative to the speech's own level (so the
+   loudness is then linear in the gain); each piece also comes out unprocessed at 16 kHz for
+   Whisper; and each half is metered through the gain and limiter as it is written: the
+   momentary loudness of every 400 ms block, from which the loudness of the *edited*
+   programme (BS.1770's gating over the kept blocks) gives the gain without another pass.
+   (A mix of tracks or a ducked music bed depends on the whole: those get a level pass on the
+   assembled programme at 16 kHz.)
+3. deliver: filter | encode | measure, three processes on the two cores; the encoder's
+   packets are measured as they are written (ffmpeg's tee muxer), so the loudness report
+   describes the *encoded* file; if it misses the target by more than 0.2 LU the gain is
+   corrected and the file encoded once more. Whisper's speech is written meanwhile.
 `loudnorm` is avoided: it works at 192 kHz internally and took ~4x longer for the same result.
 Memory stays flat: every pass streams; nothing holds the whole recording.
 """
@@ -18,40 +25,42 @@ Memory stays flat: every pass streams; nothing holds the whole recording.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import logging
 import math
 import shutil
 import tempfile
+import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from .. import edits, ffmpeg, fsutil
+from .. import audiograph, edits, ffmpeg, fsutil, levels, markers, timecode
+from ..audiograph import Piece, Program
 from ..config import Audio
 from ..errors import EpisodeError, LoudnessError, MediaError
 from . import Context, Outcome
 
-log = logging.getLogger("podcast.audio")
+log = logging.getLogger("podcast.process")
 
-CLEANUP_PRESETS = {
-    # 80 Hz high-pass (rumble, 50 Hz hum), notches on the hum's harmonics, gentle FFT denoise.
-    "speech": "highpass=f=80,bandreject=f=100:width_type=q:width=30,"
-    "bandreject=f=150:width_type=q:width=30,afftdn=nr=6:nf=-55",
-    "none": "",
-}
 LIMITER_MARGIN_DB = 1.0  # sample-peak ceiling below the true-peak target: room for the encoder
-LEVEL_PRECISION_LU = 0.15  # the float-path level search stops this close (ebur128 prints 0.1 LU steps)
 # Level change through each encoder, measured here: libmp3lame lowers every signal (a 1 kHz sine
 # as much as speech, at any bitrate) by 0.4 dB; ffmpeg's AAC encoder by nothing measurable. The
 # level search aims this much above the target so the encoded file lands on it.
 ENCODER_DROP_DB = {"mp3": 0.4, "m4a": 0.0}
 CORRECT_ABOVE_LU = 0.2  # re-encode when the encoded file misses the target by more than this
-MAX_LEVEL_ROUNDS = 3
-FIRST_ROUND_SPREAD_DB = 3.0  # the second gain tried alongside the first, to learn the slope
 MAX_ENCODES = 3
-SILENCE_MIN = 0.5  # seconds: shorter gaps are not silences
-DUCK_KEY_LUFS = -20.0  # the level the ducker's detector hears speech at
-DUCK_THRESHOLD = 0.03  # about -30 dBFS: speech keyed at -20 LUFS is well above, room tone well below
+HALVES_FROM = 120.0  # seconds: a shorter recording is cleaned in one piece
+OVERLAP = 1.0  # seconds the halves overlap (crossfaded over twice this when joined)
+LEVELER_OVERLAP = 8.0  # the leveler looks 15 s around: more overlap where the halves meet
+BALANCED_WITHIN_LU = 0.5  # voices further apart than this after the dynamics: corrected once
+METER_SPREAD_DB = 3.0  # balanced voices are metered at two gains this far apart
+SILENT_LUFS = -69.0  # at or under this the integrated loudness is undefined (absolute gate -70)
+ALIGN_SECONDS = 120.0  # multitrack alignment looks at the start of each track
+ALIGN_CLARITY = 8.0  # a correlation peak less distinct than this is not trusted
+SPEECH = "speech.flac"  # in build/SLUG: what Whisper hears (edited, unprocessed, 16 kHz mono)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,12 +70,19 @@ class Plan:
     intro: Path | None
     outro: Path | None
     bed: Path | None
-    source_lufs: float | None  # from the analysis pass, when one ran
+    mode: str  # "join" | "mix"
+    pieces: list[Piece]
+    source_lufs: float  # the working signal's loudness after the balance, per channel
+    speech_lufs: float  # the speech's level where the compressor hears it (after any leveler)
+    balance: list[audiograph.Balance | None]  # per source, when balanced
+    voices: list[tuple[int, float, levels.Voices]]  # balanced sources: index, where it starts, its voices
+    tracks: list[levels.Track]
+    notes: list[str]  # what the analysis found, for the report and -v
 
 
 class ProcessStage:
     name = "process"
-    version = 2
+    version = 4
 
     def inputs(self, ctx: Context) -> object:
         ep = ctx.episode
@@ -74,11 +90,14 @@ class ProcessStage:
         if ep.as_is:
             return {"as-is": ctx.state.file_hash(sources[0])}
         intro, outro, bed = self._jingles(ctx)
+        marker_file = ep.marker_file()
         return {
             "sources": [ctx.state.file_hash(p) for p in sources],
             "audio": dataclasses.asdict(ctx.config.audio),
             "edit": dataclasses.asdict(ep.meta.edit),
-            "files": [ctx.state.file_hash(p) if p else None for p in (intro, outro, bed)],
+            "files": [ctx.state.file_hash(p) if p else None for p in (intro, outro, bed, marker_file)],
+            "accepted": [(s.start, s.end) for s in ep.suggestions() if s.status == "accepted"],
+            "speech": ep.has_transcript,
         }
 
     def plan(self, ctx: Context) -> list[str]:
@@ -96,35 +115,71 @@ class ProcessStage:
         )
         return [
             *plan.edl.describe(),
+            *plan.notes,
             *([f"music bed: {plan.bed.name} at {audio.bed_level:g} dB, ducked under speech"] if plan.bed else []),
-            f"clean-up: {audio.cleanup}; loudness {audio.loudness:g} LUFS, true peak ≤ {audio.true_peak:g} dBTP",
+            f"clean-up: {audio.cleanup}{', leveler' if audio.leveler else ''}; loudness {audio.loudness:g} LUFS, "
+            f"true peak ≤ {audio.true_peak:g} dBTP",
             f"encode: {codec}",
         ]
+
+    def edit_list(self, ctx: Context) -> edits.EditList:
+        """The edit list a run would apply now."""
+        if ctx.episode.as_is:
+            return edits.EditList.whole(round(ffmpeg.probe(ctx.episode.require_sources()[0]).duration, 3))
+        return self._plan(ctx).edl
 
     def run(self, ctx: Context) -> Outcome:
         if ctx.episode.as_is:
             return self._as_is(ctx)
         ep, audio = ctx.episode, ctx.config.audio
         plan = self._plan(ctx)
+        for note in plan.notes:
+            log.info("%s: %s", ep.slug, note)
+        warnings = [w for t in plan.tracks for w in t.warnings]
+        for warning in warnings:
+            log.warning("%s: %s", ep.slug, warning)
+        if plan.source_lufs <= SILENT_LUFS:
+            raise MediaError("the recording is silent: its loudness is undefined, nothing to normalise")
         ep.build.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".process-", dir=ep.build) as tmp:
-            intermediate = Path(tmp) / "prepared.wav"
-            measured = self._prepare(ctx, plan, intermediate)
-            if measured.silent:
-                raise MediaError("the recording is silent: its loudness is undefined, nothing to normalise")
-            gain, ceiling, levels = self._level(ctx, intermediate, measured)
-            with fsutil.atomic_path(ep.processed_audio) as out:
-                final, encodes, gain = self._deliver(ctx, intermediate, out, gain, ceiling, plan.edl.duration)
+            meter = self._meter(audio, plan)
+            cleaned, raw, metered = self._clean(ctx, plan, Path(tmp), meter)
+            estimate = _estimate(plan, meter, metered)
+            aim = audio.loudness + ENCODER_DROP_DB[audio.format]
+            expected = _interpolate(estimate, aim)[0] if estimate else 0.0
+            rebalanced = _rebalance(plan, meter, metered, expected)
+            if rebalanced is not plan and meter is not None:
+                plan = rebalanced
+                spread = METER_SPREAD_DB / 2
+                meter = dataclasses.replace(meter, gains=(expected - spread, expected + spread))
+                cleaned, raw, metered = self._clean(ctx, plan, Path(tmp), meter)
+                estimate = _estimate(plan, meter, metered)
+                expected = _interpolate(estimate, aim)[0] if estimate else expected
+                _rebalance(plan, meter, metered, expected, correct=False)  # the report's numbers
+            program = Program(len(cleaned), plan.mode, self._overlap(audio), plan.edl, {}, plan.speech_lufs)
+            inputs, program = self._inputs(plan, program, cleaned)
+            level = self._level(ctx, program, inputs, estimate)
+            speech = [Path(tmp) / f"speech-{i}.flac" for i in range(len(raw) if plan.mode == "mix" else 1)]
+            with fsutil.atomic_path(ep.processed_audio) as out, ThreadPoolExecutor(max_workers=1) as pool:
+                # Whisper's speech is written on the core the encoder leaves free.
+                written = pool.submit(_write_speech, program, raw, speech) if ep.has_transcript else None
+                final, encodes, gain = self._deliver(ctx, program, inputs, out, level)
+                if written is not None:
+                    written.result()
                 probe = ffmpeg.probe(out)
-                report = loudness_report(audio, measured, final, gain, encodes, levels)
+                report = loudness_report(audio, level.report, final, gain, encodes, plan)
                 fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
                 if not report["pass"]:
                     raise LoudnessError(str(report["verdict"]))  # the report stays; the audio does not
                 fsutil.write_text(ep.edit_list_path, plan.edl.to_json())
+                outputs = self._keep_speech(ctx, speech if ep.has_transcript else [])
+        message = f"{probe.duration:.1f} s, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP"
+        if warnings:
+            message += "; warning: " + "; ".join(warnings)
         return Outcome(
-            outputs=[ep.processed_audio, ep.edit_list_path],
-            info={"duration": round(probe.duration, 3), "loudness": report["delivered"]},
-            message=f"{probe.duration:.1f} s, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP",
+            outputs=[ep.processed_audio, ep.edit_list_path, *outputs],
+            info={"duration": round(probe.duration, 3), "loudness": report["delivered"], "speech": len(outputs)},
+            message=message,
         )
 
     def _as_is(self, ctx: Context) -> Outcome:
@@ -165,100 +220,193 @@ class ProcessStage:
         return paths[0], paths[1], paths[2]
 
     def _plan(self, ctx: Context) -> Plan:
-        sources = ctx.episode.require_sources()
+        ep, audio, edit = ctx.episode, ctx.config.audio, ctx.episode.meta.edit
+        sources = ep.require_sources()
         probes = [ffmpeg.probe(p) for p in sources]
-        total = sum(p.duration for p in probes)
         intro, outro, bed = self._jingles(ctx)
-        audio, edit = ctx.config.audio, ctx.episode.meta.edit
-        trim = audio.trim_silence if edit.trim_silence is None else edit.trim_silence
-        pause_max = audio.pause_max if edit.pause_max is None else edit.pause_max
-        auto: list[edits.Cut] = []
-        source_lufs = None
-        if trim or pause_max > 0 or bed:
-            found, source_lufs = self._analyse(ctx, sources, total)
-            auto = edits.silence_cuts(found, total, trim=trim, pause_max=pause_max, pause_target=audio.pause_target)
-        jingles = []
-        for path in (intro, outro):
-            jingles.append(edits.Jingle(path.name, _jingle_length(path), audio.jingle_overlap) if path else None)
-        edl = edits.build(ctx.episode.meta.edit.cuts, total, auto_cuts=auto, intro=jingles[0], outro=jingles[1])
-        return Plan(sources, edl, intro, outro, bed, source_lufs)
-
-    def _analyse(self, ctx: Context, sources: list[Path], total: float) -> tuple[list[tuple[float, float]], float]:
-        """Silences (for trimming and pauses) and the source's loudness (to key the bed's ducking)."""
-        threshold = ctx.config.audio.silence_threshold
-        graph = _join_graph(len(sources), "aformat=sample_fmts=fltp:channel_layouts=mono") + (
-            f";[src]highpass=f=80,silencedetect=n={threshold}dB:d={SILENCE_MIN},{ffmpeg.EBUR128_FAST}[out]"
-        )
-        bar = ctx.progress("analyse", total)
+        bar = ctx.progress("analyse", sum(p.duration for p in probes))
         try:
-            stderr = ffmpeg.render(list(sources), graph, "-", ["-f", "null"], on_progress=bar.update)
+            if edit.mode == "multitrack":
+                analysis = _analyse_tracks(ctx, sources, probes)
+            else:
+                analysis = _analyse_join(audio, sources, probes)
         finally:
             bar.close()
-        return ffmpeg.parse_silencedetect(stderr, total), ffmpeg.parse_ebur128(stderr).integrated
+        total = analysis.duration
+        if analysis.loudness <= SILENT_LUFS:
+            raise MediaError("the recording is silent: its loudness is undefined, nothing to normalise")
+        trim = audio.trim_silence if edit.trim_silence is None else edit.trim_silence
+        pause_max = audio.pause_max if edit.pause_max is None else edit.pause_max
+        auto = edits.silence_cuts(
+            levels.silences(analysis.hp, audio.silence_threshold),
+            total,
+            trim=trim,
+            pause_max=pause_max,
+            pause_target=audio.pause_target,
+        )
+        trimmed = sum(cut.length for cut in auto if cut.kind == "trim")
+        if total > 2.0 and total - trimmed < 1.0:
+            raise EpisodeError(
+                f"the recording is quieter than the silence threshold ({audio.silence_threshold:g} dBFS) almost "
+                "throughout: trimming its silent ends would leave nothing. Lower audio.silence_threshold "
+                "(e.g. -60) or set trim_silence = false"
+            )
+        jingles = [edits.Jingle(p.name, _jingle_length(p), audio.jingle_overlap) if p else None for p in (intro, outro)]
+        marked = [edits.Cut(m.start, m.end or m.start, "cut") for m in _marked_regions(ctx, total)]
+        accepted = [
+            edits.Cut(s.start, min(s.end, total), "suggested")
+            for s in ep.suggestions()
+            if s.status == "accepted" and s.start < total
+        ]
+        edl = edits.build(
+            edit.cuts, total, auto_cuts=[*accepted, *auto], marked_cuts=marked, intro=jingles[0], outro=jingles[1]
+        )
+        return Plan(
+            sources,
+            edl,
+            intro,
+            outro,
+            bed,
+            "mix" if edit.mode == "multitrack" else "join",
+            analysis.pieces(audio, self._overlap(audio)),
+            analysis.loudness,
+            audiograph.leveled(analysis.loudness) if audio.leveler and not analysis.tracks else analysis.loudness,
+            analysis.balance,
+            analysis.voices,
+            analysis.tracks,
+            analysis.notes,
+        )
+
+    @staticmethod
+    def _overlap(audio: Audio) -> float:
+        return LEVELER_OVERLAP if audio.leveler else OVERLAP
 
     # -- passes ---------------------------------------------------------------------------
-    def _prepare(self, ctx: Context, plan: Plan, intermediate: Path) -> ffmpeg.Loudness:
-        inputs: list[ffmpeg.Input] = list(plan.sources)
+    @staticmethod
+    def _meter(audio: Audio, plan: Plan) -> audiograph.Meter | None:
+        """The meter for the clean-up pass of a joined recording (tracks are metered once
+        mixed, in a level pass of their own)."""
+        if plan.mode != "join":
+            return None
+        first = _first_gain(audio, plan.speech_lufs)
+        # Balanced voices: a second gain, to follow each voice as the limiter works harder.
+        gains = (first, first + METER_SPREAD_DB) if plan.voices else (first,)
+        return audiograph.Meter(gains, audio.true_peak - LIMITER_MARGIN_DB)
+
+    def _clean(
+        self, ctx: Context, plan: Plan, tmp: Path, meter: audiograph.Meter | None
+    ) -> tuple[list[Path], list[Path], list[_Metered]]:
+        """The pieces, cleaned (and metered), one ffmpeg per core; and each unprocessed at 16 kHz.
+        With a meter, the jingles are metered too."""
+        audio = ctx.config.audio
+        jobs: list[_Job] = []
+        cleaned = [tmp / f"piece-{index}.wav" for index in range(len(plan.pieces))]
+        raw = [tmp / f"raw-{index}.wav" for index in range(len(plan.pieces))]
+        metered: list[tuple[str, list[str], Path | str]] = (
+            [(label, ["-f", "null"], "-") for label in meter.labels] if meter else []
+        )
+        for index, piece in enumerate(plan.pieces):
+            outputs: list[tuple[str, list[str], Path | str]] = [
+                ("out", ["-c:a", "pcm_f32le"], cleaned[index]),
+                ("raw", ["-c:a", "pcm_s16le"], raw[index]),
+            ]
+            if plan.mode == "mix":
+                track = plan.tracks[index]
+                graph = audiograph.track_graph(audio, piece, track.gain if audio.balance else 0.0, track.level)
+                jobs.append(_Job([plan.sources[index]], graph, outputs, piece.end, f"piece {index}"))
+                continue
+            inputs: list[ffmpeg.Input] = list(plan.sources)
+            span: Piece | None = piece
+            if len(plan.sources) == 1:  # seek rather than decode what the other half does
+                inputs = [(plan.sources[0], ["-ss", f"{piece.start:.6f}", "-t", f"{piece.end - piece.start:.6f}"])]
+                span = None
+            graph = audiograph.half_graph(audio, span, plan.balance, audio.leveler, plan.speech_lufs, meter)
+            jobs.append(_Job(inputs, graph, [*outputs, *metered], piece.end - piece.start, f"piece {index}"))
+        for key, path in (("intro", plan.intro), ("outro", plan.outro)):
+            if meter is not None and path is not None:
+                jobs.append(_Job([path], audiograph.jingle_meter_graph(audio, meter), list(metered), 0.0, key))
+        bar = _Combined(ctx.progress("clean up", sum(job.duration for job in jobs)), len(jobs))
+        try:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                runs = [pool.submit(job.run, bar.part(i)) for i, job in enumerate(jobs)]
+                found = [job.result() for job in runs]
+        finally:
+            bar.close()
+        return cleaned, raw, found
+
+    @staticmethod
+    def _inputs(plan: Plan, program: Program, cleaned: list[Path]) -> tuple[list[ffmpeg.Input], Program]:
+        inputs: list[ffmpeg.Input] = list(cleaned)
         extra = {}
         for key, path in (("intro", plan.intro), ("outro", plan.outro), ("bed", plan.bed)):
             if path is not None:
                 extra[key] = len(inputs)
                 inputs.append((path, ["-stream_loop", "-1"]) if key == "bed" else path)
-        bar = ctx.progress("prepare", plan.edl.duration)
-        try:
-            graph = prepare_graph(len(plan.sources), plan.edl, ctx.config.audio, extra, plan.source_lufs)
-            stderr = ffmpeg.render(inputs, graph, intermediate, ["-c:a", "pcm_f32le"], on_progress=bar.update)
-        finally:
-            bar.close()
-        return ffmpeg.parse_ebur128(stderr)
+        return inputs, dataclasses.replace(program, extra=extra)
 
     def _level(
-        self, ctx: Context, intermediate: Path, measured: ffmpeg.Loudness
-    ) -> tuple[float, float, list[dict[str, float]]]:
-        """Find the gain that puts the processed (compressed, limited) audio on target,
-        measuring on the float intermediate: cheaper than encoding to find out. The first
-        round measures two gains at once (one per core) so the compressor's slope is known
-        from the start; later rounds refine with the secant method."""
+        self,
+        ctx: Context,
+        program: Program,
+        inputs: list[ffmpeg.Input],
+        estimate: list[tuple[float, float]] | None,
+    ) -> _Level:
+        """The gain that puts the programme, through the gain and limiter, on target: from the
+        loudness the clean-up pass metered at a first gain, or else from the whole programme
+        measured at 16 kHz at that gain. The loudness is linear in the gain (the compressor
+        came before it) except where the limiter works harder: the encoded file is checked."""
         audio = ctx.config.audio
         aim = audio.loudness + ENCODER_DROP_DB[audio.format]
-        first = aim - measured.integrated
         ceiling = audio.true_peak - LIMITER_MARGIN_DB
-        history: list[tuple[float, float]] = []
-        candidates = [first, first + FIRST_ROUND_SPREAD_DB]
-        for _ in range(MAX_LEVEL_ROUNDS):
-            with ThreadPoolExecutor(max_workers=len(candidates)) as pool:
-                levels = list(pool.map(lambda g: self._level_at(intermediate, g, ceiling, audio.loudness), candidates))
-            history += zip(candidates, levels, strict=True)
-            for gain, level in zip(candidates, levels, strict=True):
-                log.info("level: gain %+.2f dB → %.2f LUFS before encoding", gain, level)
-            best = min(history, key=lambda h: abs(aim - h[1]))
-            if abs(aim - best[1]) <= LEVEL_PRECISION_LU:
-                break
-            candidates = [best[0] + (aim - best[1]) / _slope(history, best)]
-        best = min(history, key=lambda h: abs(aim - h[1]))
-        return best[0], ceiling, [{"gain_db": round(g, 2), "lufs": round(v, 2)} for g, v in history]
+        origin = "clean-up meter"
+        if not estimate:
+            first = _first_gain(audio, program.speech_lufs)
+            estimate = [(first, self._measure(program, audio, inputs, first, ceiling))]
+            origin = "level pass"
+        for gain, level in estimate:
+            log.info("level: gain %+.2f dB → %.2f LUFS before encoding (%s)", gain, level, origin)
+        report: list[dict[str, object]] = [
+            {"gain_db": round(gain, 2), "lufs": round(level, 2), "from": origin} for gain, level in estimate
+        ]
+        gain, _ = _interpolate(estimate, aim)
+        nearest = min(estimate, key=lambda point: abs(point[0] - gain))
+        return _Level(gain, ceiling, nearest, report)
 
     @staticmethod
-    def _level_at(intermediate: Path, gain: float, ceiling: float, target: float) -> float:
-        graph = deliver_graph(gain, ceiling, target).replace("[out]", f",{ffmpeg.EBUR128_FAST}[out]")
-        return ffmpeg.parse_ebur128(ffmpeg.render([intermediate], graph, "-", ["-f", "null"])).integrated
+    def _measure(program: Program, audio: Audio, inputs: list[ffmpeg.Input], gain: float, ceiling: float) -> float:
+        """The whole programme's loudness through the gain and limiter, at 16 kHz."""
+        graph = audiograph.level_graph(program, audio, gain, ceiling)
+        meter = audiograph.filter_index(graph, "ebur128")[0]
+        stderr = ffmpeg.render_outputs(inputs, graph, [("level", ["-f", "null"], "-")])
+        return ffmpeg.parse_ebur128_each(stderr)[meter].integrated
 
     def _deliver(
-        self, ctx: Context, intermediate: Path, out: Path, gain: float, ceiling: float, duration: float
+        self,
+        ctx: Context,
+        program: Program,
+        inputs: list[ffmpeg.Input],
+        out: Path,
+        level: _Level,
     ) -> tuple[ffmpeg.Loudness, int, float]:
+        """Encode, measuring the encoded packets; if they miss the target, correct the gain along
+        the slope between the last two measurements (under 1 where the limiter works hard) and
+        encode again."""
         audio = ctx.config.audio
         final = ffmpeg.Loudness(-math.inf, 0.0, -math.inf)
-        encode = 0
+        gain, ceiling, encode = level.gain, level.ceiling, 0
+        points = [level.measured]  # (gain, loudness before the encoder)
+        duration = program.edl.duration
         for encode in range(1, MAX_ENCODES + 1):
+            graph = ";".join(
+                [
+                    *audiograph.program_graph(program, audio),
+                    f"[program]{audiograph.dynamics(gain, ceiling)}[out]",
+                ]
+            )
             bar = ctx.progress("encode" if encode == 1 else "re-encode", duration)
             try:
                 final = ffmpeg.encode_and_measure(
-                    [intermediate],
-                    deliver_graph(gain, ceiling, audio.loudness),
-                    out,
-                    codec_args(audio),
-                    *muxers(audio),
-                    on_progress=bar.update,
+                    inputs, graph, out, codec_args(audio), *muxers(audio), on_progress=bar.update
                 )
             finally:
                 bar.close()
@@ -267,19 +415,369 @@ class ProcessStage:
             log.info("encode %d: gain %+.2f dB → %.2f LUFS, %.2f dBTP", encode, gain, final.integrated, final.true_peak)
             if abs(miss) <= CORRECT_ABOVE_LU and over <= 0:
                 break
-            gain += miss
+            points.append((gain, final.integrated + ENCODER_DROP_DB[audio.format]))
+            gain += miss / _slope(points[-2], points[-1])
             if over > 0:
                 ceiling -= over + 0.2
         return final, encode, gain
 
+    def _keep_speech(self, ctx: Context, speech: list[Path]) -> list[Path]:
+        """Move the speech for Whisper next to the episode's other build files."""
+        ep = ctx.episode
+        kept = []
+        for index, path in enumerate(speech):
+            target = ep.build / (SPEECH if len(speech) == 1 else f"speech-{index + 1}.flac")
+            with fsutil.atomic_path(target) as tmp:
+                shutil.move(path, tmp)
+            kept.append(target)
+        for stale in ep.build.glob("speech*.flac"):
+            if stale not in kept:
+                stale.unlink()
+        return kept
 
-def _slope(history: list[tuple[float, float]], best: tuple[float, float]) -> float:
-    """dLUFS/dGain near `best`, from the closest other measurement; compression makes it < 1."""
-    others = [h for h in history if abs(h[0] - best[0]) >= 0.05]
-    if not others:
+
+class _Combined:
+    """One progress bar for several ffmpeg processes running at once."""
+
+    def __init__(self, bar: Any, parts: int) -> None:
+        self.bar = bar
+        self.positions = [0.0] * parts
+        self.lock = threading.Lock()
+
+    def part(self, index: int) -> Callable[[float], None]:
+        def update(position: float) -> None:
+            with self.lock:
+                self.positions[index] = position
+                self.bar.update(sum(self.positions))
+
+        return update
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+@dataclasses.dataclass
+class _Job:
+    """One ffmpeg of the clean-up pass: a piece (or a jingle only metered)."""
+
+    inputs: list[ffmpeg.Input]
+    graph: str
+    outputs: list[tuple[str, list[str], Path | str]]
+    duration: float  # for the progress bar
+    name: str  # "piece N", "intro", "outro"
+
+    def run(self, on_progress: Callable[[float], None]) -> _Metered:
+        sink = ffmpeg.MomentaryLog()
+        ffmpeg.render_outputs(self.inputs, self.graph, self.outputs, on_progress=on_progress, line_sink=sink)
+        numbers = audiograph.filter_index(self.graph, "ebur128")
+        if not numbers:
+            return _Metered(self.name, [], [])
+        return _Metered(self.name, sink.times.get(numbers[0], []), [sink.levels.get(n, []) for n in numbers])
+
+
+@dataclasses.dataclass(frozen=True)
+class _Metered:
+    """What a clean-up job's meters logged: each 400 ms block's end (seconds into the job's
+    signal) and its loudness at each metered gain."""
+
+    name: str
+    times: Sequence[float]
+    levels: list[Sequence[float]]  # one per gain
+
+
+def _first_gain(audio: Audio, speech_lufs: float) -> float:
+    """The gain that would put the speech on target, as the analysis heard it (the working
+    signal has the speech on every channel: each one adds to the loudness)."""
+    return audio.loudness + ENCODER_DROP_DB[audio.format] - speech_lufs - 10 * math.log10(audio.channels)
+
+
+def _blocks(plan: Plan, metered: list[_Metered], which: int) -> tuple[Any, Any]:
+    """The metered 400 ms blocks of the recording, each once (the halves overlap): their
+    centres in the recording's timeline and their loudness at the `which`th gain."""
+    import numpy as np
+
+    centres, found = [], []
+    last = len(plan.pieces) - 1
+    overlap = _overlap_of(plan)
+    for item in metered:
+        if not item.name.startswith("piece"):
+            continue
+        index = int(item.name.split()[1])
+        piece = plan.pieces[index]
+        times = np.asarray(item.times)
+        centre = piece.start + times - audiograph.MOMENTARY_WINDOW / 2
+        own_from = piece.start + (overlap if index > 0 else 0.0)
+        own_to = piece.end - (overlap if index < last else 0.0)
+        full = times >= audiograph.MOMENTARY_WINDOW - 1e-6  # a block is whole from 400 ms in
+        full &= (centre >= own_from) & (centre < own_to)
+        centres.append(centre[full])
+        found.append(np.asarray(item.levels[which])[full])
+    if not centres:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate(centres), np.concatenate(found)
+
+
+def _estimate(plan: Plan, meter: audiograph.Meter | None, metered: list[_Metered]) -> list[tuple[float, float]] | None:
+    """The edited programme's loudness at each metered gain: the recording's blocks in the
+    kept ranges and the jingles' blocks, gated together as BS.1770 does. None where a music
+    bed (its ducking) makes the level depend on the whole."""
+    import numpy as np
+
+    if meter is None or plan.bed is not None:
+        return None
+    kept = plan.edl.kept
+    starts = np.array([k.src_start for k in kept])
+    ends = np.array([k.src_end for k in kept])
+    found = []
+    for which, gain in enumerate(meter.gains):
+        centres, blocks = _blocks(plan, metered, which)
+        at = np.searchsorted(starts, centres, side="right") - 1
+        inside = (at >= 0) & (centres < ends[np.maximum(at, 0)])
+        chosen = [blocks[inside]]
+        for item in metered:
+            if not item.name.startswith("piece"):
+                times = np.asarray(item.times)
+                chosen.append(np.asarray(item.levels[which])[times >= audiograph.MOMENTARY_WINDOW - 1e-6])
+        found.append((gain, levels.integrated(np.concatenate(chosen))))
+    return found
+
+
+def _voice_levels(plan: Plan, metered: list[_Metered], which: int) -> list[tuple[float, float]]:
+    """For each balanced source (plan.voices), each voice's loudness after the clean-up and
+    dynamics at the `which`th metered gain, on the blocks where it speaks."""
+    import numpy as np
+
+    centres, found = _blocks(plan, metered, which)
+    result = []
+    for _, offset, voices in plan.voices:
+        index = np.floor((centres - offset) / levels.VOICE_BLOCK).astype(int)
+        valid = (index >= 0) & (index < len(voices.speaking))
+        speaker = np.zeros(len(centres), dtype=np.int8)
+        speaker[valid] = voices.speaking[index[valid]]
+        result.append((levels.integrated(found[speaker == 1]), levels.integrated(found[speaker == 2])))
+    return result
+
+
+def _rebalance(
+    plan: Plan,
+    meter: audiograph.Meter | None,
+    metered: list[_Metered],
+    gain: float,
+    *,
+    correct: bool = True,
+) -> Plan:
+    """The voices as they will come out: each voice's loudness at the gain the level search
+    will choose (interpolated between the metered gains: the compressor and limiter take more
+    from a peakier voice, the more so the higher the gain), noted in the report; where they
+    are more than BALANCED_WITHIN_LU apart, a plan with the balance solved again on those
+    measurements (the clean-up is run again)."""
+    if meter is None or not plan.voices:
+        return plan
+    balance = list(plan.balance)
+    changed = False
+    per_gain = [_voice_levels(plan, metered, which) for which in range(len(meter.gains))]
+    for index, (source, _, voices) in enumerate(plan.voices):
+        points = [[(g, per_gain[w][index][side]) for w, g in enumerate(meter.gains)] for side in (0, 1)]
+        after = tuple(_level_at(points[side], gain) for side in (0, 1))
+        plan.notes.append(f"voices as delivered (estimated): left {after[0]:.1f}, right {after[1]:.1f} LUFS")
+        chosen = balance[source]
+        if not correct or chosen is None or abs(after[0] - after[1]) <= BALANCED_WITHIN_LU:
+            continue
+        gains = chosen.gains
+        before = voices.in_downmix(gains)
+        slopes = tuple(_slope(*sorted(p)[:2]) if len(p) > 1 else 1.0 for p in points)
+        offsets = (after[0] - before[0], after[1] - before[1])
+        solved = dataclasses.replace(voices, gains=gains).balancing(offsets, (slopes[0], slopes[1]))
+        side = 0 if gains[0] > 0 else 1
+        balance[source] = dataclasses.replace(chosen, gains=(solved, 0.0) if side == 0 else (0.0, solved))
+        plan.notes.append(
+            f"balance corrected: {'left' if side == 0 else 'right'} {gains[side]:+.1f} → {solved:+.1f} dB"
+        )
+        changed = True
+    return dataclasses.replace(plan, balance=balance) if changed else plan
+
+
+def _overlap_of(plan: Plan) -> float:
+    """How far the halves overlap past the middle of the recording."""
+    if len(plan.pieces) < 2:
+        return 0.0
+    return (plan.pieces[0].end - plan.pieces[1].start) / 2
+
+
+def _write_speech(program: Program, raw: list[Path], speech: list[Path]) -> None:
+    """Whisper's speech: the raw 16 kHz pieces assembled and edited, not processed."""
+    graph, labels = audiograph.asr_graph(program, len(raw), 0, program.mode)
+    outputs = [(label, ["-c:a", "flac"], path) for label, path in zip(labels, speech, strict=True)]
+    ffmpeg.render_outputs(list(raw), graph, outputs)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Level:
+    """What the level search found."""
+
+    gain: float  # dB before the limiter
+    ceiling: float  # the limiter's ceiling, dBFS
+    measured: tuple[float, float]  # the gain measured and its loudness
+    report: list[dict[str, object]]
+
+
+def _slope(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """LU of loudness per dB of gain between two measurements: 1 where only the gain acts,
+    less where the limiter works harder (kept within 0.3..1: measurements are noisy)."""
+    if abs(b[0] - a[0]) < 0.05:
         return 1.0
-    g1, l1 = min(others, key=lambda h: abs(h[0] - best[0]))
-    return min(1.0, max(0.3, (best[1] - l1) / (best[0] - g1)))
+    return min(1.0, max(0.3, (b[1] - a[1]) / (b[0] - a[0])))
+
+
+def _level_at(points: list[tuple[float, float]], gain: float) -> float:
+    """The loudness at `gain`, on the line through the (gain, loudness) points measured."""
+    if len(points) == 1:
+        return points[0][1] + gain - points[0][0]
+    (g1, l1), (g2, l2) = sorted(points)[:2]
+    slope = (l2 - l1) / (g2 - g1) if g2 != g1 else 1.0
+    return l1 + (gain - g1) * slope
+
+
+def _interpolate(points: list[tuple[float, float]], aim: float) -> tuple[float, float]:
+    """The gain at which the loudness meets `aim`, on the line through the (gain, loudness)
+    points measured (slope 1 from one point), and the slope: under 1 where the limiter works
+    harder as the gain rises (kept within 0.3..1: measurements are noisy)."""
+    if len(points) == 1:
+        return points[0][0] + aim - points[0][1], 1.0
+    a, b = sorted(points)[:2]
+    slope = _slope(a, b)
+    return a[0] + (aim - a[1]) / slope, slope
+
+
+@dataclasses.dataclass
+class _Analysis:
+    duration: float
+    hp: Any
+    loudness: float
+    balance: list[audiograph.Balance | None]
+    voices: list[tuple[int, float, levels.Voices]]
+    tracks: list[levels.Track]
+    notes: list[str]
+
+    def pieces(self, audio: Audio, overlap: float) -> list[Piece]:
+        if self.tracks:
+            return [Piece(0.0, self.duration, t.offset) for t in self.tracks]
+        if self.duration < HALVES_FROM:
+            return [Piece(0.0, self.duration)]
+        middle = self.duration / 2
+        return [Piece(0.0, middle + overlap), Piece(middle - overlap, self.duration)]
+
+
+def _analyse_join(audio: Audio, sources: list[Path], probes: list[ffmpeg.Probe]) -> _Analysis:
+    """Sources played one after the other: silences, each stereo source's voices, and the
+    loudness of the working signal (the downmix, with the voices balanced)."""
+    import numpy as np
+
+    hps, loud, notes = [], [], []
+    balance: list[audiograph.Balance | None] = []
+    found: list[tuple[int, float, levels.Voices]] = []
+    offset = 0.0
+    for index, (path, probe) in enumerate(zip(sources, probes, strict=True)):
+        stereo = probe.channels >= 2
+        hp, k, downmix = _energies(path, 2 if stereo else 1, probe.duration)
+        hps.append(hp)
+        voices = levels.voices(k, downmix) if stereo else None
+        if voices and voices.separated and audio.balance:
+            balance.append(audiograph.Balance(voices.gains, voices.levels))
+            found.append((index, offset, voices))
+            loud.append(levels.downmix(k, downmix, voices.gains))
+            notes.append(
+                f"{path.name}: one voice per channel, speech at {voices.levels[0]:.1f} / {voices.levels[1]:.1f} LUFS: "
+                f"left {voices.gains[0]:+.1f} dB, right {voices.gains[1]:+.1f} dB, both voices centred"
+            )
+        else:
+            balance.append(None)
+            loud.append(downmix)
+        offset += len(hp) * levels.BLOCK
+    joined = np.concatenate(loud).reshape(-1, 1)
+    hp_all = np.concatenate(hps)
+    return _Analysis(len(hp_all) * levels.BLOCK, hp_all, levels.loudness(joined), balance, found, [], notes)
+
+
+def _energies(path: Path, channels: int, duration: float) -> tuple[Any, Any, Any]:
+    """`ffmpeg.block_energies` of a recording, a long one in two halves on two cores."""
+    import numpy as np
+
+    if duration < HALVES_FROM:
+        return ffmpeg.block_energies(path, channels)
+    blocks = round(duration / 2 / levels.BLOCK)
+    spans: list[tuple[float, float | None]] = [(0.0, blocks * levels.BLOCK), (blocks * levels.BLOCK, None)]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        first, second = pool.map(lambda span: ffmpeg.block_energies(path, channels, span=span), spans)
+    # The first half must end exactly where the second starts: a resampler may give a sample less.
+    fit = [np.concatenate((part[:blocks], np.repeat(part[-1:], max(0, blocks - len(part)), axis=0))) for part in first]
+    return (
+        np.concatenate((fit[0], second[0])),
+        np.concatenate((fit[1], second[1])),
+        np.concatenate((fit[2], second[2])),
+    )
+
+
+def _analyse_tracks(ctx: Context, sources: list[Path], probes: list[ffmpeg.Probe]) -> _Analysis:
+    """One file per microphone: each track's speech and level, and how the tracks line up."""
+    import numpy as np
+
+    names = ctx.episode.track_names(len(sources))
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        decoded = list(pool.map(lambda path: ffmpeg.block_energies(path, 1), sources))
+    energies = [levels.Energies(hp, k) for hp, k, _ in decoded]
+    offsets, notes = _offsets(ctx, sources, names)
+    found = levels.tracks(energies, offsets, names)
+    for name, track in zip(names, found, strict=True):
+        notes.append(
+            f"track {name}: {track.active:.0f} s of speech at {track.level:.1f} LUFS, {track.gain:+.1f} dB"
+            + (f", starts {track.offset:+.3f} s" if track.offset else "")
+        )
+    size = max(len(e.hp) + round(o / levels.BLOCK) for e, o in zip(energies, offsets, strict=True))
+    hp = np.zeros(size)
+    for energy, offset in zip(energies, offsets, strict=True):
+        start = max(0, round(offset / levels.BLOCK))
+        hp[start : start + len(energy.hp)] += energy.hp[: size - start]
+    balanced = ctx.config.audio.balance
+    speech = max((t.level + (t.gain if balanced else 0.0) for t in found if t.active >= 1), default=-70.0)
+    return _Analysis(size * levels.BLOCK, hp, speech, [None] * len(sources), [], found, notes)
+
+
+def _offsets(ctx: Context, sources: list[Path], names: list[str]) -> tuple[list[float], list[str]]:
+    """Each track's start relative to the first, from the cross-correlation of their first
+    minutes; 0 (with a note) when no common sound makes it clear."""
+    import numpy as np
+
+    rate = 8000
+    samples = [np.frombuffer(ffmpeg.decode_pcm(p, 0, ALIGN_SECONDS, rate), dtype=np.float32) for p in sources]
+    offsets, notes = [0.0], []
+    for path, name, wave in zip(sources[1:], names[1:], samples[1:], strict=True):
+        offset, clarity = levels.alignment(samples[0], wave, rate)
+        if clarity < ALIGN_CLARITY or abs(offset) < 0.002:
+            offsets.append(0.0)
+            if clarity < ALIGN_CLARITY:
+                notes.append(f"{path.name}: no sound in common with {names[0]}'s track: taken to start together")
+        else:
+            offsets.append(offset)
+            notes.append(f"{path.name} ({name}) aligned: {offset:+.3f} s")
+    return offsets, notes
+
+
+def _marked_regions(ctx: Context, duration: float) -> list[markers.Marker]:
+    """The regions of the editor's markers (cuts), every marker checked against the recording's
+    length and the regions against each other."""
+    found = ctx.episode.markers()
+    if not found:
+        return []
+    path = ctx.episode.marker_file()
+    name = path.name if path else "markers"
+    markers.check_inside(found, duration, name)
+    regions = sorted((m for m in found if m.is_region), key=lambda m: m.start)
+    for a, b in itertools.pairwise(regions):
+        if a.end is not None and b.start < a.end:
+            where = f"lines {a.line} and {b.line}" if a.line else f"at {timecode.format(b.start)}"
+            raise markers.MarkerError(f"{name}: the regions {a.title!r} and {b.title!r} overlap ({where})")
+    return regions
 
 
 def _jingle_length(path: Path) -> float:
@@ -287,99 +785,6 @@ def _jingle_length(path: Path) -> float:
         return ffmpeg.probe(path).duration
     except MediaError as exc:
         raise EpisodeError(f"jingle {path.name}: {exc}") from None
-
-
-def cleanup_chain(audio: Audio) -> str:
-    return audio.filters if audio.cleanup == "custom" else CLEANUP_PRESETS[audio.cleanup]
-
-
-def working_format(audio: Audio) -> str:
-    layout = "mono" if audio.channels == 1 else "stereo"
-    return f"aformat=sample_fmts=fltp:sample_rates={audio.sample_rate}:channel_layouts={layout}"
-
-
-def _join_graph(n_sources: int, fmt: str) -> str:
-    parts = [f"[{i}:a:0]{fmt}[in{i}]" for i in range(n_sources)]
-    if n_sources > 1:
-        parts.append("".join(f"[in{i}]" for i in range(n_sources)) + f"concat=n={n_sources}:v=0:a=1[src]")
-    else:
-        parts.append("[in0]anull[src]")
-    return ";".join(parts)
-
-
-def _edit_graph(edl: edits.EditList) -> list[str]:
-    segs = edl.kept
-    if len(segs) == 1 and segs[0].src_start == 0 and segs[0].src_end >= edl.source_duration:
-        return ["[src]anull[edited]"]
-    parts = []
-    if len(segs) > 1:
-        parts.append(f"[src]asplit={len(segs)}" + "".join(f"[p{i}]" for i in range(len(segs))))
-    else:
-        parts.append("[src]anull[p0]")
-    for i, seg in enumerate(segs):
-        parts.append(f"[p{i}]atrim=start={seg.src_start:.6f}:end={seg.src_end:.6f},asetpts=PTS-STARTPTS[k{i}]")
-    current = "k0"
-    for i in range(1, len(segs)):
-        parts.append(f"[{current}][k{i}]acrossfade=d={edl.crossfade}:c1=tri:c2=tri[x{i}]")
-        current = f"x{i}"
-    parts.append(f"[{current}]anull[edited]")
-    return parts
-
-
-def prepare_graph(
-    n_sources: int,
-    edl: edits.EditList,
-    audio: Audio,
-    extra: dict[str, int] | None = None,
-    source_lufs: float | None = None,
-) -> str:
-    """Sources → working format → kept segments, crossfaded → clean-up → bed → jingles → measure."""
-    extra = extra or {}
-    fmt = working_format(audio)
-    parts = [_join_graph(n_sources, fmt), *_edit_graph(edl)]
-    parts.append(f"[edited]{cleanup_chain(audio) or 'anull'}[voice]")
-    current = "voice"
-    if "bed" in extra:
-        speech = edl.speech_duration
-        parts += [
-            "[voice]asplit=2[v1][v2]",
-            f"[{extra['bed']}:a:0]{fmt},atrim=duration={speech:.6f},volume={audio.bed_level}dB[bed]",
-            f"[bed][v2]sidechaincompress=threshold={DUCK_THRESHOLD}:ratio=8:attack=30:release=600"
-            f":level_sc={_sidechain_gain(source_lufs):.4f}[ducked]",
-            "[v1][ducked]amix=inputs=2:duration=first:normalize=0[bedded]",
-        ]
-        current = "bedded"
-    for key, jingle in (("intro", edl.intro), ("outro", edl.outro)):
-        if key in extra and jingle is not None:
-            pair = f"[{key}][{current}]" if key == "intro" else f"[{current}][{key}]"
-            parts += [
-                f"[{extra[key]}:a:0]{fmt}[{key}]",
-                f"{pair}acrossfade=d={jingle.overlap}:c1=tri:c2=tri[with{key}]",
-            ]
-            current = f"with{key}"
-    parts.append(f"[{current}]{ffmpeg.EBUR128_FAST}[out]")
-    return ";".join(parts)
-
-
-def _sidechain_gain(source_lufs: float | None) -> float:
-    """Gain that brings the (not yet normalised) speech to DUCK_KEY_LUFS for the ducker's
-    detector, so ducking works the same for a quiet or a hot recording."""
-    if source_lufs is None or not math.isfinite(source_lufs) or source_lufs <= -69:
-        return 1.0
-    return min(64.0, max(1 / 64, 10 ** ((DUCK_KEY_LUFS - source_lufs) / 20)))
-
-
-def deliver_graph(gain_db: float, ceiling_db: float, target_lufs: float) -> str:
-    """Linear gain, then a gentle 2:1 compressor on peaks well above the speech level
-    (threshold 6 dB over the target), then a lookahead limiter at the ceiling with its
-    auto-levelling off, so nothing "pumps" the level behind the producer's back."""
-    limit = min(1.0, max(0.0625, 10 ** (ceiling_db / 20)))
-    threshold = min(1.0, 10 ** ((target_lufs + 6) / 20))
-    return (
-        f"[0:a]volume={gain_db:.3f}dB,"
-        f"acompressor=threshold={threshold:.5f}:ratio=2:attack=10:release=200:knee=4,"
-        f"alimiter=limit={limit:.5f}:attack=5:release=50:level=disabled:latency=1[out]"
-    )
 
 
 def codec_args(audio: Audio) -> list[str]:
@@ -398,11 +803,11 @@ def muxers(audio: Audio) -> tuple[str, tuple[str, str]]:
 
 def loudness_report(
     audio: Audio,
-    measured: ffmpeg.Loudness,
+    levels_measured: list[dict[str, object]],
     final: ffmpeg.Loudness,
     gain: float,
     encodes: int,
-    levels: list[dict[str, float]],
+    plan: Plan,
 ) -> dict[str, object]:
     miss = final.integrated - audio.loudness
     over = final.true_peak - audio.true_peak if math.isfinite(final.true_peak) else -math.inf
@@ -422,10 +827,11 @@ def loudness_report(
             "true_peak_dbtp": audio.true_peak,
             "tolerance_lu": audio.tolerance,
         },
-        "source": measured.as_dict(),
+        "source": {"integrated_lufs": plan.source_lufs},
+        "analysis": plan.notes,
         "delivered": final.as_dict(),
         "gain_db": round(gain, 2),
-        "level_passes": levels,
+        "level_passes": levels_measured,
         "encodes": encodes,
         "pass": not problems,
         "verdict": "; ".join(problems) if problems else "on target",

@@ -48,7 +48,7 @@ from mutagen.id3 import (
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 
 from .. import artwork, chapters, fsutil, i18n, timecode
-from ..config import Config, EpisodeMeta, Show
+from ..config import ChapterDecl, Config, EpisodeMeta, Show, Url
 from ..episode import Episode
 from ..errors import EpisodeError, MediaError
 from ..ids import episode_guid, episode_page_url, media_key, public_url
@@ -155,7 +155,12 @@ def resolve_chapters(ctx: Context) -> tuple[list[chapters.Chapter], str]:
     ep = ctx.episode
     process = ctx.state.get("process")
     duration = float(process.info.get("duration", 0)) if process else 0.0
-    found, origin = chapters.resolve(ep.meta.chapters, ep.notes, ep.edit_list(), duration)
+    points = [m for m in ep.markers() if not m.is_region]
+    marked = [ChapterDecl(f"{m.start:.3f}", m.title, Url(m.url)) for m in points]
+    marker_file = ep.marker_file()
+    found, origin = chapters.resolve(
+        ep.meta.chapters, ep.notes, ep.edit_list(), duration, marked, marker_file.name if marker_file else ""
+    )
     for chapter in found:
         if chapter.img and not ep.file(chapter.img).is_file():
             raise EpisodeError(f"chapter {chapter.title!r}: image {chapter.img} not found in {ep.folder}")

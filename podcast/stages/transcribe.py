@@ -33,12 +33,26 @@ DECODING_OPTIONS = (
     "window_minutes",
 )
 LEVEL_BLOCK = 0.1  # seconds per channel-level measurement
+OWN_VOICE_MARGIN_DB = 6.0  # a track this much quieter than another during a segment only hears it
 
 
-def whisper_key(ctx: Context, audio_hash: str) -> str:
+def whisper_key(ctx: Context, audio_hashes: list[str]) -> str:
     settings = dataclasses.asdict(ctx.config.transcribe)
     options = {name: settings[name] for name in DECODING_OPTIONS}
-    return fingerprint(audio_hash, options, prompt(ctx), whisper.DECODER_VERSION)[:20]
+    return fingerprint(audio_hashes, options, prompt(ctx), whisper.DECODER_VERSION)[:20]
+
+
+def speech_files(ctx: Context) -> list[Path]:
+    """What Whisper hears, as the process stage left it: the edited but unprocessed speech
+    (build/SLUG/speech.flac), or one file per microphone (speech-1.flac, ...)."""
+    build = ctx.episode.build
+    single = build / "speech.flac"
+    if single.is_file():
+        return [single]
+    tracks = sorted(build.glob("speech-*.flac"), key=lambda p: int(p.stem.split("-")[1]))
+    if tracks:
+        return tracks
+    raise EpisodeError("no speech for Whisper yet (run `podcast process` first)")
 
 
 def prompt(ctx: Context) -> str:
@@ -73,7 +87,7 @@ def write_outputs(ctx: Context, cues: list[transcript.Segment]) -> list[Path]:
 
 class TranscribeStage:
     name = "transcribe"
-    version = 5
+    version = 6
 
     def inputs(self, ctx: Context) -> object | None:
         settings, ep = ctx.config.transcribe, ctx.episode
@@ -86,12 +100,10 @@ class TranscribeStage:
             }
         if not settings.enabled or ep.meta.transcribe is False:
             return None
-        audio = ctx.episode.processed_audio
-        if not audio.is_file():
-            raise EpisodeError("no processed audio yet (run `podcast process` first)")
         meta = ctx.episode.meta
         return {
-            "whisper": whisper_key(ctx, ctx.state.file_hash(audio)),
+            "whisper": whisper_key(ctx, [ctx.state.file_hash(p) for p in speech_files(ctx)]),
+            "edits": ctx.state.file_hash(ep.edit_list_path) if ep.edit_list_path.is_file() else None,
             "corrections": {**settings.corrections, **meta.corrections},
             "guests": [g.name for g in meta.guests],
             "title": meta.title,
@@ -102,7 +114,10 @@ class TranscribeStage:
         if ctx.episode.own_transcript.is_file():
             return [f"use the episode's own {ctx.episode.own_transcript.name} (no Whisper)"]
         s = ctx.config.transcribe
-        cached = self._cache(ctx).is_file() if ctx.episode.processed_audio.is_file() else False
+        try:
+            cached = self._cache(ctx).is_file()
+        except EpisodeError:
+            cached = False
         what = (
             "reuse the cached Whisper output"
             if cached
@@ -114,7 +129,7 @@ class TranscribeStage:
         return [f"{what}; writes {', '.join(transcript.FORMATS)}"]
 
     def _cache(self, ctx: Context) -> Path:
-        key = whisper_key(ctx, ctx.state.file_hash(ctx.episode.processed_audio))
+        key = whisper_key(ctx, [ctx.state.file_hash(p) for p in speech_files(ctx)])
         return ctx.episode.build / "cache" / f"whisper-{key}.json"
 
     def run(self, ctx: Context) -> Outcome:
@@ -166,21 +181,38 @@ class TranscribeStage:
         return Outcome(outputs, {"segments": len(kept), "words": words, "source": "own"}, detail)
 
     def _decode(self, ctx: Context) -> list[transcript.Segment]:
+        """Whisper on each speech file; times moved by the intro into the published timeline;
+        each track's cues named by its speaker."""
         settings = ctx.config.transcribe
         model = ctx.shared.get("whisper")
         if model is None:
             model = ctx.shared["whisper"] = whisper.load(settings)
-        audio = ctx.episode.processed_audio
-        duration = ffmpeg.probe(audio).duration
-        bar = ctx.progress("transcribe", duration)
+        files = speech_files(ctx)
+        durations = [ffmpeg.probe(path).duration for path in files]
+        edl = ctx.episode.edit_list()
+        offset = edl.offset if edl else 0.0
+        names = ctx.episode.track_names(len(files)) if len(files) > 1 else [""]
+        bar = ctx.progress("transcribe", sum(durations))
+        per_file: list[list[transcript.Segment]] = []
         try:
-            return list(whisper.transcribe(model, audio, duration, settings, prompt(ctx), bar.update))
+            done = 0.0
+            for path, duration in zip(files, durations, strict=True):
+
+                def advance(position: float, before: float = done) -> None:
+                    bar.update(before + position)
+
+                per_file.append(list(whisper.transcribe(model, path, duration, settings, prompt(ctx), advance)))
+                done += duration
         finally:
             bar.close()
+        if len(files) > 1:
+            per_file = _own_voices(files, per_file)
+        found = [_moved(seg, offset, name) for segments, name in zip(per_file, names, strict=True) for seg in segments]
+        return sorted(found, key=lambda s: (s.start, s.end))
 
     def _speakers(self, ctx: Context, segments: list[transcript.Segment]) -> int:
         """One voice per channel of a stereo source: label segments by the louder channel."""
-        if ctx.config.transcribe.speakers != "channels" or not segments:
+        if ctx.config.transcribe.speakers != "channels" or not segments or ctx.episode.meta.edit.mode == "multitrack":
             return 0
         sources = ctx.episode.sources
         if not all(p.is_file() for p in sources) or any(ffmpeg.probe(p).channels != 2 for p in sources):
@@ -194,3 +226,57 @@ class TranscribeStage:
         edl = ctx.episode.edit_list()
         to_source = edl.to_source if edl else float
         return transcript.label_by_channel(segments, (left, right), LEVEL_BLOCK, to_source, speaker_names(ctx))
+
+
+def _own_voices(files: list[Path], per_file: list[list[transcript.Segment]]) -> list[list[transcript.Segment]]:
+    """One file per microphone: every voice reaches every microphone, so Whisper hears each
+    sentence on several tracks. Keep a word only on the tracks where it is (nearly) the
+    loudest, its speaker's own microphone (both, when two people talk at once); a segment
+    becomes the runs of words kept."""
+    import numpy as np
+
+    energies = [ffmpeg.block_energies(path, 1, LEVEL_BLOCK)[0] for path in files]
+    table = np.zeros((len(files), max(len(e) for e in energies) + 1))
+    for index, energy in enumerate(energies):
+        table[index, : len(energy)] = energy
+
+    def mine(index: int, start: float, end: float) -> bool:
+        first = min(int(start / LEVEL_BLOCK), table.shape[1] - 1)
+        power = table[:, first : max(first + 1, int(end / LEVEL_BLOCK))].mean(axis=1)
+        return bool(power[index] >= power.max() * 10 ** (-OWN_VOICE_MARGIN_DB / 10))
+
+    kept: list[list[transcript.Segment]] = []
+    for index, segments in enumerate(per_file):
+        found: list[transcript.Segment] = []
+        for segment in segments:
+            if not segment.words:
+                found += [segment] if mine(index, segment.start, segment.end) else []
+                continue
+            run: list[transcript.Word] = []
+            for word in [*segment.words, None]:
+                if word is not None and mine(index, word.start, word.end):
+                    run.append(word)
+                    continue
+                if run:
+                    text = "".join(w.word for w in run).strip()
+                    found.append(transcript.Segment(run[0].start, run[-1].end, text, run, segment.speaker))
+                run = []
+        dropped = sum(len(s.words) for s in segments) - sum(len(s.words) for s in found)
+        if dropped:
+            log.info("track %d: %d words were other microphones' voices: left out", index + 1, dropped)
+        kept.append(found)
+    return kept
+
+
+def _moved(segment: transcript.Segment, offset: float, speaker: str) -> transcript.Segment:
+    words = [
+        transcript.Word(round(w.start + offset, 3), round(w.end + offset, 3), w.word, w.probability)
+        for w in segment.words
+    ]
+    return transcript.Segment(
+        round(segment.start + offset, 3),
+        round(segment.end + offset, 3),
+        segment.text,
+        words,
+        speaker or segment.speaker,
+    )
