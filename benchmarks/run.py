@@ -290,7 +290,7 @@ def bench_transcription(settings_names: list[str] | None = None) -> None:
     files = {
         name: joined(items, WORK / f"{name.split()[0]}-{name.split()[1]}.wav") for name, (_, items) in sets.items()
     }
-    glossary = "ATD Quart Monde, Compagnie Générale des Autres, Romainville, Bondy, GNIAC"
+    glossary = ("ATD Quart Monde", "Compagnie Générale des Autres", "Romainville", "Bondy", "GNIAC")
     variants: dict[str, dict[str, Any]] = {
         "ours (default): batched 4, VAD 2 s, guards": {},
         "plain faster-whisper: beam 5, VAD (reference)": {"plain": True},
@@ -317,8 +317,8 @@ def bench_transcription(settings_names: list[str] | None = None) -> None:
                 else:
                     decoding = {k: v for k, v in options.items() if k != "prompt"}
                     settings = Transcribe(model=model_name, language=lang, **decoding)
-                    prompt = options.get("prompt", "")
-                    raw = list(whisper.transcribe(model, path, length, settings, prompt, lambda t: None))
+                    terms = options.get("prompt", ())
+                    raw = list(whisper.transcribe(model, path, length, settings, terms, lambda t: None))
                     text = " ".join(seg.text for seg in transcript.clean(raw, {})[0])
                 seconds = time.perf_counter() - started
                 errors, words = wer(" ".join(c["ref"] for c in items), text)
@@ -359,12 +359,15 @@ def bench_site() -> None:
 
 
 GLOSSARY_SENTENCES = (
+    # the reproduction of issue #17: the list prompt made the model drop this sentence
+    "Nous avons rencontré Isabelle Bouyer, d'ATD Quart Monde, puis la Compagnie Générale des Autres à Romainville.",
     "Aujourd'hui nous recevons une militante d'ATD Quart Monde qui habite à Romainville.",
     "Elle travaille avec la Compagnie Générale des Autres, une troupe de théâtre installée à Bondy.",
     "Le GNIAC organise chaque mois des universités populaires ouvertes à tous.",
-    "Les territoires zéro chômeur de longue durée ont changé la vie de plusieurs familles.",
+    "Isabelle Bouyer explique que les territoires zéro chômeur de longue durée ont changé la vie des familles.",
 )
 GLOSSARY = (
+    "Isabelle Bouyer",
     "ATD Quart Monde",
     "Compagnie Générale des Autres",
     "Romainville",
@@ -373,29 +376,59 @@ GLOSSARY = (
     "universités populaires",
     "territoires zéro chômeur de longue durée",
 )
+GLOSSARY_VOICES = (("fr", "140"), ("fr+m3", "165"), ("fr+f2", "150"))  # the issue's voice first
+
+
+def glossary_speech() -> list[tuple[Path, str]]:
+    """Each sentence spoken by each espeak-ng voice, one file each (as one short episode)."""
+    WORK.mkdir(parents=True, exist_ok=True)
+    files = []
+    for index, sentence in enumerate(GLOSSARY_SENTENCES):
+        for voice, speed in GLOSSARY_VOICES:
+            path = WORK / f"glossary-{index}-{voice}-{speed}.wav"
+            if not path.exists():
+                subprocess.run(["espeak-ng", "-v", voice, "-s", speed, "-w", str(path), sentence], check=True)
+            files.append((path, sentence))
+    return files
 
 
 def bench_glossary() -> None:
-    """How many glossary terms Whisper hears in generated French speech, with and without the
-    glossary as prompt (what the transcribe stage gives it)."""
-    from speech import concatenated
+    """Glossary names right, sentences lost and WER on generated French speech naming the
+    glossary, for each way of giving the glossary to Whisper, with and without the matching
+    of near-misses after decoding (what the transcribe stage does)."""
+    from speech import wer
 
-    from podcast import ffmpeg, whisper
+    from podcast import ffmpeg, glossary, transcript, whisper
     from podcast.config import Transcribe
 
-    parts = []
-    for index, sentence in enumerate(GLOSSARY_SENTENCES):
-        parts.append(WORK / f"glossary-{index}.wav")
-        if not parts[-1].exists():
-            subprocess.run(["espeak-ng", "-v", "fr", "-s", "150", "-w", str(parts[-1]), sentence], check=True)
-    target = concatenated(parts, WORK / "glossary-16k.wav", gap=2.5)
-    settings = Transcribe()
-    model = whisper.load(settings)
-    length = ffmpeg.probe(target).duration
-    for label, prompt in (("without a prompt", ""), ("with the glossary as prompt", ", ".join(GLOSSARY))):
-        text = " ".join(s.text for s in whisper.transcribe(model, target, length, settings, prompt, lambda t: None))
-        heard = [term for term in GLOSSARY if term.lower() in text.lower()]
-        print(f"  glossary terms heard {label}: {len(heard)} of {len(GLOSSARY)} ({', '.join(heard) or 'none'})")
+    files = glossary_speech()
+    model = whisper.load(Transcribe())
+    print(f"glossary: {len(files)} sentences (espeak-ng, 3 voices) naming {len(GLOSSARY)} terms")
+    for style in ("none", "list", "hotwords", "sentence"):
+        settings = Transcribe(glossary_prompt=style)
+        decoded = []
+        for path, sentence in files:
+            raw = list(whisper.transcribe(model, path, ffmpeg.probe(path).duration, settings, GLOSSARY, lambda t: None))
+            decoded.append((raw, sentence))
+        for match in (False, True):
+            right = said = errors = words = lost = 0
+            repro = ""
+            for raw, sentence in decoded:
+                segments = glossary.correct_all(raw, GLOSSARY)[0] if match else raw
+                text = " ".join(s.text for s in transcript.clean(segments, {})[0])
+                found, total = wer(sentence, text)
+                errors, words = errors + found, words + total
+                lost += len(text.split()) < 0.6 * len(sentence.split())
+                terms = [t for t in GLOSSARY if t.lower() in sentence.lower()]
+                said += len(terms)
+                right += sum(t.lower() in text.lower() for t in terms)
+                repro = repro or text
+            label = f"prompt {style}, {'with' if match else 'without'} matching"
+            print(
+                f"  {label:38s} names right {right}/{said}, sentences lost {lost}, WER {errors / words:.3f}; "
+                f"the issue's sentence: {repro!r}",
+                flush=True,
+            )
 
 
 def looped_speech(minutes: float) -> Path:
@@ -425,7 +458,7 @@ def bench_transcription_length(minutes: list[float], batch_sizes: tuple[int, ...
                 "import time, resource; from pathlib import Path; from podcast import whisper, ffmpeg;"
                 f"from podcast.config import Transcribe; s = Transcribe(batch_size={batch}); m = whisper.load(s);"
                 f"p = Path({str(source)!r}); d = ffmpeg.probe(p).duration; t = time.perf_counter();"
-                "n = sum(1 for _ in whisper.transcribe(m, p, d, s, '', lambda x: None));"
+                "n = sum(1 for _ in whisper.transcribe(m, p, d, s, (), lambda x: None));"
                 "print(n, time.perf_counter() - t, d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
             )
             run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

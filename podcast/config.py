@@ -176,6 +176,12 @@ class Transcribe:
     speakers: Literal["channels", "none"] = "channels"  # stereo sources: one voice per channel
     allow_download: bool = False
     glossary: tuple[str, ...] = ()
+    # how the glossary reaches Whisper: the bare list (measured best: a sentence naming the
+    # terms was copied verbatim), a sentence, faster-whisper's hotwords, or not at all; and
+    # after decoding, near-misses replaced by the terms
+    glossary_prompt: Literal["list", "sentence", "hotwords", "none"] = "list"
+    glossary_match: bool = True
+    require_review: bool = False  # publish refuses an episode whose transcript nobody proofread
     corrections: Mapping[str, str] = field(default_factory=dict)
 
 

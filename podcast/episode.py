@@ -35,6 +35,7 @@ LOUDNESS = "loudness.json"
 STATE = "state.json"
 MARKERS_STEM = "markers"  # markers.<ext> in the episode folder: the editor's markers, imported
 OWN_TRANSCRIPT = "transcript.vtt"  # in the episode folder: the producer's own
+REVIEWED_NOTE = "NOTE reviewed"  # the own transcript's mark that a person proofread it
 
 
 def check_slug(slug: str) -> str:
@@ -244,6 +245,17 @@ class Episode:
         """The producer's transcript (proofread, or imported with the episode), recording
         timeline: when it exists, it is the episode's transcript and Whisper is not run."""
         return self.folder / OWN_TRANSCRIPT
+
+    @property
+    def transcript_reviewed(self) -> bool:
+        """Whether a person proofread the transcript (saved by `podcast review`, or imported
+        with `podcast transcript import`)."""
+        try:
+            with self.own_transcript.open(encoding="utf-8", errors="replace") as handle:
+                head = handle.read(4096)
+        except FileNotFoundError:
+            return False
+        return any(line.startswith(REVIEWED_NOTE) for line in head.splitlines())
 
     @property
     def processed_audio(self) -> Path:

@@ -384,7 +384,7 @@ def status_table(config: Config) -> list[list[str]]:
     episodes/ that are not episodes, and why."""
     slugs, strays = episodes.scan(config)
     rows = [_status_row(config, slug) for slug in slugs]
-    rows += [[name, *["-"] * len(STAGES), f"not an episode: {why}"] for name, why in strays]
+    rows += [[name, *["-"] * len(STAGES), "-", f"not an episode: {why}"] for name, why in strays]
     return rows
 
 
@@ -392,7 +392,7 @@ def _status_row(config: Config, slug: str) -> list[str]:
     try:
         ctx = make_context(config, slug, Options(), {})
     except PodcastError as exc:
-        return [slug, *["-"] * len(STAGES), str(exc)]
+        return [slug, *["-"] * len(STAGES), "-", str(exc)]
     cells, note = [], ""
     upstream_ok = True
     for stage in STAGES:
@@ -407,6 +407,9 @@ def _status_row(config: Config, slug: str) -> list[str]:
         cells.append(status)
     if ctx.episode.publication(ctx.state).audio and not note:
         note = "published"
+    review = "-"
+    if ctx.episode.has_transcript:
+        review = "reviewed" if ctx.episode.transcript_reviewed else "not reviewed"
     if ctx.episode.meta.draft:
         note = f"draft; {note}" if note else "draft"
-    return [slug, *cells, note]
+    return [slug, *cells, review, note]

@@ -125,6 +125,9 @@ window_minutes = 10           # decode this much audio at a time: memory stays f
 speakers = "channels"         # stereo recording with one voice per channel: label each segment
 allow_download = false        # allow a model *name* (small, large-v3) to download from the hub
 glossary = []                 # proper nouns to help recognition: ["ATD Quart Monde", ...]
+glossary_prompt = "list"      # how Whisper is given the glossary: "list", "sentence", "hotwords", "none"
+glossary_match = true         # after decoding, near-misses of a glossary name ("ATD car monde") are replaced
+require_review = false        # publish refuses an episode whose transcript was not proofread (podcast review)
 
 [transcribe.corrections]      # wrong = "right", applied after transcription
 # "atd car monde" = "ATD Quart Monde"

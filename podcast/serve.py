@@ -104,12 +104,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def make_server(root: Path, bind: str, port: int) -> http.server.ThreadingHTTPServer:
+def make_server(root: Path, bind: str, port: int, handler: type[Handler] = Handler) -> http.server.ThreadingHTTPServer:
     if not 0 <= port <= 65535:
         raise PodcastError(f"port {port}: use a number from 1 to 65535")
     root.mkdir(parents=True, exist_ok=True)
     try:
-        return http.server.ThreadingHTTPServer((bind, port), partial(Handler, directory=str(root)))
+        return http.server.ThreadingHTTPServer((bind, port), partial(handler, directory=str(root)))
     except socket.gaierror:
         raise PodcastError(
             f"cannot listen on {bind!r}: not an address of this machine (try 127.0.0.1 or 0.0.0.0)"

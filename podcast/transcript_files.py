@@ -6,10 +6,12 @@ producer's own copy is kept as WebVTT in the episode folder, in the recording's 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from . import episode as episodes
@@ -195,4 +197,70 @@ def own_vtt(cues: Sequence[Segment], note: str) -> str:
     """The producer's copy: WebVTT with speaker voices, a NOTE saying where it comes from."""
     body = to_vtt(list(cues))
     header, _, rest = body.partition("\n\n")
+    note = " ".join(note.replace("-->", "->").split())  # a NOTE ends at a blank line and holds no "-->"
     return f"{header}\n\nNOTE {note}\n\n{rest}"
+
+
+MAX_FILE_BYTES = 16 << 20
+
+
+@dataclass(frozen=True)
+class Saved:
+    path: Path
+    cues: int
+    words: int
+    previous: Path | None  # the transcript it replaced, kept here
+
+    def describe(self, dry_run: bool) -> str:
+        verb = "would write" if dry_run else "wrote"
+        line = f"{verb} {self.path} ({self.cues} cues, {self.words} words, reviewed)"
+        if self.previous:
+            line += f"; the previous one is kept as {self.previous}"
+        return line + ("" if dry_run else f"; `podcast publish {self.path.parent.name}` publishes it")
+
+
+def save_reviewed(config: Config, slug: str, cues: list[Segment], how: str, *, dry_run: bool = False) -> Saved:
+    """Keep proofread cues (published timeline) as the episode's own transcript, in the
+    recording's timeline, marked reviewed. A transcript it replaces is kept in build/SLUG/cache/."""
+    ep = episodes.load(config, slug)
+    cues = check(cues, how)
+    edl = ep.edit_list()
+    length = edl.duration if edl else None
+    if length is not None:
+        late = next((c for c in cues if c.start > length + 0.5), None)
+        if late:
+            raise TranscriptFileError(
+                f"{how}: the cue at {timecode.format(late.start)} starts after the episode's end "
+                f"({timecode.format(length)}): is it this episode's transcript?"
+            )
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    text = own_vtt(to_recording(cues, edl), f"{episodes.REVIEWED_NOTE.removeprefix('NOTE ')} ({how}, {stamp})")
+    previous = None
+    if ep.own_transcript.is_file():
+        previous = ep.build / "cache" / f"transcript-{fsutil.sha256_file(ep.own_transcript)[:20]}.vtt"
+    words = sum(len(c.text.split()) for c in cues)
+    if not dry_run:
+        if previous and not previous.is_file():
+            fsutil.copy_file(ep.own_transcript, previous)
+        fsutil.write_text(ep.own_transcript, text)
+    return Saved(ep.own_transcript, len(cues), words, previous)
+
+
+def import_file(config: Config, slug: str, path: Path, *, dry_run: bool = False) -> Saved:
+    """`podcast transcript import`: a transcript corrected in another tool (WebVTT, SubRip or
+    JSON, in the published timeline, as `podcast transcript` exported it) becomes the
+    episode's own, reviewed."""
+    ep = episodes.load(config, slug)
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise TranscriptFileError(f"{path}: over {MAX_FILE_BYTES >> 20} MB: not a transcript")
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise TranscriptFileError(f"{path}: no such file") from None
+    except UnicodeDecodeError:
+        raise TranscriptFileError(f"{path}: not UTF-8 text") from None
+    except OSError as exc:
+        raise TranscriptFileError(f"{path}: {exc.strerror or exc}") from None
+    speakers = [s.speaker for s in ep.segments() if s.speaker]
+    cues = parse(text, path.suffix.lstrip(".") or "vtt", path.name, sorted(set(speakers)))
+    return save_reviewed(config, slug, cues, f"imported from {path.name}", dry_run=dry_run)

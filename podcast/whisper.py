@@ -9,15 +9,17 @@ or (only with `allow_download = true`) a model name fetched from the hub.
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import logging
 import os
+import re
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import fsutil
+from . import fsutil, glossary
 from .config import Transcribe
 from .errors import ModelError
 from .transcript import Segment, Word
@@ -164,15 +166,32 @@ def _cuda_available() -> bool:
         return False
 
 
+PROMPT_WORDS = {"fr": ("Avec", "et"), "en": ("With", "and")}  # a sentence naming the terms
+
+
+def prompt_text(settings: Transcribe, terms: Sequence[str]) -> str:
+    """The glossary as the model is given it: the bare list "A, B, C", a sentence "Avec A, B
+    et C.", or nothing."""
+    names = list(dict.fromkeys(t.strip() for t in terms if t.strip()))
+    if not names or settings.glossary_prompt == "none":
+        return ""
+    if settings.glossary_prompt != "sentence":
+        return ", ".join(names)
+    with_, and_ = PROMPT_WORDS.get(settings.language, PROMPT_WORDS["en"])
+    listed = ", ".join(names[:-1]) + f" {and_} " + names[-1] if len(names) > 1 else names[0]
+    return f"{with_} {listed}."
+
+
 def transcribe(
     model: Any,
     audio: Path,
     duration: float,
     settings: Transcribe,
-    prompt: str,
+    terms: Sequence[str],
     on_progress: Callable[[float], None],
 ) -> Iterator[Segment]:
-    """Decode `audio` window by window (settings.window_minutes), yielding segments in order.
+    """Decode `audio` window by window (settings.window_minutes), yielding segments in order;
+    `terms` (the glossary, the guests' names) prompt the model as settings.glossary_prompt says.
 
     Each window is decoded with 30 s of overlap; segments that start in the overlap are left to
     the next window, which starts where the last kept segment ended. So no word is cut at a
@@ -183,6 +202,7 @@ def transcribe(
 
     window = max(60.0, settings.window_minutes * 60.0)
     language = None if settings.language == "auto" else settings.language
+    prompt = Prompt(prompt_text(settings, terms), tuple(terms))
     start = 0.0
     while start < duration - 0.05:
         length = min(window + WINDOW_OVERLAP, duration - start)
@@ -201,7 +221,7 @@ def transcribe(
         start = kept_until if kept_until > start + 1.0 else start + window
 
 
-DECODER_VERSION = 3  # part of the cache key: bump when decoding changes for the same options
+DECODER_VERSION = 6  # part of the cache key: bump when decoding changes for the same options
 WINDOW_OVERLAP = 30.0
 SAMPLE_RATE = 16000
 CHUNK_SECONDS = 30.0  # Whisper's input
@@ -219,7 +239,22 @@ UNHEARD_SECONDS = 1.5
 WORD_REACH = 1.0
 
 
-def _decode(model: Any, samples: Any, settings: Transcribe, language: str | None, prompt: str) -> Iterator[Any]:
+@dataclass(frozen=True)
+class Prompt:
+    text: str
+    terms: tuple[str, ...]
+
+
+def _prompting(settings: Transcribe, prompt: Prompt) -> dict[str, Any]:
+    """The glossary as faster-whisper takes it: an initial prompt, or hotwords."""
+    if not prompt.text:
+        return {"initial_prompt": None}
+    if settings.glossary_prompt == "hotwords":
+        return {"initial_prompt": None, "hotwords": prompt.text}
+    return {"initial_prompt": prompt.text}
+
+
+def _decode(model: Any, samples: Any, settings: Transcribe, language: str | None, prompt: Prompt) -> Iterator[Any]:
     options: dict[str, Any] = {
         "language": language,
         "beam_size": settings.beam_size,
@@ -231,7 +266,7 @@ def _decode(model: Any, samples: Any, settings: Transcribe, language: str | None
             yield from _decode_batched(model, samples, settings, options, prompt)
         else:
             segments, _info = model.transcribe(
-                samples, vad_filter=settings.vad, initial_prompt=prompt or None, **options
+                samples, vad_filter=settings.vad, **_prompting(settings, prompt), **options
             )
             yield from segments
     except (ValueError, RuntimeError) as exc:  # ctranslate2 raises both (bad input, out of memory)
@@ -239,7 +274,7 @@ def _decode(model: Any, samples: Any, settings: Transcribe, language: str | None
 
 
 def _decode_batched(
-    model: Any, samples: Any, settings: Transcribe, options: dict[str, Any], prompt: str
+    model: Any, samples: Any, settings: Transcribe, options: dict[str, Any], prompt: Prompt
 ) -> Iterator[Any]:
     """Batched decoding of our chunks; a chunk whose text looks cut short is decoded again
     sequentially, without the prompt. With VAD, the pipeline is given the speech alone, each
@@ -251,7 +286,7 @@ def _decode_batched(
     if not chunks:
         return
     decode = BatchedInferencePipeline(model).transcribe
-    common = {"batch_size": settings.batch_size, "initial_prompt": prompt or None, "vad_filter": False, **options}
+    common = {"batch_size": settings.batch_size, "vad_filter": False, **_prompting(settings, prompt), **options}
     if settings.vad:
         speech, clips, spans = _speech_only(samples, chunks)
         decoded, _info = decode(speech, clip_timestamps=clips, **common)
@@ -262,10 +297,10 @@ def _decode_batched(
     index = 0
     for seg in segments:
         while index < len(chunks) - 1 and (seg.start + seg.end) / 2 >= chunks[index].end:
-            yield from _checked(model, samples, chunks[index], pending, settings, options)
+            yield from _checked(model, samples, chunks[index], pending, settings, options, prompt)
             pending, index = [], index + 1
         pending.append(seg)
-    yield from _checked(model, samples, chunks[index], pending, settings, options)
+    yield from _checked(model, samples, chunks[index], pending, settings, options, prompt)
 
 
 def _speech_only(samples: Any, chunks: list[Chunk]) -> tuple[Any, list[dict[str, float]], list[dict[str, int]]]:
@@ -333,25 +368,44 @@ def _steps(total: float) -> list[float]:
 
 
 def _checked(
-    model: Any, samples: Any, chunk: Chunk, segments: list[Any], settings: Transcribe, options: dict[str, Any]
+    model: Any,
+    samples: Any,
+    chunk: Chunk,
+    segments: list[Any],
+    settings: Transcribe,
+    options: dict[str, Any],
+    prompt: Prompt,
 ) -> Iterator[Any]:
     """`segments`, or a sequential decoding of `chunk` when the batched one looks cut short
-    and the second reading is longer."""
-    if not _cut_short(chunk, segments):
+    (kept if longer) or echoes the prompt. An echo is decoded again without the prompt, and
+    the terms the echo heard are put back where that reading has words sounding like them."""
+    speech = chunk.speech or chunk.end - chunk.start
+    short, echo = _cut_short(chunk, segments), _echoes(segments, prompt, speech)
+    if not (short or echo):
         yield from segments
         return
     first, last = _samples_of((chunk.start, chunk.end))
-    again, _info = model.transcribe(samples[first:last], vad_filter=settings.vad, **options)
-    second = [_shifted(s, chunk.start) for s in again]
-    longer = _chars(second) > _chars(segments)
+
+    def again(with_prompt: bool) -> list[Segment]:
+        prompting = _prompting(settings, prompt) if with_prompt else {}
+        decoded, _info = model.transcribe(samples[first:last], vad_filter=settings.vad, **prompting, **options)
+        return [_shifted(s, chunk.start) for s in decoded]
+
+    if echo:
+        plain = again(False)
+        chosen: list[Any] = glossary.backed(plain, [_shifted(s, 0.0) for s in segments], prompt.terms)[0]
+    else:
+        second = again(False)
+        chosen = second if _chars(second) > _chars(segments) else segments
     log.info(
-        "%.0f s of speech at %.1f s decoded as only %r: %s",
+        "%.0f s of speech at %.1f s decoded as only %r (%s): %s",
         chunk.speech,
         chunk.start,
         " ".join(s.text.strip() for s in segments),
-        "decoded again" if longer else "a second decoding found no more",
+        "the prompt echoed" if echo else "cut short",
+        "decoded again" if chosen is not segments else "a second decoding did no better",
     )
-    yield from second if longer else segments
+    yield from chosen
 
 
 def _cut_short(chunk: Chunk, segments: list[Any]) -> bool:
@@ -360,6 +414,55 @@ def _cut_short(chunk: Chunk, segments: list[Any]) -> bool:
         return True
     words = sorted((w.start - WORD_REACH, w.end + WORD_REACH) for s in segments for w in (s.words or []))
     return _outside(chunk.regions, words) >= UNHEARD_SECONDS
+
+
+# The model may copy the prompt instead of listening: the names in place of the sentence that
+# said them (the issue's "La Monde, Compagnie Générale des Autres, Romainville" for a whole
+# sentence), or one name over and over. Speech is ~2.5 words a second: a reading whose words are
+# nearly all the prompt's (ECHO_SHARE), with fewer than ECHO_OWN_RATE words of its own per second of
+# speech, or that repeats a term, is decoded again.
+ECHO_SHARE = 0.8
+ECHO_OWN_RATE = 1.0
+ECHO_MIN_SPEECH = 2.0
+
+
+def _fold(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def _terms_found(text: str, terms: Sequence[str]) -> tuple[int, bool]:
+    """How many times terms occur in `text`, and whether one follows itself (a loop)."""
+    folded = _fold(text)
+    found: list[tuple[int, int, str]] = []
+    for term in sorted({_fold(t) for t in terms if _fold(t)}, key=len, reverse=True):
+        for match in re.finditer(rf"\b{re.escape(term)}\b", folded):
+            if not any(a < match.end() and match.start() < b for a, b, _ in found):
+                found.append((match.start(), match.end(), term))
+    found.sort()
+    loop = any(
+        term == following and not folded[end:start].strip()
+        for (_, end, term), (start, _, following) in itertools.pairwise(found)
+    )
+    return len(found), loop
+
+
+def _echoes(segments: list[Any], prompt: Prompt, speech: float) -> bool:
+    if not prompt.text:
+        return False
+    text = " ".join(s.text for s in segments)
+    count, loop = _terms_found(text, prompt.terms)
+    if loop:
+        return True
+    words = _fold(text).split()
+    own = _own_words(segments, prompt)
+    mostly = count >= 1 and len(words) - own >= ECHO_SHARE * len(words)
+    return speech >= ECHO_MIN_SPEECH and mostly and own < ECHO_OWN_RATE * speech
+
+
+def _own_words(segments: list[Any], prompt: Prompt) -> int:
+    """Words of the text that are not the prompt's."""
+    vocabulary = set(_fold(" ".join(prompt.terms)).split())
+    return sum(1 for s in segments for word in _fold(s.text).split() if word not in vocabulary)
 
 
 def _chars(segments: list[Any]) -> int:

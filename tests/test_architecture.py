@@ -18,6 +18,7 @@ RANKS: dict[int, tuple[str, ...]] = {
     2: (
         "ids",
         "transcript",
+        "glossary",
         "edits",
         "suggestions",
         "chapters",
@@ -30,7 +31,7 @@ RANKS: dict[int, tuple[str, ...]] = {
         "ledger",
     ),
     3: ("episode", "markers"),
-    4: ("notes", "catalog", "diarize", "glossary", "feedreader", "levels", "audiograph"),
+    4: ("notes", "catalog", "diarize", "feedreader", "levels", "audiograph"),
     5: (
         "rss",
         "site",

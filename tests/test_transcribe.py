@@ -94,7 +94,7 @@ def test_windows_are_stitched_without_gaps_or_repeats(tmp_path: Path) -> None:
     ffmpeg("-f", "lavfi", "-i", "anullsrc=r=16000:cl=mono", "-t", "200", str(audio))
     settings = Transcribe(window_minutes=1, batch_size=0)
     progress: list[float] = []
-    segments = list(whisper.transcribe(FakeModel(), audio, 200.0, settings, "", progress.append))
+    segments = list(whisper.transcribe(FakeModel(), audio, 200.0, settings, (), progress.append))
     starts = [s.start for s in segments]
     assert starts == sorted(starts) and starts[0] == 0.0
     assert all(b.start >= a.end for a, b in itertools.pairwise(segments))  # nothing decoded twice
@@ -116,7 +116,7 @@ def test_a_chunk_decoded_too_short_is_decoded_again() -> None:
     chunk = whisper.Chunk(10.0, 40.0, [(10.0, 20.0), (21.0, 35.0)])
 
     def decode(segments: list[SimpleNamespace]) -> list[Any]:
-        return list(whisper._checked(FakeModel(), samples, chunk, segments, Transcribe(), {}))
+        return list(whisper._checked(FakeModel(), samples, chunk, segments, Transcribe(), {}, whisper.Prompt("", ())))
 
     again = decode([said(12.0, 14.0, " La référence.")])  # four words for 24 s of speech
     assert [s.start for s in again] == [10.0 + t for t in range(0, 30, 4)]  # the whole chunk, in its place
@@ -127,12 +127,35 @@ def test_a_chunk_decoded_too_short_is_decoded_again() -> None:
     assert decode(stopped) == stopped  # the second reading (8 words) is shorter: not kept
 
 
+def test_an_echo_of_the_prompt_is_recognised() -> None:
+    """The reproduction of the issue: the names in the prompt's order instead of the sentence."""
+    from types import SimpleNamespace
+
+    names = ("Isabelle Bouyer", "ATD Quart Monde", "Compagnie Générale des Autres", "Romainville")
+    sentence = whisper.prompt_text(Transcribe(glossary_prompt="sentence"), names)
+    assert sentence == "Avec Isabelle Bouyer, ATD Quart Monde, Compagnie Générale des Autres et Romainville."
+    prompt = whisper.Prompt(whisper.prompt_text(Transcribe(), names), names)
+    assert prompt.text == "Isabelle Bouyer, ATD Quart Monde, Compagnie Générale des Autres, Romainville"
+
+    def echoes(text: str, speech: float = 7.0) -> bool:
+        return whisper._echoes([SimpleNamespace(text=text)], prompt, speech)
+
+    assert echoes("La Monde, Compagnie Générale des Autres, Romainville")  # 7 s of speech: a lost sentence
+    assert echoes("de Romainville, Romainville.")  # a loop on one name
+    said = (
+        "Nous avons rencontré Isabelle Bouyer, d'ATD Quart Monde, puis la Compagnie Générale des Autres à Romainville."
+    )
+    assert not echoes(said) and not echoes("Bonjour à tous.")
+    assert not echoes("Isabelle Bouyer, ATD Quart Monde.", speech=1.5)  # a short answer naming them
+    assert not whisper._echoes([SimpleNamespace(text="Romainville, Bondy.")], whisper.Prompt("", names), 7.0)
+
+
 def test_batched_without_vad_decodes_fixed_chunks(model: object, tmp_path: Path) -> None:
     speech = make_speech(tmp_path / "s.wav", "Bienvenue dans notre podcast.")
     padded = tmp_path / "padded.wav"
     ffmpeg("-i", str(speech), "-af", "apad=whole_dur=65", str(padded))
     settings = Transcribe(vad=False, batch_size=4)
-    segments = list(whisper.transcribe(model, padded, 65.0, settings, "", lambda t: None))
+    segments = list(whisper.transcribe(model, padded, 65.0, settings, (), lambda t: None))
     assert "bienvenue" in " ".join(s.text for s in segments).lower()
 
 
@@ -147,7 +170,7 @@ def test_a_prompt_cannot_swallow_speech(model: object, tmp_path: Path) -> None:
     from speech import clips, duration, joined
 
     path = joined(clips("fr", "silver"), tmp_path / "fr-silver.wav")
-    glossary = "ATD Quart Monde, Compagnie Générale des Autres, Romainville, Bondy, GNIAC"
+    glossary = ("ATD Quart Monde", "Compagnie Générale des Autres", "Romainville", "Bondy", "GNIAC")
     segments = list(whisper.transcribe(model, path, duration(path), Transcribe(), glossary, lambda t: None))
     text = " ".join(s.text for s in segments if s.start < 71).lower()
     assert "nous sommes en direct" in text and "60 minutes" in text, text
@@ -163,8 +186,8 @@ def test_windows_match_one_pass_on_real_speech(model: object, tmp_path: Path) ->
 
     path = joined(clips("fr", "gold"), tmp_path / "fr-gold.wav")
     length = duration(path)
-    one = list(whisper.transcribe(model, path, length, Transcribe(window_minutes=60), "", lambda t: None))
-    windows = list(whisper.transcribe(model, path, length, Transcribe(window_minutes=1), "", lambda t: None))
+    one = list(whisper.transcribe(model, path, length, Transcribe(window_minutes=60), (), lambda t: None))
+    windows = list(whisper.transcribe(model, path, length, Transcribe(window_minutes=1), (), lambda t: None))
     assert all(b.start >= a.end - 0.2 for a, b in itertools.pairwise(windows))
     errors, words = wer(" ".join(s.text for s in one), " ".join(s.text for s in windows))
     assert errors / words < 0.1
@@ -176,14 +199,14 @@ def test_silence_and_a_tone_give_no_words(model: object, tmp_path: Path) -> None
     tone = tmp_path / "tone.wav"
     ffmpeg("-f", "lavfi", "-i", "sine=f=440:d=5", str(tone))
     for path in (silence, tone):
-        segments = list(whisper.transcribe(model, path, 5.0, Transcribe(), "", lambda t: None))
+        segments = list(whisper.transcribe(model, path, 5.0, Transcribe(), (), lambda t: None))
         kept, _ = transcript.clean(segments, {})
         assert kept == [], (path.name, [s.text for s in kept])
 
 
 def test_one_second_file(model: object, tmp_path: Path) -> None:
     short = make_speech(tmp_path / "s.wav", "Oui.")
-    segments = list(whisper.transcribe(model, short, 3.0, Transcribe(), "", lambda t: None))
+    segments = list(whisper.transcribe(model, short, 3.0, Transcribe(), (), lambda t: None))
     assert len(segments) <= 1
 
 
@@ -192,7 +215,7 @@ def test_tiny_en_transcribes_english(tmp_path: Path) -> None:
     settings = Transcribe(model="tiny.en", language="en")
     speech = make_speech(tmp_path / "en.wav", "Welcome to our podcast about poverty.", voice="en")
     length = probe(speech).duration
-    segments = list(whisper.transcribe(whisper.load(settings), speech, length, settings, "", lambda t: None))
+    segments = list(whisper.transcribe(whisper.load(settings), speech, length, settings, (), lambda t: None))
     assert "welcome" in " ".join(s.text for s in segments).lower()
 
 
@@ -245,7 +268,7 @@ def test_real_french_speech_word_error_rate(model: object, tmp_path: Path) -> No
     gold = clips("fr", "gold")
     path = joined(gold, tmp_path / "fr-gold.wav")
     duration = sum(c["duration_s"] for c in gold) + len(gold)
-    segments = list(whisper.transcribe(model, path, duration, Transcribe(), "", lambda t: None))
+    segments = list(whisper.transcribe(model, path, duration, Transcribe(), (), lambda t: None))
     kept, _ = transcript.clean(segments, {})
     errors, words = wer(" ".join(c["ref"] for c in gold), " ".join(s.text for s in kept))
     assert errors / words < 0.32, errors / words

@@ -189,6 +189,16 @@ class PodcastGroup(click.Group):
             sys.exit(1)
 
 
+class DefaultGroup(click.Group):
+    """A group whose first subcommand is also what runs when none is named: `podcast
+    transcript SLUG` stays `podcast transcript export SLUG` beside `podcast transcript import`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args.insert(0, next(iter(self.commands)))
+        return super().parse_args(ctx, args)
+
+
 def _traceback_if_verbose(ctx: click.Context) -> None:
     app = ctx.find_object(App)
     if app and app.verbose > 1:

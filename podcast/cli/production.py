@@ -82,7 +82,7 @@ def status(app: App) -> None:
       podcast status
     """
     rows, notes = pipeline.status(app.config())
-    header = ["EPISODE", *(s.name.upper() for s in pipeline.STAGES), "NOTE"]
+    header = ["EPISODE", *(s.name.upper() for s in pipeline.STAGES), "TRANSCRIPT", "NOTE"]
     click.echo(ui.table(header, rows) if rows else "no episodes yet: `podcast new SLUG --title ...`")
     for note in notes:
         click.echo(note)

@@ -7,10 +7,21 @@ from pathlib import Path
 import click
 
 from ..transcript import FORMATS
-from .base import App, cli, common
+from .base import App, DefaultGroup, cli, common
 
 
-@cli.command(name="transcript")
+@cli.group(name="transcript", cls=DefaultGroup)
+def transcript_group() -> None:
+    """An episode's transcript: print or export it; import one corrected in another tool.
+
+    \b
+    Examples:
+      podcast transcript 2024-05-atd --format md          # timestamped paragraphs to quote
+      podcast transcript import 2024-05-atd corrige.srt   # corrected in Subtitle Edit
+    """
+
+
+@transcript_group.command(name="export")
 @click.argument("slug")
 @click.option(
     "--format",
@@ -24,7 +35,8 @@ from .base import App, cli, common
 @common
 @click.pass_obj
 def transcript_command(app: App, slug: str, fmt: str, output: Path | None) -> None:
-    """Print or export an episode's transcript (run `podcast transcribe SLUG` first).
+    """Print or export an episode's transcript (run `podcast transcribe SLUG` first); the
+    default when `podcast transcript` is given a slug.
 
     \b
     Examples:
@@ -38,6 +50,27 @@ def transcript_command(app: App, slug: str, fmt: str, output: Path | None) -> No
         click.echo(text, nl=False)
     else:
         app.echo(f"wrote {output}")
+
+
+@transcript_group.command(name="import")
+@click.argument("slug")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@common
+@click.pass_obj
+def transcript_import(app: App, slug: str, file: Path) -> None:
+    """Use FILE (WebVTT, SubRip or JSON, corrected in Subtitle Edit, Aegisub...) as the
+    episode's transcript: times as `podcast transcript` exported them (the published episode).
+    It is kept in episodes/SLUG/transcript.vtt, counts as reviewed, and every output uses it at
+    the next publish; Whisper is not run again.
+
+    \b
+    Example:
+      podcast transcript import 2024-05-atd ~/Documents/2024-05-atd.srt
+    """
+    from .. import transcript_files
+
+    saved = transcript_files.import_file(app.config(), slug, file, dry_run=app.dry_run)
+    app.echo(saved.describe(app.dry_run))
 
 
 @cli.command(name="search")
@@ -110,3 +143,33 @@ def newsletter_command(app: App, slug: str) -> None:
     plain, paths = newsletter.write(app.config(), slug)
     click.echo(plain, nl=False)
     app.echo(f"\n(written to {paths[0]} and {paths[1].name})")
+
+
+@cli.command(name="review")
+@click.argument("slug")
+@click.option("--port", default=0, help="Port on 127.0.0.1 (default: a free one).")
+@click.option("--no-browser", is_flag=True, help="Do not open the page in the browser.")
+@common
+@click.pass_obj
+def review_command(app: App, slug: str, port: int, no_browser: bool) -> None:
+    """Proofread the transcript in the browser: the unsure words highlighted, a click on a
+    word plays from there, edit, split and merge cues, name the speakers, save. The saved
+    transcript is kept in episodes/SLUG/transcript.vtt and the episode counts as reviewed.
+
+    \b
+    Keys on the page: Esc play/pause, F1 back 5 s, F2 next unsure word, Ctrl+S save.
+
+    \b
+    Example:
+      podcast review 2024-05-atd
+    """
+    from .. import review
+
+    def ready(url: str) -> None:
+        app.echo(f"proofreading page for {slug}: {url} (Ctrl-C to stop)")
+
+    if app.dry_run:
+        review.page_data(app.config(), slug)
+        app.echo(f"would serve the proofreading page for {slug} on 127.0.0.1")
+        return
+    review.run(app.config(), slug, port, open_browser=not no_browser, on_ready=ready)

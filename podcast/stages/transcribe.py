@@ -13,7 +13,7 @@ import json
 import logging
 from pathlib import Path
 
-from .. import ffmpeg, fsutil, i18n, timecode, transcript, transcript_files, whisper
+from .. import ffmpeg, fsutil, glossary, i18n, timecode, transcript, transcript_files, whisper
 from ..episode import segment_from_dict
 from ..errors import EpisodeError
 from ..state import fingerprint
@@ -30,6 +30,7 @@ DECODING_OPTIONS = (
     "vad",
     "compute_type",
     "glossary",
+    "glossary_prompt",
     "window_minutes",
 )
 LEVEL_BLOCK = 0.1  # seconds per channel-level measurement
@@ -39,7 +40,7 @@ OWN_VOICE_MARGIN_DB = 6.0  # a track this much quieter than another during a seg
 def whisper_key(ctx: Context, audio_hashes: list[str]) -> str:
     settings = dataclasses.asdict(ctx.config.transcribe)
     options = {name: settings[name] for name in DECODING_OPTIONS}
-    return fingerprint(audio_hashes, options, prompt(ctx), whisper.DECODER_VERSION)[:20]
+    return fingerprint(audio_hashes, options, terms(ctx), whisper.DECODER_VERSION)[:20]
 
 
 def speech_files(ctx: Context) -> list[Path]:
@@ -55,9 +56,10 @@ def speech_files(ctx: Context) -> list[Path]:
     raise EpisodeError("no speech for Whisper yet (run `podcast process` first)")
 
 
-def prompt(ctx: Context) -> str:
+def terms(ctx: Context) -> list[str]:
+    """The names Whisper should know: the show's glossary and the episode's guests."""
     names = [*ctx.config.transcribe.glossary, *(g.name for g in ctx.episode.meta.guests)]
-    return ", ".join(dict.fromkeys(names))
+    return list(dict.fromkeys(names))
 
 
 def speaker_names(ctx: Context) -> tuple[str, str]:
@@ -105,6 +107,7 @@ class TranscribeStage:
             "whisper": whisper_key(ctx, [ctx.state.file_hash(p) for p in speech_files(ctx)]),
             "edits": ctx.state.file_hash(ep.edit_list_path) if ep.edit_list_path.is_file() else None,
             "corrections": {**settings.corrections, **meta.corrections},
+            "glossary": [settings.glossary_match, glossary.VERSION],
             "guests": [g.name for g in meta.guests],
             "title": meta.title,
             "speakers": [settings.speakers, *speaker_names(ctx)],
@@ -143,6 +146,10 @@ class TranscribeStage:
         else:
             raw = self._decode(ctx)
             fsutil.write_text(cache, json.dumps([dataclasses.asdict(s) for s in raw], ensure_ascii=False))
+        if settings.glossary_match:
+            raw, changes = glossary.correct_all(raw, terms(ctx))
+            for change in changes:
+                log.info("glossary at %s: %r -> %r", timecode.format(change.start), change.heard, change.term)
         corrections = {
             **{g.name.lower(): g.name for g in ep.meta.guests},
             **settings.corrections,
@@ -201,7 +208,7 @@ class TranscribeStage:
                 def advance(position: float, before: float = done) -> None:
                     bar.update(before + position)
 
-                per_file.append(list(whisper.transcribe(model, path, duration, settings, prompt(ctx), advance)))
+                per_file.append(list(whisper.transcribe(model, path, duration, settings, terms(ctx), advance)))
                 done += duration
         finally:
             bar.close()

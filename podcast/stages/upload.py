@@ -36,6 +36,16 @@ def episode_files(ctx: Context) -> dict[str, Path]:
     return files
 
 
+def _check_reviewed(ctx: Context) -> None:
+    """With transcribe.require_review, an episode whose transcript nobody proofread stays unpublished."""
+    ep = ctx.episode
+    if ctx.config.transcribe.require_review and ep.has_transcript and not ep.transcript_reviewed:
+        raise EpisodeError(
+            f"the transcript is not reviewed: proofread it with `podcast review {ep.slug}` (or import a corrected "
+            f"one with `podcast transcript import {ep.slug} FILE`); transcribe.require_review = true"
+        )
+
+
 def object_key(ctx: Context, role: str, path: Path) -> str:
     kind = role.split(".", 1)[0] if role.startswith("chapter-img.") else role
     return check_key(media_key(ctx.episode.slug, kind, ctx.state.file_hash(path), path.suffix))
@@ -46,6 +56,7 @@ class UploadStage:
     version = 2
 
     def inputs(self, ctx: Context) -> object:
+        _check_reviewed(ctx)
         files = episode_files(ctx)
         for path in files.values():
             if not path.is_file():

@@ -1,0 +1,319 @@
+// The proofreading page of `podcast review`. Every text is set with textContent: whatever the
+// transcript or the producer types is shown as text, never parsed as HTML.
+"use strict";
+
+const data = JSON.parse(document.getElementById("data").textContent);
+const token = document.querySelector('meta[name="review-token"]').content;
+const audio = document.getElementById("audio");
+const list = document.getElementById("cues");
+const statusLine = document.getElementById("status");
+const draftKey = `podcast-review:${data.slug}:${data.version}`;
+let cues = [];
+
+function clock(seconds) {
+  const s = Math.max(0, Math.floor(seconds));
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${pad(Math.floor(s / 3600))}:${pad(Math.floor((s % 3600) / 60))}:${pad(s % 60)}`;
+}
+
+function say(text) {
+  statusLine.textContent = text;
+}
+
+function fold(text) {
+  return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^\p{L}\p{N}]+/gu, " ").trim();
+}
+
+const glossaryWords = new Set(data.glossary.flatMap((term) => fold(term).split(" ")).filter((w) => w.length > 2));
+
+function play(at) {
+  audio.currentTime = at;
+  audio.play().catch(() => {});
+}
+
+function wordSpans(cue) {
+  if (!cue.words || !cue.words.length || cue.edited) {
+    return [document.createTextNode(cue.text)];
+  }
+  return cue.words.map((word) => {
+    const span = document.createElement("span");
+    span.className = "w";
+    span.textContent = word.word;
+    span.dataset.start = word.start;
+    if (word.probability < data.unsure_below) {
+      span.classList.add("unsure");
+      span.title = `unsure (${Math.round(word.probability * 100)} %)`;
+    }
+    if (fold(word.word).split(" ").some((w) => glossaryWords.has(w))) {
+      span.classList.add("glossary");
+    }
+    return span;
+  });
+}
+
+function caretOffset(element) {
+  const selection = window.getSelection();
+  if (!selection.rangeCount || !element.contains(selection.anchorNode)) {
+    return -1;
+  }
+  const range = document.createRange();
+  range.selectNodeContents(element);
+  range.setEnd(selection.anchorNode, selection.anchorOffset);
+  return range.toString().length;
+}
+
+function timeAtOffset(cue, offset) {
+  // The start of the word the offset falls in, when Whisper's words are known; else by length.
+  if (cue.words && cue.words.length && !cue.edited) {
+    let seen = 0;
+    for (const word of cue.words) {
+      if (seen + word.word.length > offset) {
+        return word.start;
+      }
+      seen += word.word.length;
+    }
+  }
+  const share = cue.text.length ? offset / cue.text.length : 0.5;
+  return cue.start + (cue.end - cue.start) * share;
+}
+
+function render() {
+  list.replaceChildren();
+  cues.forEach((cue, index) => list.append(row(cue, index)));
+  const speakers = new Set([...data.speakers, ...cues.map((c) => c.speaker).filter(Boolean)]);
+  const options = [...speakers].map((name) => {
+    const option = document.createElement("option");
+    option.value = name;
+    option.textContent = name;
+    return option;
+  });
+  document.getElementById("speakers").replaceChildren(...options.map((o) => o.cloneNode(true)));
+  document.getElementById("rename-from").replaceChildren(...options);
+}
+
+function row(cue, index) {
+  const item = document.createElement("article");
+  item.className = "cue";
+  item.dataset.index = index;
+  const time = document.createElement("button");
+  time.type = "button";
+  time.className = "time";
+  time.textContent = clock(cue.start);
+  time.setAttribute("aria-label", `Play from ${clock(cue.start)}`);
+  time.addEventListener("click", () => play(cue.start));
+  const speaker = document.createElement("input");
+  speaker.value = cue.speaker || "";
+  speaker.setAttribute("list", "speakers");
+  speaker.setAttribute("aria-label", `Speaker at ${clock(cue.start)}`);
+  speaker.addEventListener("change", () => {
+    cue.speaker = speaker.value.trim();
+    changed();
+  });
+  const text = document.createElement("div");
+  text.className = "text";
+  text.contentEditable = "true";
+  text.setAttribute("role", "textbox");
+  text.setAttribute("aria-multiline", "true");
+  text.setAttribute("aria-label", `Text at ${clock(cue.start)}`);
+  text.spellcheck = true;
+  text.append(...wordSpans(cue));
+  text.addEventListener("input", () => {
+    cue.text = text.textContent;
+    cue.edited = true;
+    changed();
+  });
+  text.addEventListener("click", (event) => {
+    const word = event.target.closest(".w");
+    if (word) {
+      play(Number(word.dataset.start));
+    }
+  });
+  const actions = document.createElement("div");
+  actions.className = "actions";
+  actions.append(
+    button("Split at the cursor", `Split the cue at ${clock(cue.start)} at the cursor`, () => split(index, text)),
+    button("Merge with next", `Merge the cue at ${clock(cue.start)} with the next`, () => merge(index)),
+  );
+  item.append(time, speaker, text, actions);
+  return item;
+}
+
+function button(label, description, action) {
+  const element = document.createElement("button");
+  element.type = "button";
+  element.textContent = label;
+  element.setAttribute("aria-label", description);
+  element.addEventListener("click", action);
+  return element;
+}
+
+function split(index, element) {
+  const cue = cues[index];
+  const offset = caretOffset(element);
+  if (offset <= 0 || offset >= cue.text.length) {
+    say("Place the cursor inside the text where the cue should be split.");
+    return;
+  }
+  const at = Math.min(Math.max(timeAtOffset(cue, offset), cue.start + 0.01), cue.end - 0.01);
+  const first = { ...cue, end: at, text: cue.text.slice(0, offset).trim(), edited: true };
+  const second = { ...cue, start: at, text: cue.text.slice(offset).trim(), edited: true };
+  cues.splice(index, 1, first, second);
+  changed();
+  render();
+}
+
+function merge(index) {
+  if (index + 1 >= cues.length) {
+    say("This is the last cue: nothing to merge it with.");
+    return;
+  }
+  const [first, second] = [cues[index], cues[index + 1]];
+  const words = first.edited || second.edited ? [] : [...(first.words || []), ...(second.words || [])];
+  const merged = { ...first, end: second.end, text: `${first.text} ${second.text}`.trim(), words };
+  merged.edited = first.edited || second.edited;
+  cues.splice(index, 2, merged);
+  changed();
+  render();
+}
+
+function changed() {
+  localStorage.setItem(draftKey, JSON.stringify(cues));
+  say("Unsaved changes (kept in this browser until saved).");
+}
+
+function nextUnsure() {
+  const now = audio.currentTime + 0.05;
+  const words = [...list.querySelectorAll(".w.unsure")];
+  const next = words.find((w) => Number(w.dataset.start) > now) || words[0];
+  if (!next) {
+    say("No unsure word left.");
+    return;
+  }
+  list.querySelectorAll(".w.current").forEach((w) => w.classList.remove("current"));
+  next.classList.add("current");
+  next.scrollIntoView({ block: "center" });
+  next.closest(".text").focus();
+  audio.currentTime = Number(next.dataset.start);
+}
+
+async function save() {
+  say("Saving…");
+  const body = JSON.stringify({
+    cues: cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker || "" })),
+  });
+  try {
+    const response = await fetch("/save", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Review-Token": token },
+      body,
+    });
+    const answer = await response.json();
+    if (!response.ok) {
+      say(`Not saved: ${answer.error}`);
+      return;
+    }
+    localStorage.removeItem(draftKey);
+    document.getElementById("draft").hidden = true;
+    document.getElementById("state").textContent = "Reviewed.";
+    say(`Saved. ${answer.message}`);
+  } catch (error) {
+    say(`Not saved: the review server did not answer (${error.message}). Your changes are kept in this browser.`);
+  }
+}
+
+function rename(event) {
+  event.preventDefault();
+  const from = document.getElementById("rename-from").value;
+  const to = document.getElementById("rename-to").value.trim();
+  if (!to) {
+    return;
+  }
+  let count = 0;
+  for (const cue of cues) {
+    if (cue.speaker === from) {
+      cue.speaker = to;
+      count += 1;
+    }
+  }
+  changed();
+  render();
+  say(`${count} cue(s) now say ${to}.`);
+}
+
+function keys(event) {
+  if (event.key === "Escape") {
+    event.preventDefault();
+    if (audio.paused) {
+      audio.play().catch(() => {});
+    } else {
+      audio.pause();
+    }
+  } else if (event.key === "F1") {
+    event.preventDefault();
+    audio.currentTime = Math.max(0, audio.currentTime - 5);
+  } else if (event.key === "F2") {
+    event.preventDefault();
+    nextUnsure();
+  } else if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
+    event.preventDefault();
+    save();
+  }
+}
+
+function follow() {
+  const now = audio.currentTime;
+  list.querySelectorAll(".cue.playing").forEach((c) => c.classList.remove("playing"));
+  const index = cues.findIndex((c) => c.start <= now && now < c.end);
+  if (index >= 0) {
+    list.children[index].classList.add("playing");
+  }
+}
+
+function suggestions() {
+  if (!data.suggestions.length) {
+    return;
+  }
+  document.getElementById("suggestions").hidden = false;
+  const items = data.suggestions.map((s) => {
+    const item = document.createElement("li");
+    item.append(button(`#${s.number} ${clock(s.start)}`, `Play suggestion ${s.number}`, () => play(s.start)));
+    item.append(document.createTextNode(` ${s.kind} “${s.text}” (${s.status})`));
+    return item;
+  });
+  document.getElementById("suggestion-list").replaceChildren(...items);
+}
+
+function start() {
+  document.title = `Proofreading: ${data.title}`;
+  document.getElementById("title").textContent = `Proofreading: ${data.title}`;
+  document.getElementById("state").textContent = data.reviewed ? "Reviewed." : "Not reviewed yet.";
+  audio.src = data.audio;
+  const draft = localStorage.getItem(draftKey);
+  cues = data.cues.map((c) => ({ ...c }));
+  if (draft) {
+    try {
+      cues = JSON.parse(draft);
+      document.getElementById("draft").hidden = false;
+    } catch (error) {
+      localStorage.removeItem(draftKey);
+    }
+  }
+  render();
+  suggestions();
+  document.getElementById("play").addEventListener("click", () => keys({ key: "Escape", preventDefault() {} }));
+  document.getElementById("back").addEventListener("click", () => keys({ key: "F1", preventDefault() {} }));
+  document.getElementById("next-unsure").addEventListener("click", nextUnsure);
+  document.getElementById("save").addEventListener("click", save);
+  document.getElementById("rename").addEventListener("submit", rename);
+  document.getElementById("discard").addEventListener("click", () => {
+    localStorage.removeItem(draftKey);
+    cues = data.cues.map((c) => ({ ...c }));
+    document.getElementById("draft").hidden = true;
+    render();
+    say("Changes discarded.");
+  });
+  document.addEventListener("keydown", keys);
+  audio.addEventListener("timeupdate", follow);
+}
+
+start();
