@@ -64,6 +64,7 @@ class Person:
     role: str = "host"
     href: Url = Url("")  # a page about the person
     img: Url = Url("")  # a picture URL
+    voice: str = ""  # a short recording of this person alone (in the project): names them in one-mic episodes
 
 
 @dataclass(frozen=True)
@@ -173,7 +174,9 @@ class Transcribe:
     threads: int = 0
     vad: bool = True
     window_minutes: int = 10  # audio is decoded window by window: memory stays flat for 3-hour files
-    speakers: Literal["channels", "none"] = "channels"  # stereo sources: one voice per channel
+    # who said what: "auto" = the stereo channels when each holds one voice, else the voices
+    # themselves (diarisation, one microphone); "channels", "voices", or "none"
+    speakers: Literal["auto", "channels", "voices", "none"] = "auto"
     allow_download: bool = False
     glossary: tuple[str, ...] = ()
     # how the glossary reaches Whisper: the bare list (measured best: a sentence naming the

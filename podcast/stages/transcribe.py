@@ -13,7 +13,7 @@ import json
 import logging
 from pathlib import Path
 
-from .. import ffmpeg, fsutil, glossary, i18n, timecode, transcript, transcript_files, whisper
+from .. import diarize, ffmpeg, fsutil, glossary, i18n, timecode, transcript, transcript_files, whisper
 from ..episode import segment_from_dict
 from ..errors import EpisodeError
 from ..state import fingerprint
@@ -34,6 +34,8 @@ DECODING_OPTIONS = (
     "window_minutes",
 )
 LEVEL_BLOCK = 0.1  # seconds per channel-level measurement
+VOICE_GAP = 0.3  # words closer than this are one stretch of speech for diarisation
+VOICE_SAMPLE_SECONDS = 30.0  # of a host's voice sample, at most
 OWN_VOICE_MARGIN_DB = 6.0  # a track this much quieter than another during a segment only hears it
 
 
@@ -110,7 +112,13 @@ class TranscribeStage:
             "glossary": [settings.glossary_match, glossary.VERSION],
             "guests": [g.name for g in meta.guests],
             "title": meta.title,
-            "speakers": [settings.speakers, *speaker_names(ctx)],
+            "speakers": [
+                settings.speakers,
+                *speaker_names(ctx),
+                voice_names(ctx),
+                {n: ctx.state.file_hash(p) for n, p in voice_samples(ctx).items()},
+                diarize.available(),
+            ],
         }
 
     def plan(self, ctx: Context) -> list[str]:
@@ -158,12 +166,12 @@ class TranscribeStage:
         kept, dropped = transcript.clean(transcript.split_cues(raw), corrections)
         for seg in dropped:
             log.info("dropped segment %s-%s: %r", timecode.format(seg.start), timecode.format(seg.end), seg.text)
-        labelled = self._speakers(ctx, kept)
+        kept, named_by = self._speakers(ctx, kept)
         outputs = write_outputs(ctx, kept)
         words = sum(len(s.text.split()) for s in kept)
         detail = f"{len(kept)} segments, {words} words" + (f", {len(dropped)} dropped" if dropped else "")
-        if labelled:
-            detail += f", speakers from the stereo channels ({labelled} segments)"
+        if named_by:
+            detail += f", speakers named from {named_by}"
         info = {"segments": len(kept), "words": words, "dropped": len(dropped), "source": "whisper"}
         return Outcome(outputs, info, detail)
 
@@ -217,22 +225,90 @@ class TranscribeStage:
         found = [_moved(seg, offset, name) for segments, name in zip(per_file, names, strict=True) for seg in segments]
         return sorted(found, key=lambda s: (s.start, s.end))
 
-    def _speakers(self, ctx: Context, segments: list[transcript.Segment]) -> int:
-        """One voice per channel of a stereo source: label segments by the louder channel."""
-        if ctx.config.transcribe.speakers != "channels" or not segments or ctx.episode.meta.edit.mode == "multitrack":
-            return 0
+    def _speakers(self, ctx: Context, segments: list[transcript.Segment]) -> tuple[list[transcript.Segment], str]:
+        """Name each cue's speaker: from the stereo channels when each holds one voice, else
+        from the voices themselves (diarisation); how, for the report ('' when not)."""
+        mode = ctx.config.transcribe.speakers
+        if mode == "none" or not segments or ctx.episode.meta.edit.mode == "multitrack":
+            return segments, ""
         sources = ctx.episode.sources
-        if not all(p.is_file() for p in sources) or any(ffmpeg.probe(p).channels != 2 for p in sources):
-            return 0
+        stereo = all(p.is_file() for p in sources) and all(ffmpeg.probe(p).channels == 2 for p in sources)
+        if mode in ("auto", "channels") and stereo:
+            labelled = self._by_channel(ctx, segments)
+            if mode == "channels" or labelled >= len(segments) / 2:
+                return segments, "the stereo channels"
+        if mode == "channels":
+            return segments, ""
+        people = voice_names(ctx)
+        if len(people) < 2 or (mode == "auto" and not diarize.available()):
+            if mode == "auto" and len(people) >= 2:
+                log.info("speakers not named: the speaker model is not installed (%s)", diarize.INSTALL)
+            return segments, ""
+        return _by_voice(ctx, segments, people), "their voices"
+
+    def _by_channel(self, ctx: Context, segments: list[transcript.Segment]) -> int:
+        """One voice per channel of a stereo source: label segments by the louder channel."""
         left: list[float] = []
         right: list[float] = []
-        for path in sources:
+        for path in ctx.episode.sources:
             more_left, more_right = ffmpeg.channel_levels(path, LEVEL_BLOCK)
             left += more_left
             right += more_right
         edl = ctx.episode.edit_list()
         to_source = edl.to_source if edl else float
         return transcript.label_by_channel(segments, (left, right), LEVEL_BLOCK, to_source, speaker_names(ctx))
+
+
+def voice_names(ctx: Context) -> list[str]:
+    """The people of a one-microphone episode: the show's hosts, then the episode's guests."""
+    names = [h.name for h in ctx.config.show.hosts] + [g.name for g in ctx.episode.meta.guests]
+    return list(dict.fromkeys(n for n in names if n))
+
+
+def voice_samples(ctx: Context) -> dict[str, Path]:
+    """The hosts' voice samples (`voice = "voices/host.wav"`), inside the project."""
+    found = {}
+    for host in ctx.config.show.hosts:
+        if host.voice:
+            path = fsutil.require_inside(ctx.config.root / host.voice, ctx.config.root)
+            if not path.is_file():
+                raise EpisodeError(f"{host.name}'s voice sample {host.voice} is not in the project")
+            found[host.name] = path
+    return found
+
+
+def _by_voice(ctx: Context, segments: list[transcript.Segment], people: list[str]) -> list[transcript.Segment]:
+    """Diarise the speech Whisper heard into as many voices as the episode has people; name
+    each voice (a host's sample, else order of first appearance) and label each word."""
+    import numpy as np
+
+    (speech,) = speech_files(ctx)[:1]
+    edl = ctx.episode.edit_list()
+    offset = edl.offset if edl else 0.0
+    words = sorted((w.start - offset, w.end - offset) for s in segments for w in s.words) or [
+        (s.start - offset, s.end - offset) for s in segments
+    ]
+    regions: list[tuple[float, float]] = []
+    for start, end in words:
+        if regions and start - regions[-1][1] < VOICE_GAP:
+            regions[-1] = (regions[-1][0], max(end, regions[-1][1]))
+        else:
+            regions.append((max(0.0, start), end))
+    length = ffmpeg.probe(speech).duration
+    samples = np.frombuffer(ffmpeg.decode_pcm(speech, 0.0, length), dtype=np.float32)
+    embedder = ctx.shared.get("embedder") or ctx.shared.setdefault("embedder", diarize.Embedder())
+    bar = ctx.progress("speakers", length)
+    try:
+        turns = diarize.diarize(samples, regions, len(people), embedder, bar.update)
+    finally:
+        bar.close()
+    samples_of = {
+        name: embedder.embed([np.frombuffer(ffmpeg.decode_pcm(path, 0.0, VOICE_SAMPLE_SECONDS), dtype=np.float32)])[0]
+        for name, path in voice_samples(ctx).items()
+    }
+    names = diarize.names_for(turns, people, samples_of)
+    log.info("%d voices found and named %s", len(names), ", ".join(names))
+    return transcript.label_by_voice(segments, lambda t: names[turns.speaker_at(t - offset)] if turns.windows else "")
 
 
 def _own_voices(files: list[Path], per_file: list[list[transcript.Segment]]) -> list[list[transcript.Segment]]:
