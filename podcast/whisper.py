@@ -45,9 +45,17 @@ def _package_dir(module: str) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+def pulled_folder(name: str) -> Path:
+    """Where `podcast model pull NAME` puts a model."""
+    return cache_dir() / "models" / f"pulled-{name}"
+
+
 def resolve(settings: Transcribe) -> str:
     """A local model folder for `settings.model`, or a hub name when downloads are allowed."""
     name = settings.model
+    pulled = pulled_folder(name)
+    if "/" not in name and (pulled / "model.bin").is_file():
+        return str(check_folder(pulled))
     if name == "base":
         return str(assemble_base(cache_dir() / "models" / "whisper-base"))
     if name == "tiny.en":
@@ -62,8 +70,8 @@ def resolve(settings: Transcribe) -> str:
         log.warning("model %s is not installed locally: downloading it from the Hugging Face hub", name)
         return name
     raise ModelError(
-        f"model '{name}' is not installed: use 'base', 'tiny.en' or a path to a CTranslate2 "
-        "Whisper folder, or set transcribe.allow_download = true to download it"
+        f"model '{name}' is not installed: `podcast model pull {name}` downloads it once; or use 'base', "
+        "'tiny.en' or a path to a CTranslate2 Whisper folder"
     )
 
 

@@ -76,7 +76,9 @@ def _named(project: Path, turns: list[Turn]) -> float:
     right = 0
     for cue in cues:
         middle = (cue["start"] + cue["end"]) / 2
-        turn = min(turns, key=lambda t: 0 if t.start <= middle <= t.end else min(abs(t.start - middle), abs(t.end - middle)))
+        turn = min(
+            turns, key=lambda t: 0 if t.start <= middle <= t.end else min(abs(t.start - middle), abs(t.end - middle))
+        )
         right += cue["speaker"] == (HOST if turn.speaker == "host" else GUEST)
     return right / len(cues)
 

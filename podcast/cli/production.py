@@ -241,3 +241,46 @@ def demo(app: App) -> None:
     finally:
         app.echo(f"feed: {config.public_dir / 'feed.xml'} (served as {config.feed_url} by `podcast serve`)")
         app.echo(f"files: {config.public_dir}/episodes/  build outputs: {config.build_dir}/")
+
+
+@cli.group(name="model")
+def model_group() -> None:
+    """Whisper models: `base` comes with podcast; bigger ones (small, medium, large-v3,
+    large-v3-turbo) are downloaded once, for producers with internet, then work offline.
+
+    \b
+    Examples:
+      podcast model list
+      podcast model pull small          # then: transcribe.model = "small"
+    """
+
+
+@model_group.command(name="pull")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Download even when the model is over 1 GB.")
+@common
+@click.pass_obj
+def model_pull(app: App, name: str, yes: bool) -> None:
+    """Download model NAME once into the cache (resumed if interrupted, checked against the
+    hub's checksums). $PODCAST_MODEL_HUB names a mirror of the Hugging Face hub."""
+    from .. import models
+
+    progress = ui.progress_factory(not app.quiet)
+    pulled = models.pull(name, yes=yes, dry_run=app.dry_run, say=app.echo, progress=progress)
+    if app.dry_run:
+        app.echo(f"would download {name} ({pulled.size / 1e6:,.0f} MB) into {pulled.folder}")
+    elif pulled.fetched == 0:
+        app.echo(f"{name} is already here: {pulled.folder}")
+    else:
+        app.echo(f'{name} ready in {pulled.folder}: set transcribe.model = "{name}"')
+
+
+@model_group.command(name="list")
+@common
+@click.pass_obj
+def model_list(app: App) -> None:
+    """The models `podcast model pull` knows, and those already downloaded."""
+    from .. import models
+
+    rows = [[name, str(path) if path else "-"] for name, path in models.installed()]
+    click.echo(ui.table(["MODEL", "DOWNLOADED"], rows))
