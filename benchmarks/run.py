@@ -546,6 +546,60 @@ def bench_diarization() -> None:
         )
 
 
+def bench_pipeline_wer() -> None:
+    """WER of what a listener gets (the French gold join through `podcast process` and
+    `podcast transcribe`), against plain faster-whisper on the raw join and our decoding of
+    the processed MP3 (what Whisper was fed before); then how well the review page's
+    highlighting points at the errors, over the threshold."""
+    import json
+
+    from speech import SPEECH, clips, joined, wer, wrong_words
+
+    from podcast import ffmpeg, transcript, whisper
+    from podcast.config import Transcribe
+
+    if not (SPEECH / "manifest.json").is_file():
+        print("pipeline WER: skipped, no clips")
+        return
+    items = clips("fr", "gold")
+    reference = " ".join(c["ref"] for c in items)
+    source = joined(items, WORK / "fr-gold-join.wav")
+    root = WORK / "show-wer"
+    shutil.rmtree(root, ignore_errors=True)
+    podcast = str(Path(sys.executable).parent / "podcast")
+    subprocess.run([podcast, "init", str(root), "--no-input", "--title", "WER"], check=True, capture_output=True)
+    subprocess.run(
+        [podcast, "--project", str(root), "new", "ep", "--title", "WER", "--source", str(source)], check=True
+    )
+    for stage in ("process", "transcribe"):
+        subprocess.run(
+            [podcast, "--project", str(root), "-q", "--set", "transcribe.enabled=true", stage, "ep"], check=True
+        )
+    cues = json.loads((root / "build" / "ep" / "transcript.segments.json").read_text())
+    ours = " ".join(c["text"] for c in cues)
+    model = whisper.load(Transcribe())
+    segments, _ = model.transcribe(str(source), language="fr", beam_size=5, vad_filter=True)
+    plain = " ".join(s.text for s in segments)
+    mp3 = root / "build" / "ep" / "audio.mp3"
+    fed = list(whisper.transcribe(model, mp3, ffmpeg.probe(mp3).duration, Transcribe(), (), lambda t: None))
+    processed = " ".join(s.text for s in transcript.clean(fed, {})[0])
+    for label, text in (
+        ("through the pipeline (speech.flac: edited, not processed)", ours),
+        ("plain faster-whisper base on the raw join (reference)", plain),
+        ("ours on the processed MP3 (what Whisper heard before)", processed),
+    ):
+        errors, total = wer(reference, text)
+        print(f"  French gold join, {label}: WER {errors / total:.3f}")
+    words = [w for c in cues for w in c["words"]]
+    wrong = wrong_words(reference, [w["word"] for w in words])
+    print(f"  highlighting ({sum(wrong)} wrong of {len(words)} words): threshold -> errors flagged, words flagged")
+    for threshold in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        flagged = [w["probability"] < threshold for w in words]
+        caught = sum(f and x for f, x in zip(flagged, wrong, strict=True))
+        share = sum(flagged) / len(words)
+        print(f"    {threshold:.1f}: {caught / max(1, sum(wrong)):.0%} of the errors, {share:.0%} of the words")
+
+
 def looped_speech(minutes: float) -> Path:
     """The French silver clips joined, looped to `minutes`: real speech for speed and memory."""
     from speech import clips, joined
@@ -609,6 +663,7 @@ def main() -> None:
         bench_transcription()
         bench_glossary()
         bench_diarization()
+        bench_pipeline_wer()
         bench_transcription_length(args.transcribe_minutes)
     if "storage" in chosen:
         bench_storage()

@@ -33,6 +33,36 @@ def wer(reference: str, hypothesis: str) -> tuple[int, int]:
     return previous[-1], len(ref)
 
 
+def wrong_words(reference: str, hypothesis: list[str]) -> list[bool]:
+    """For each hypothesis word (as Whisper cut them), whether it is wrong: aligned (minimum
+    edit distance over normalised tokens) to a different reference word, or inserted."""
+    ref = normalise(reference)
+    tokens = [(index, token) for index, word in enumerate(hypothesis) for token in normalise(word)]
+    rows, cols = len(ref) + 1, len(tokens) + 1
+    cost = [[0] * cols for _ in range(rows)]
+    for i in range(rows):
+        cost[i][0] = i
+    for j in range(cols):
+        cost[0][j] = j
+    for i in range(1, rows):
+        for j in range(1, cols):
+            cost[i][j] = min(
+                cost[i - 1][j] + 1, cost[i][j - 1] + 1, cost[i - 1][j - 1] + (ref[i - 1] != tokens[j - 1][1])
+            )
+    wrong = [False] * len(hypothesis)
+    i, j = len(ref), len(tokens)
+    while j > 0:
+        if i > 0 and cost[i][j] == cost[i - 1][j - 1] + (ref[i - 1] != tokens[j - 1][1]):
+            wrong[tokens[j - 1][0]] |= ref[i - 1] != tokens[j - 1][1]
+            i, j = i - 1, j - 1
+        elif cost[i][j] == cost[i][j - 1] + 1:
+            wrong[tokens[j - 1][0]] = True  # inserted
+            j -= 1
+        else:
+            i -= 1
+    return wrong
+
+
 def manifest() -> list[dict[str, Any]]:
     return list(json.loads((SPEECH / "manifest.json").read_text()))
 

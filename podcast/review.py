@@ -30,7 +30,7 @@ from .config import Config
 from .errors import PodcastError
 from .transcript import Segment
 
-UNSURE_BELOW = 0.5  # word probability under which a word is highlighted (benchmarks/run.py review)
+UNSURE_BELOW = 0.8  # word probability under which a word is highlighted: best F1 and recall - share (benchmark)
 MAX_BODY = 20 << 20
 PAGE_FILES = {"/review.js": "text/javascript; charset=utf-8", "/review.css": "text/css; charset=utf-8"}
 

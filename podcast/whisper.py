@@ -70,8 +70,8 @@ def resolve(settings: Transcribe) -> str:
         log.warning("model %s is not installed locally: downloading it from the Hugging Face hub", name)
         return name
     raise ModelError(
-        f"model '{name}' is not installed: `podcast model pull {name}` downloads it once; or use 'base', "
-        "'tiny.en' or a path to a CTranslate2 Whisper folder"
+        f"model '{name}' is not installed: `podcast model pull {name}` downloads it once (or set "
+        "transcribe.allow_download = true); or use 'base', 'tiny.en' or a path to a CTranslate2 Whisper folder"
     )
 
 

@@ -205,3 +205,27 @@ def test_the_issues_glossary_reproduction_keeps_names_and_sentence(project: Path
     for name in ("Isabelle Bouyer", "ATD Quart Monde", "Compagnie Générale des Autres", "Romainville"):
         assert name in text, text
     assert "nous avons" in text.lower() and len(text.split()) >= 12, text
+
+
+def test_a_reviewed_transcript_survives_a_new_cut(reviewed_project: Path, run: Run, tmp_path: Path) -> None:
+    """The corrections are kept in the recording's timeline: a later cut moves the cues after
+    it, and a cue inside it is left out with a warning naming it."""
+    project = reviewed_project
+    corrected = tmp_path / "corrected.vtt"
+    corrected.write_text(
+        "WEBVTT\n\n00:00:00.200 --> 00:00:01.000\nPremière phrase relue.\n\n"
+        "00:00:02.000 --> 00:00:03.000\nDeuxième phrase relue.\n",
+        encoding="utf-8",
+    )
+    assert run(*ON, "transcript", "import", "ep", str(corrected)).exit_code == 0
+    folder = project / "episodes" / "ep"
+    own = (folder / "transcript.vtt").read_text()
+    first = own.split("\n\n")[2].splitlines()[1]  # its times in the recording's timeline
+    start, end = (t.strip() for t in first.split("-->"))
+    edit(folder / "episode.toml", "cuts = []", f'cuts = ["{start}-{end}"]')
+    result = run(*ON, "publish", "ep")
+    assert result.exit_code == 0, result.output
+    assert "1 inside cuts left out" in result.output
+    vtt = (project / "build" / "ep" / "transcript.vtt").read_text()
+    assert "Première" not in vtt and "Deuxième phrase relue." in vtt
+    assert "Première phrase relue." in (folder / "transcript.vtt").read_text()  # the producer's file is kept whole

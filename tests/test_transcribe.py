@@ -47,7 +47,7 @@ def test_speakers_from_stereo_channels(project: Path, run: Run, tmp_path: Path) 
     edit(folder / "episode.toml", "[edit]", '[speakers]\nleft = "Karim"\nright = "Isabelle Bouyer"\n\n[edit]')
     result = run(*ON, "publish", "ep")
     assert result.exit_code == 0, result.output
-    assert "speakers from the stereo channels" in result.output
+    assert "speakers named from the stereo channels" in result.output
     vtt = (project / "build" / "ep" / "transcript.vtt").read_text()
     assert "<v Karim>" in vtt and "<v Isabelle Bouyer>" in vtt
     assert vtt.index("<v Karim>") < vtt.index("<v Isabelle Bouyer>")

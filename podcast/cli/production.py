@@ -262,7 +262,13 @@ def model_group() -> None:
 @click.pass_obj
 def model_pull(app: App, name: str, yes: bool) -> None:
     """Download model NAME once into the cache (resumed if interrupted, checked against the
-    hub's checksums). $PODCAST_MODEL_HUB names a mirror of the Hugging Face hub."""
+    hub's checksums). $PODCAST_MODEL_HUB names a mirror of the Hugging Face hub.
+
+    \b
+    Examples:
+      podcast model pull small
+      podcast model pull large-v3-turbo --yes     # 1.6 GB
+    """
     from .. import models
 
     progress = ui.progress_factory(not app.quiet)
@@ -279,7 +285,12 @@ def model_pull(app: App, name: str, yes: bool) -> None:
 @common
 @click.pass_obj
 def model_list(app: App) -> None:
-    """The models `podcast model pull` knows, and those already downloaded."""
+    """The models `podcast model pull` knows, and those already downloaded.
+
+    \b
+    Example:
+      podcast model list
+    """
     from .. import models
 
     rows = [[name, str(path) if path else "-"] for name, path in models.installed()]
