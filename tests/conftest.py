@@ -8,6 +8,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -240,3 +241,19 @@ def browser() -> Iterator[object]:
         )
         yield instance
         instance.close()
+
+
+AXE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def accessibility_problems(page: Any) -> list[str]:
+    """axe-core's WCAG 2.1 A/AA violations on the page as it stands (the page's context must
+    be opened with bypass_csp=True so the checker can be injected)."""
+    if not AXE.is_file():
+        pytest.fail("axe-core is missing: scripts/setup.sh --test installs it (tests/js, npm ci)")
+    page.add_script_tag(path=str(AXE))
+    found = page.evaluate(
+        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}))"
+        ".violations.map(v => `${v.id}: ${v.help} (${v.nodes.map(n => n.target.join(' ')).slice(0, 3).join(', ')})`)"
+    )
+    return list(found)

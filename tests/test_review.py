@@ -17,7 +17,7 @@ import pytest
 from podcast import glossary
 from podcast.transcript import Segment, Word
 
-from .conftest import Run, add_episode, edit
+from .conftest import Run, accessibility_problems, add_episode, edit
 
 ON = ("--set", "transcribe.enabled=true")
 HOSTILE = '<img src=x onerror="window.pwned=true"><script>window.pwned=true</script> & "Ça"'
@@ -100,7 +100,7 @@ def test_proofreading_in_a_real_browser(
 ) -> None:
     project = reviewed_project
     assert "not reviewed" in run(*ON, "status").output
-    context = browser.new_context()  # type: ignore[attr-defined]
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]
     page = context.new_page()
     dialogs: list[str] = []
 
@@ -113,6 +113,14 @@ def test_proofreading_in_a_real_browser(
     page.wait_for_selector(".cue .text")
     assert page.locator(".cue").count() >= 1
     assert page.locator(".w").count() > 3  # Whisper's words, each clickable
+    assert accessibility_problems(page) == []
+    page.keyboard.press("F2")  # the next word Whisper was unsure of
+    assert page.locator(".w.unsure").count() >= 1 and page.locator(".w.current.unsure").count() == 1
+    page.keyboard.press("Escape")
+    page.wait_for_timeout(300)
+    playing = page.evaluate("!document.getElementById('audio').paused")
+    page.keyboard.press("Escape")
+    assert playing and page.evaluate("document.getElementById('audio').paused")
     first = page.locator(".w").nth(2)
     first.click()
     assert page.evaluate("document.getElementById('audio').currentTime") > 0  # a word plays from its time

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Run, add_episode, edit, make_tone
+from .conftest import Run, accessibility_problems, add_episode, edit, make_tone
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ON = ("--set", "transcribe.enabled=true")
@@ -184,3 +184,13 @@ def test_templates_can_be_overridden(project: Path, run: Run, tmp_path: Path) ->
     assert run("publish", "ep").exit_code == 0
     assert (project / "public" / "index.html").read_text() == "<p>Notre page : Essai &amp; Cie</p>"
     assert (project / "public" / "episodes" / "ep" / "index.html").read_text().startswith("<!doctype html>")
+
+
+def test_pages_pass_an_accessibility_check(published_site: str, browser: object) -> None:
+    """axe-core (WCAG 2.1 A and AA rules) on the home page and an episode page."""
+    context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]
+    page = context.new_page()
+    for path in ("/index.html", "/episodes/ep/index.html", "/episodes/silent-notes/index.html"):
+        page.goto(f"{published_site}{path}")
+        assert accessibility_problems(page) == [], path
+    context.close()

@@ -99,7 +99,7 @@ function row(cue, index) {
   time.type = "button";
   time.className = "time";
   time.textContent = clock(cue.start);
-  time.setAttribute("aria-label", `Play from ${clock(cue.start)}`);
+  time.setAttribute("aria-label", `${clock(cue.start)}, play from here`);
   time.addEventListener("click", () => play(cue.start));
   const speaker = document.createElement("input");
   speaker.value = cue.speaker || "";
@@ -131,8 +131,8 @@ function row(cue, index) {
   const actions = document.createElement("div");
   actions.className = "actions";
   actions.append(
-    button("Split at the cursor", `Split the cue at ${clock(cue.start)} at the cursor`, () => split(index, text)),
-    button("Merge with next", `Merge the cue at ${clock(cue.start)} with the next`, () => merge(index)),
+    button("Split at the cursor", `Split at the cursor, cue at ${clock(cue.start)}`, () => split(index, text)),
+    button("Merge with next", `Merge with next, cue at ${clock(cue.start)}`, () => merge(index)),
   );
   item.append(time, speaker, text, actions);
   return item;
@@ -276,7 +276,8 @@ function suggestions() {
   document.getElementById("suggestions").hidden = false;
   const items = data.suggestions.map((s) => {
     const item = document.createElement("li");
-    item.append(button(`#${s.number} ${clock(s.start)}`, `Play suggestion ${s.number}`, () => play(s.start)));
+    const label = `#${s.number} ${clock(s.start)}`;
+    item.append(button(label, `${label}, play the suggested cut`, () => play(s.start)));
     item.append(document.createTextNode(` ${s.kind} “${s.text}” (${s.status})`));
     return item;
   });
