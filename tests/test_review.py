@@ -149,7 +149,10 @@ def test_proofreading_in_a_real_browser(
     assert not page.locator("#draft").is_visible()  # saved: no draft left
     assert "Reviewed" in page.locator("#state").inner_text()
     context.close()
+    published_with_the_correction(project, run)
 
+
+def published_with_the_correction(project: Path, run: Run) -> None:
     status = run(*ON, "status").output
     assert "reviewed" in status and "not reviewed" not in status
     result = run(*ON, "publish", "ep")
