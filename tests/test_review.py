@@ -240,3 +240,30 @@ def test_a_reviewed_transcript_survives_a_new_cut(reviewed_project: Path, run: R
     vtt = (project / "build" / "ep" / "transcript.vtt").read_text()
     assert "Première" not in vtt and "Deuxième phrase relue." in vtt
     assert "Première phrase relue." in (folder / "transcript.vtt").read_text()  # the producer's file is kept whole
+
+
+def test_split_merge_and_rename_in_the_browser(review_server: str, reviewed_project: Path, browser: object) -> None:
+    context = browser.new_context()  # type: ignore[attr-defined]
+    page = context.new_page()
+    page.goto(review_server)
+    page.wait_for_selector(".cue .text")
+    before = page.locator(".cue").count()
+    first = page.locator(".cue .text").first
+    text = first.inner_text()
+    first.click()
+    page.keyboard.press("Home")
+    for _ in range(len(text) // 2):
+        page.keyboard.press("ArrowRight")
+    page.get_by_role("button", name="Split at the cursor").first.click()
+    assert page.locator(".cue").count() == before + 1
+    halves = page.locator(".cue .text").all_inner_texts()[:2]
+    assert " ".join(halves).split() == text.split() or "".join(halves).replace(" ", "") == text.replace(" ", "")
+    starts = page.locator(".cue .time").all_inner_texts()[:2]
+    assert starts[0] <= starts[1]
+    page.get_by_role("button", name="Merge with next").first.click()
+    assert page.locator(".cue").count() == before
+    page.locator("#rename-to").fill("Isabelle")
+    page.get_by_role("button", name="Rename everywhere").click()
+    speakers = [page.locator(".cue input").nth(i).input_value() for i in range(before)]
+    assert "Isabelle" in speakers and "cue(s) now say Isabelle" in page.locator("#status").inner_text()
+    context.close()
