@@ -176,9 +176,30 @@ function merge(index) {
   render();
 }
 
+let pending = null;
+
 function changed() {
-  localStorage.setItem(draftKey, JSON.stringify(cues));
+  clearTimeout(pending);
+  pending = setTimeout(keepDraft, 300);
   say("Unsaved changes (kept in this browser until saved).");
+}
+
+function keepDraft() {
+  // Only what the producer can change: a 3-hour transcript with Whisper's words would not fit
+  // in localStorage; the words come back from the page's data when a cue is unchanged.
+  clearTimeout(pending);
+  pending = null;
+  const slim = cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker || "", edited: !!c.edited }));
+  try {
+    localStorage.setItem(draftKey, JSON.stringify(slim));
+  } catch (error) {
+    say("Unsaved changes: this browser could not keep a copy of them, save soon.");
+  }
+}
+
+function restored(draft) {
+  const words = new Map(data.cues.map((c) => [`${c.start}|${c.text}`, c.words]));
+  return draft.map((c) => ({ ...c, words: c.edited ? [] : words.get(`${c.start}|${c.text}`) || [] }));
 }
 
 function nextUnsure() {
@@ -212,6 +233,8 @@ async function save() {
       say(`Not saved: ${answer.error}`);
       return;
     }
+    clearTimeout(pending);
+    pending = null;
     localStorage.removeItem(draftKey);
     document.getElementById("draft").hidden = true;
     document.getElementById("state").textContent = "Reviewed.";
@@ -293,7 +316,7 @@ function start() {
   cues = data.cues.map((c) => ({ ...c }));
   if (draft) {
     try {
-      cues = JSON.parse(draft);
+      cues = restored(JSON.parse(draft));
       document.getElementById("draft").hidden = false;
     } catch (error) {
       localStorage.removeItem(draftKey);
@@ -307,6 +330,8 @@ function start() {
   document.getElementById("save").addEventListener("click", save);
   document.getElementById("rename").addEventListener("submit", rename);
   document.getElementById("discard").addEventListener("click", () => {
+    clearTimeout(pending);
+    pending = null;
     localStorage.removeItem(draftKey);
     cues = data.cues.map((c) => ({ ...c }));
     document.getElementById("draft").hidden = true;
@@ -314,6 +339,7 @@ function start() {
     say("Changes discarded.");
   });
   document.addEventListener("keydown", keys);
+  window.addEventListener("pagehide", () => pending && keepDraft());
   audio.addEventListener("timeupdate", follow);
 }
 
