@@ -267,3 +267,36 @@ def test_split_merge_and_rename_in_the_browser(review_server: str, reviewed_proj
     speakers = [page.locator(".cue input").nth(i).input_value() for i in range(before)]
     assert "Isabelle" in speakers and "cue(s) now say Isabelle" in page.locator("#status").inner_text()
     context.close()
+
+
+HOLD_LOCK = """
+import sys, time
+from pathlib import Path
+from podcast import pipeline
+from podcast.config import load_config
+with pipeline.lock(load_config(Path(sys.argv[1]))):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_save_while_another_run_holds_the_project_keeps_the_corrections(reviewed_project: Path) -> None:
+    import subprocess
+    import sys
+
+    from podcast import review
+    from podcast.config import load_config
+
+    config = load_config(reviewed_project, {"transcribe.enabled": "true"})
+    cues = {"cues": [{"start": 0.0, "end": 1.5, "text": "Relu pendant une publication.", "speaker": ""}]}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(reviewed_project)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        message = review.save(config, "ep", cues)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "not rewritten yet" in message and "another" in message
+    assert "Relu pendant une publication." in (reviewed_project / "episodes" / "ep" / "transcript.vtt").read_text()
