@@ -35,7 +35,7 @@ LOUDNESS = "loudness.json"
 STATE = "state.json"
 MARKERS_STEM = "markers"  # markers.<ext> in the episode folder: the editor's markers, imported
 OWN_TRANSCRIPT = "transcript.vtt"  # in the episode folder: the producer's own
-REVIEWED_NOTE = "NOTE reviewed"  # the own transcript's mark that a person proofread it
+REVIEWED_NOTE = "NOTE reviewed"  # how the own transcript says who proofread it, and when
 
 
 def check_slug(slug: str) -> str:
@@ -248,14 +248,10 @@ class Episode:
 
     @property
     def transcript_reviewed(self) -> bool:
-        """Whether a person proofread the transcript (saved by `podcast review`, or imported
-        with `podcast transcript import`)."""
-        try:
-            with self.own_transcript.open(encoding="utf-8", errors="replace") as handle:
-                head = handle.read(4096)
-        except FileNotFoundError:
-            return False
-        return any(line.startswith(REVIEWED_NOTE) for line in head.splitlines())
+        """Whether the transcript is one a person provided or proofread: the episode's own
+        (saved by `podcast review`, imported with `podcast transcript import` or with the
+        show, or written by hand), not Whisper's as it came."""
+        return self.own_transcript.is_file()
 
     @property
     def processed_audio(self) -> Path:
