@@ -447,15 +447,18 @@ def _pcm_command(path: Path, channels: int, rate: int, sample_format: str, seek:
     ]
 
 
-def decode_pcm(path: Path, offset: float, duration: float, rate: int = 16000) -> bytes:
-    """`duration` seconds of `path` from `offset`, as mono float32 PCM at `rate` Hz (for Whisper)."""
+def decode_pcm(path: Path, offset: float, duration: float, rate: int = 16000) -> Any:
+    """`duration` seconds of `path` from `offset`, as mono float32 samples at `rate` Hz (a
+    numpy array: for Whisper, the speaker model, alignment and suggestions)."""
+    import numpy as np
+
     cmd = _pcm_command(path, 1, rate, "f32le", ["-ss", f"{offset:.3f}", "-t", f"{duration:.3f}"])
     log.info("$ %s", shlex.join(cmd))
     proc = start(cmd, text=False)
     stdout, stderr = _communicate(proc, None)
     if proc.returncode != 0:
         raise MediaError(f"ffmpeg failed decoding {path.name}: {last_error_line(stderr.decode(errors='replace'))}")
-    return bytes(stdout)
+    return np.frombuffer(bytes(stdout), dtype=np.float32)
 
 
 ANALYSIS_RATE = 8000

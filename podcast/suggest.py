@@ -290,7 +290,7 @@ def _features(speech: Path, duration: float) -> Any:
     while start < duration:
         length = min(WINDOW, duration - start)
         pad = FRAME / RATE
-        samples = np.frombuffer(ffmpeg.decode_pcm(speech, start, length + pad, RATE), dtype=np.float32)
+        samples = ffmpeg.decode_pcm(speech, start, length + pad, RATE)
         frames = round(length / (HOP / RATE))
         parts.append(_frame_features(samples, frames))
         start += length

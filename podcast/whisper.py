@@ -204,7 +204,6 @@ def transcribe(
     Each window is decoded with 30 s of overlap; segments that start in the overlap are left to
     the next window, which starts where the last kept segment ended. So no word is cut at a
     window boundary and memory holds one window, whatever the episode's length."""
-    import numpy as np
 
     from . import ffmpeg
 
@@ -215,7 +214,7 @@ def transcribe(
     while start < duration - 0.05:
         length = min(window + WINDOW_OVERLAP, duration - start)
         last = start + length >= duration - 0.05
-        samples = np.frombuffer(ffmpeg.decode_pcm(audio, start, length), dtype=np.float32)
+        samples = ffmpeg.decode_pcm(audio, start, length)
         kept_until = start
         for seg in _decode(model, samples, settings, language, prompt):
             if not last and seg.start >= window:

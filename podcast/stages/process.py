@@ -746,10 +746,8 @@ def _analyse_tracks(ctx: Context, sources: list[Path], probes: list[ffmpeg.Probe
 def _offsets(ctx: Context, sources: list[Path], names: list[str]) -> tuple[list[float], list[str]]:
     """Each track's start relative to the first, from the cross-correlation of their first
     minutes; 0 (with a note) when no common sound makes it clear."""
-    import numpy as np
-
     rate = 8000
-    samples = [np.frombuffer(ffmpeg.decode_pcm(p, 0, ALIGN_SECONDS, rate), dtype=np.float32) for p in sources]
+    samples = [ffmpeg.decode_pcm(p, 0, ALIGN_SECONDS, rate) for p in sources]
     offsets, notes = [0.0], []
     for path, name, wave in zip(sources[1:], names[1:], samples[1:], strict=True):
         offset, clarity = levels.alignment(samples[0], wave, rate)

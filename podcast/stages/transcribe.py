@@ -297,7 +297,7 @@ def _by_voice(ctx: Context, segments: list[transcript.Segment], people: list[str
     length = ffmpeg.probe(speech).duration
 
     def read(start: float, end: float) -> np.ndarray:
-        return np.frombuffer(ffmpeg.decode_pcm(speech, start, end - start), dtype=np.float32)
+        return ffmpeg.decode_pcm(speech, start, end - start)
 
     embedder = ctx.shared.get("embedder") or ctx.shared.setdefault("embedder", diarize.Embedder())
     bar = ctx.progress("speakers", length)
@@ -306,7 +306,7 @@ def _by_voice(ctx: Context, segments: list[transcript.Segment], people: list[str
     finally:
         bar.close()
     samples_of = {
-        name: embedder.embed([np.frombuffer(ffmpeg.decode_pcm(path, 0.0, VOICE_SAMPLE_SECONDS), dtype=np.float32)])[0]
+        name: embedder.embed([ffmpeg.decode_pcm(path, 0.0, VOICE_SAMPLE_SECONDS)])[0]
         for name, path in voice_samples(ctx).items()
     }
     names = diarize.names_for(turns, people, samples_of)
