@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from rapidfuzz.distance import Levenshtein
 
-from .transcript import Segment, Word
+from .transcript import Segment, Word, words_text
 
 # A run of words replaced by a term needs its phonetic key this close to the term's (1 = same).
 VERSION = 1  # part of the transcribe stage's inputs: bump when matching changes
@@ -90,10 +91,6 @@ def terms(names: Iterable[str]) -> list[_Term]:
     return sorted(found, key=lambda t: -len(t.key))  # the longest terms claim their words first
 
 
-def _spelled(words: Sequence[Word]) -> str:
-    return "".join(w.word for w in words).strip()
-
-
 _ELISION = re.compile(r"^(?:[cdjlmnst]|qu|jusqu|lorsqu|puisqu)['’]", re.IGNORECASE)
 
 
@@ -103,7 +100,7 @@ def _bare(text: str) -> str:
 
 
 def _score(term: _Term, words: Sequence[Word]) -> float:
-    heard = _bare(_spelled(words))
+    heard = _bare(words_text(words))
     key = sound(heard)
     if not key or (len(term.key) < SHORT_KEY and (len(words) > 1 or key != term.key)):
         return 0.0
@@ -112,11 +109,16 @@ def _score(term: _Term, words: Sequence[Word]) -> float:
     return Levenshtein.normalized_similarity(key, term.key)
 
 
+def _says(term: _Term, run: Sequence[Word]) -> bool:
+    """Whether the words `run` are the term, spelled right."""
+    return fold(_bare(words_text(run))) == fold(term.text)
+
+
 def _already(term: _Term, words: list[Word], taken: list[bool]) -> None:
     """Mark where the term is already right: those words are not compared again."""
     for size in range(1, term.words + 1):
         for first in range(0, len(words) - size + 1):
-            if fold(_bare(_spelled(words[first : first + size]))) == fold(term.text):
+            if _says(term, words[first : first + size]):
                 taken[first : first + size] = [True] * size
 
 
@@ -128,16 +130,19 @@ def _whole(words: list[Word], first: int, size: int) -> bool:
     return starts and (after >= len(words) or words[after].word.startswith(" "))
 
 
-def _best(term: _Term, words: list[Word], taken: list[bool]) -> tuple[float, int, int] | None:
+def _best(
+    words: list[Word], taken: list[bool], sizes: range, score: Callable[[Sequence[Word]], float], minimum: float
+) -> tuple[int, int] | None:
+    """(first, size) of the free run of whole words scoring highest, at least `minimum`."""
     best: tuple[float, int, int] | None = None
-    for size in range(max(1, term.words - 1), term.words + 2):
+    for size in sizes:
         for first in range(0, len(words) - size + 1):
             if any(taken[first : first + size]) or not _whole(words, first, size):
                 continue
-            score = _score(term, words[first : first + size])
-            if score >= MIN_SIMILARITY and (best is None or score > best[0] + 1e-9):
-                best = (score, first, size)
-    return best
+            value = score(words[first : first + size])
+            if value >= minimum and (best is None or value > best[0] + 1e-9):
+                best = (value, first, size)
+    return (best[1], best[2]) if best else None
 
 
 def _trailing(text: str) -> str:
@@ -150,7 +155,7 @@ def _replace(words: list[Word], taken: list[bool], term: _Term, first: int, size
     """Put `term` in place of words[first:first + size] (in place), keeping their times, an
     elided article ("d'") and the punctuation that followed."""
     run = words[first : first + size]
-    heard = _spelled(run)
+    heard = words_text(run)
     lead = " " if run[0].word.startswith(" ") else ""
     elided = _ELISION.match(heard.strip())
     spelled = f"{lead}{elided.group(0) if elided else ''}{term.text}{_trailing(heard)}"
@@ -168,12 +173,12 @@ def correct(segment: Segment, glossary: Sequence[_Term]) -> tuple[Segment, list[
     changes: list[Change] = []
     for term in glossary:
         _already(term, words, taken)
-        while found := _best(term, words, taken):
-            changes.append(_replace(words, taken, term, found[1], found[2]))
+        sizes = range(max(1, term.words - 1), term.words + 2)
+        while found := _best(words, taken, sizes, partial(_score, term), MIN_SIMILARITY):
+            changes.append(_replace(words, taken, term, *found))
     if not changes:
         return segment, []
-    text = "".join(w.word for w in words).strip()
-    return Segment(segment.start, segment.end, text, words, segment.speaker), changes
+    return Segment(segment.start, segment.end, words_text(words), words, segment.speaker), changes
 
 
 # Where a prompted reading echoed the prompt, it is not trusted as a whole, but a term it heard is
@@ -185,12 +190,19 @@ BACKED_REACH = 0.5  # seconds around the term's time in the prompted reading
 
 def _heard_at(term: _Term, words: list[Word]) -> list[tuple[float, float]]:
     """Where `words` say `term` (start, end)."""
-    spans = []
-    for first in range(0, len(words) - term.words + 1):
-        run = words[first : first + term.words]
-        if fold(_bare(_spelled(run))) == fold(term.text):
-            spans.append((run[0].start, run[-1].end))
-    return spans
+    runs = (words[first : first + term.words] for first in range(0, len(words) - term.words + 1))
+    return [(run[0].start, run[-1].end) for run in runs if _says(term, run)]
+
+
+def _sounds_near(term: _Term, start: float, end: float) -> Callable[[Sequence[Word]], float]:
+    """How much a run of words sounds like `term`, for runs near [start, end] (0 elsewhere)."""
+
+    def score(run: Sequence[Word]) -> float:
+        if run[0].start >= end + BACKED_REACH or run[-1].end <= start - BACKED_REACH:
+            return 0.0
+        return Levenshtein.normalized_similarity(sound(_bare(words_text(run))), term.key)
+
+    return score
 
 
 def backed(
@@ -206,22 +218,12 @@ def backed(
         taken = [False] * len(words)
         for term in glossary:
             for start, end in _heard_at(term, heard):
-                best: tuple[float, int, int] | None = None
-                for size in range(1, term.words + 3):
-                    for first in range(0, len(words) - size + 1):
-                        run = words[first : first + size]
-                        near = run[0].start < end + BACKED_REACH and run[-1].end > start - BACKED_REACH
-                        if not near or any(taken[first : first + size]) or not _whole(words, first, size):
-                            continue
-                        score = Levenshtein.normalized_similarity(sound(_bare(_spelled(run))), term.key)
-                        if score >= BACKED_SIMILARITY and (best is None or score > best[0] + 1e-9):
-                            best = (score, first, size)
-                if best:
-                    change = _replace(words, taken, term, best[1], best[2])
-                    changes.append(change)
-        text = "".join(w.word for w in words).strip()
+                sizes = range(1, term.words + 3)
+                if found := _best(words, taken, sizes, _sounds_near(term, start, end), BACKED_SIMILARITY):
+                    changes.append(_replace(words, taken, term, *found))
+        changed = words != segment.words
         kept.append(
-            Segment(segment.start, segment.end, text, words, segment.speaker) if words != segment.words else segment
+            Segment(segment.start, segment.end, words_text(words), words, segment.speaker) if changed else segment
         )
     return kept, changes
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from . import timecode
@@ -77,19 +77,19 @@ def _split(seg: Segment) -> list[Segment]:
     return [_cue(piece, seg) for piece in pieces if piece]
 
 
-def _words_text(words: list[Word]) -> str:
+def words_text(words: Sequence[Word]) -> str:
     """Whisper's words carry their leading space: "aujourd" + "'hui" is one word."""
     return "".join(w.word for w in words).strip()
 
 
 def _too_long(words: list[Word]) -> bool:
-    return len(_words_text(words)) > CUE_MAX_CHARS or words[-1].end - words[0].start > CUE_MAX_SECONDS
+    return len(words_text(words)) > CUE_MAX_CHARS or words[-1].end - words[0].start > CUE_MAX_SECONDS
 
 
 def _ends_cue(words: list[Word], following: Word) -> bool:
     if following.start - words[-1].end >= CUE_PAUSE:
         return True
-    return words[-1].word.strip().endswith(_SENTENCE_END) and len(_words_text(words)) >= CUE_MIN_CHARS
+    return words[-1].word.strip().endswith(_SENTENCE_END) and len(words_text(words)) >= CUE_MIN_CHARS
 
 
 def _cut_at_clause(words: list[Word]) -> tuple[list[Word], list[Word]]:
@@ -103,7 +103,7 @@ def _cut_at_clause(words: list[Word]) -> tuple[list[Word], list[Word]]:
 def _cue(words: list[Word], seg: Segment) -> Segment:
     start = max(seg.start, min(words[0].start, seg.end))
     end = min(seg.end, max(words[-1].end, start))
-    return Segment(round(start, 3), round(end, 3), _words_text(words), words, seg.speaker)
+    return Segment(round(start, 3), round(end, 3), words_text(words), words, seg.speaker)
 
 
 def _fold(text: str) -> str:
@@ -280,7 +280,7 @@ def label_by_voice(segments: list[Segment], speaker_at: Callable[[float], str]) 
                 runs.append((who, [word]))
         runs = _merge_short_runs(runs)
         for who, words in runs:
-            labelled.append(Segment(words[0].start, words[-1].end, _words_text(words), words, who))
+            labelled.append(Segment(words[0].start, words[-1].end, words_text(words), words, who))
         if len(runs) == 1:
             labelled[-1] = Segment(seg.start, seg.end, seg.text, seg.words, runs[0][0])
     return labelled

@@ -344,8 +344,9 @@ def _own_voices(files: list[Path], per_file: list[list[transcript.Segment]]) -> 
                     run.append(word)
                     continue
                 if run:
-                    text = "".join(w.word for w in run).strip()
-                    found.append(transcript.Segment(run[0].start, run[-1].end, text, run, segment.speaker))
+                    found.append(
+                        transcript.Segment(run[0].start, run[-1].end, transcript.words_text(run), run, segment.speaker)
+                    )
                 run = []
         dropped = sum(len(s.words) for s in segments) - sum(len(s.words) for s in found)
         if dropped:
