@@ -59,11 +59,9 @@ class Embedder:
     """The d-vector model: audio (16 kHz mono float32) → L2-normalised 256-d vectors."""
 
     def __init__(self) -> None:
-        from .whisper import quiet_onnxruntime
+        from .whisper import onnxruntime as load_onnxruntime
 
-        quiet_onnxruntime()
-        import onnxruntime
-
+        onnxruntime = load_onnxruntime()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         try:

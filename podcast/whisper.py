@@ -117,6 +117,18 @@ def quiet_onnxruntime() -> None:
     os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 
+def onnxruntime() -> Any:
+    """onnxruntime, imported quietly; missing or broken, one ModelError saying how to fix it."""
+    quiet_onnxruntime()
+    try:
+        import onnxruntime as runtime
+    except ImportError as exc:
+        raise ModelError(
+            f"onnxruntime is missing or broken ({exc}): reinstall it: .venv/bin/pip install onnxruntime"
+        ) from None
+    return runtime
+
+
 def load(settings: Transcribe) -> Any:
     quiet_onnxruntime()
     from faster_whisper import WhisperModel
@@ -150,13 +162,7 @@ def load_vad() -> None:
     """Load the voice-activity model now, where an interruption is an interruption: loaded
     lazily inside faster-whisper, a Ctrl-C during onnxruntime's import came out as "requires
     the onnxruntime package"."""
-    quiet_onnxruntime()
-    try:
-        import onnxruntime  # noqa: F401 - imported here, not half-way through faster-whisper
-    except ImportError as exc:
-        raise ModelError(
-            f"onnxruntime is missing or broken ({exc}): reinstall it: .venv/bin/pip install onnxruntime"
-        ) from None
+    onnxruntime()  # imported here, not half-way through faster-whisper
     from faster_whisper.vad import get_vad_model
 
     try:
@@ -392,17 +398,11 @@ def _checked(
         yield from segments
         return
     first, last = _samples_of((chunk.start, chunk.end))
-
-    def again(with_prompt: bool) -> list[Segment]:
-        prompting = _prompting(settings, prompt) if with_prompt else {}
-        decoded, _info = model.transcribe(samples[first:last], vad_filter=settings.vad, **prompting, **options)
-        return [_shifted(s, chunk.start) for s in decoded]
-
+    decoded, _info = model.transcribe(samples[first:last], vad_filter=settings.vad, **options)
+    second = [_shifted(s, chunk.start) for s in decoded]  # without the prompt
     if echo:
-        plain = again(False)
-        chosen: list[Any] = glossary.backed(plain, [_shifted(s, 0.0) for s in segments], prompt.terms)[0]
+        chosen: list[Any] = glossary.backed(second, [_shifted(s, 0.0) for s in segments], prompt.terms)[0]
     else:
-        second = again(False)
         chosen = second if _chars(second) > _chars(segments) else segments
     log.info(
         "%.0f s of speech at %.1f s decoded as only %r (%s): %s",
