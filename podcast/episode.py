@@ -241,6 +241,12 @@ class Episode:
         return self.config.transcribe.enabled and self.meta.transcribe is not False
 
     @property
+    def glossary(self) -> list[str]:
+        """The names transcription should know: the show's glossary, then the episode's guests."""
+        names = [*self.config.transcribe.glossary, *(g.name for g in self.meta.guests)]
+        return list(dict.fromkeys(names))
+
+    @property
     def own_transcript(self) -> Path:
         """The producer's transcript (proofread, or imported with the episode), recording
         timeline: when it exists, it is the episode's transcript and Whisper is not run."""

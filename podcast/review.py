@@ -68,7 +68,7 @@ def page_data(config: Config, slug: str) -> dict[str, Any]:
         "audio": f"/{ep.processed_audio.name}",
         "cues": body,
         "speakers": sorted(dict.fromkeys(n for n in speakers if n)),
-        "glossary": list(dict.fromkeys([*config.transcribe.glossary, *(g.name for g in meta.guests)])),
+        "glossary": ep.glossary,
         "suggestions": suggested,
         "reviewed": ep.transcript_reviewed,
         "unsure_below": UNSURE_BELOW,

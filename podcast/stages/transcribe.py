@@ -39,10 +39,12 @@ VOICE_SAMPLE_SECONDS = 30.0  # of a host's voice sample, at most
 OWN_VOICE_MARGIN_DB = 6.0  # a track this much quieter than another during a segment only hears it
 
 
-def whisper_key(ctx: Context, audio_hashes: list[str]) -> str:
+def whisper_key(ctx: Context) -> str:
+    """What Whisper's output depends on: the speech it hears, the decoding options, the names."""
     settings = dataclasses.asdict(ctx.config.transcribe)
     options = {name: settings[name] for name in DECODING_OPTIONS}
-    return fingerprint(audio_hashes, options, terms(ctx), whisper.DECODER_VERSION)[:20]
+    hashes = [ctx.state.file_hash(p) for p in speech_files(ctx)]
+    return fingerprint(hashes, options, ctx.episode.glossary, whisper.DECODER_VERSION)[:20]
 
 
 def speech_files(ctx: Context) -> list[Path]:
@@ -56,12 +58,6 @@ def speech_files(ctx: Context) -> list[Path]:
     if tracks:
         return tracks
     raise EpisodeError("no speech for Whisper yet (run `podcast process` first)")
-
-
-def terms(ctx: Context) -> list[str]:
-    """The names Whisper should know: the show's glossary and the episode's guests."""
-    names = [*ctx.config.transcribe.glossary, *(g.name for g in ctx.episode.meta.guests)]
-    return list(dict.fromkeys(names))
 
 
 def speaker_names(ctx: Context) -> tuple[str, str]:
@@ -106,7 +102,7 @@ class TranscribeStage:
             return None
         meta = ctx.episode.meta
         return {
-            "whisper": whisper_key(ctx, [ctx.state.file_hash(p) for p in speech_files(ctx)]),
+            "whisper": whisper_key(ctx),
             "edits": ctx.state.file_hash(ep.edit_list_path) if ep.edit_list_path.is_file() else None,
             "corrections": {**settings.corrections, **meta.corrections},
             "glossary": [settings.glossary_match, glossary.VERSION],
@@ -140,7 +136,7 @@ class TranscribeStage:
         return [f"{what}; writes {', '.join(transcript.FORMATS)}"]
 
     def _cache(self, ctx: Context) -> Path:
-        key = whisper_key(ctx, [ctx.state.file_hash(p) for p in speech_files(ctx)])
+        key = whisper_key(ctx)
         return ctx.episode.build / "cache" / f"whisper-{key}.json"
 
     def run(self, ctx: Context) -> Outcome:
@@ -155,7 +151,7 @@ class TranscribeStage:
             raw = self._decode(ctx)
             fsutil.write_text(cache, json.dumps([dataclasses.asdict(s) for s in raw], ensure_ascii=False))
         if settings.glossary_match:
-            raw, changes = glossary.correct_all(raw, terms(ctx))
+            raw, changes = glossary.correct_all(raw, ctx.episode.glossary)
             for change in changes:
                 log.info("glossary at %s: %r -> %r", timecode.format(change.start), change.heard, change.term)
         corrections = {
@@ -207,6 +203,7 @@ class TranscribeStage:
         edl = ctx.episode.edit_list()
         offset = edl.offset if edl else 0.0
         names = ctx.episode.track_names(len(files)) if len(files) > 1 else [""]
+        known = ctx.episode.glossary
         bar = ctx.progress("transcribe", sum(durations))
         per_file: list[list[transcript.Segment]] = []
         try:
@@ -216,7 +213,7 @@ class TranscribeStage:
                 def advance(position: float, before: float = done) -> None:
                     bar.update(before + position)
 
-                per_file.append(list(whisper.transcribe(model, path, duration, settings, terms(ctx), advance)))
+                per_file.append(list(whisper.transcribe(model, path, duration, settings, known, advance)))
                 done += duration
         finally:
             bar.close()
@@ -282,7 +279,7 @@ def _by_voice(ctx: Context, segments: list[transcript.Segment], people: list[str
     each voice (a host's sample, else order of first appearance) and label each word."""
     import numpy as np
 
-    (speech,) = speech_files(ctx)[:1]
+    speech = speech_files(ctx)[0]
     edl = ctx.episode.edit_list()
     offset = edl.offset if edl else 0.0
     words = sorted((w.start - offset, w.end - offset) for s in segments for w in s.words) or [
