@@ -25,7 +25,7 @@ from importlib import resources
 from typing import Any
 
 from . import episode as episodes
-from . import i18n, pipeline, serve, transcript_files
+from . import pipeline, serve, site, transcript_files
 from .config import Config
 from .errors import PodcastError
 from .transcript import Segment
@@ -73,7 +73,6 @@ def page_data(config: Config, slug: str) -> dict[str, Any]:
         "reviewed": ep.transcript_reviewed,
         "unsure_below": UNSURE_BELOW,
         "version": hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()[:16],
-        "words": i18n.strings(show.language),
     }
 
 
@@ -116,18 +115,13 @@ def _asset(name: str) -> bytes:
     return (resources.files("podcast") / "templates" / "assets" / name.lstrip("/")).read_bytes()
 
 
-def _script_json(data: Any) -> str:
-    """JSON safe inside a <script> element: no "</script>", no HTML comment opener."""
-    text = json.dumps(data, ensure_ascii=False)
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 class Handler(serve.Handler):
     """The page, its two assets, the audio (with Range), and the save endpoint; nothing else."""
 
     config: Config
     slug: str
     token: str
+    audio: str  # the processed audio's file name in build/SLUG
 
     def _allowed_host(self) -> bool:
         port = getattr(self.server, "server_port", 0)
@@ -154,7 +148,7 @@ class Handler(serve.Handler):
             self._page()
         elif path in PAGE_FILES:
             self._send(200, _asset(path), PAGE_FILES[path])
-        elif path == f"/{episodes.load(self.config, self.slug).processed_audio.name}":
+        elif path == f"/{self.audio}":
             super().do_GET()
         else:
             self._send(404, b"not found", "text/plain")
@@ -168,7 +162,7 @@ class Handler(serve.Handler):
         except PodcastError as exc:
             self._send(500, str(exc).encode(), "text/plain; charset=utf-8")
             return
-        html = _page().decode().replace("{{DATA}}", _script_json(data)).replace("{{TOKEN}}", self.token)
+        html = _page().decode().replace("{{DATA}}", site.script_json(data)).replace("{{TOKEN}}", self.token)
         html = html.replace("{{LANG}}", data["language"])
         self._send(200, html.encode(), "text/html; charset=utf-8")
 
@@ -186,7 +180,7 @@ class Handler(serve.Handler):
         try:
             payload = json.loads(self.rfile.read(length))
             message = save(self.config, self.slug, payload)
-            self._reply(200, {"message": message, "version": page_data(self.config, self.slug)["version"]})
+            self._reply(200, {"message": message})
         except ValueError:
             self._reply(400, {"error": "the page sent something that is not JSON"})
         except PodcastError as exc:
@@ -199,7 +193,9 @@ class Handler(serve.Handler):
 def make_server(config: Config, slug: str, port: int) -> http.server.ThreadingHTTPServer:
     ep = episodes.load(config, slug)
     page_data(config, slug)  # fail now, with a message, rather than in the browser
-    handler = type("ReviewHandler", (Handler,), {"config": config, "slug": slug, "token": secrets.token_urlsafe(24)})
+    token = secrets.token_urlsafe(24)
+    attributes = {"config": config, "slug": slug, "token": token, "audio": ep.processed_audio.name}
+    handler = type("ReviewHandler", (Handler,), attributes)
     return serve.make_server(ep.build, "127.0.0.1", port, handler)
 
 

@@ -111,7 +111,12 @@ def json_ld(config: Config, context: dict[str, Any]) -> str:
         data["episodeNumber"] = context["number"]
     if context["duration"]:
         data["timeRequired"] = f"PT{round(context['duration'])}S"
-    # inside <script>, "<" could close the element or open a comment: written as \u003c
+    return script_json(data)
+
+
+def script_json(data: Any) -> str:
+    """JSON to put inside a <script> element: "<" could close the element or open a comment,
+    so "<" and ">" are written \\u003c and \\u003e (the same string to a JSON reader)."""
     return json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
 
 
