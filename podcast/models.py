@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import fsutil, web, whisper
+from .config import url_problem
 from .errors import FetchError, ModelError, PodcastError
 from .progress import ProgressFactory, no_progress
 
@@ -57,13 +58,9 @@ class Pulled:
 
 def hub() -> str:
     base = os.environ.get(HUB_ENV) or DEFAULT_HUB
-    if why := _url_problem(base):
+    if why := url_problem(base):
         raise PodcastError(f"${HUB_ENV} {why}")
     return base.rstrip("/")
-
-
-def _url_problem(url: str) -> str:
-    return "" if re.match(r"^https?://[^/\s]+", url) else "must be an http(s) address"
 
 
 def folder(name: str) -> Path:

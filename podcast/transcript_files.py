@@ -254,12 +254,10 @@ def import_file(config: Config, slug: str, path: Path, *, dry_run: bool = False)
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             raise TranscriptFileError(f"{path}: over {MAX_FILE_BYTES >> 20} MB: not a transcript")
-        text = path.read_bytes().decode("utf-8-sig")
+        text = fsutil.read_text(path)  # named on the command line: read wherever it is
     except FileNotFoundError:
         raise TranscriptFileError(f"{path}: no such file") from None
-    except UnicodeDecodeError:
-        raise TranscriptFileError(f"{path}: not UTF-8 text") from None
-    except OSError as exc:
+    except OSError as exc:  # from stat(); read_text turns its own into one line
         raise TranscriptFileError(f"{path}: {exc.strerror or exc}") from None
     speakers = [s.speaker for s in ep.segments() if s.speaker]
     cues = parse(text, path.suffix.lstrip(".") or "vtt", path.name, sorted(set(speakers)))
