@@ -259,6 +259,7 @@ def model_group() -> None:
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Download even when the model is over 1 GB.")
 @common
+@run_options
 @click.pass_obj
 def model_pull(app: App, name: str, yes: bool) -> None:
     """Download model NAME once into the cache (resumed if interrupted, checked against the

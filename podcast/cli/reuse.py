@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from ..transcript import FORMATS
-from .base import App, DefaultGroup, cli, common
+from .base import App, DefaultGroup, cli, common, run_options
 
 
 @cli.group(name="transcript", cls=DefaultGroup)
@@ -56,6 +56,7 @@ def transcript_command(app: App, slug: str, fmt: str, output: Path | None) -> No
 @click.argument("slug")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @common
+@run_options
 @click.pass_obj
 def transcript_import(app: App, slug: str, file: Path) -> None:
     """Use FILE (WebVTT, SubRip or JSON, corrected in Subtitle Edit, Aegisub...) as the
@@ -150,6 +151,7 @@ def newsletter_command(app: App, slug: str) -> None:
 @click.option("--port", default=0, help="Port on 127.0.0.1 (default: a free one).")
 @click.option("--no-browser", is_flag=True, help="Do not open the page in the browser.")
 @common
+@run_options
 @click.pass_obj
 def review_command(app: App, slug: str, port: int, no_browser: bool) -> None:
     """Proofread the transcript in the browser: the unsure words highlighted, a click on a
