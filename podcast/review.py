@@ -49,17 +49,14 @@ def page_data(config: Config, slug: str) -> dict[str, Any]:
     speakers += [h.name for h in show.hosts] + [g.name for g in meta.guests] + list(meta.speakers.tracks)
     speakers += [n for n in (meta.speakers.left, meta.speakers.right) if n]
     edl = ep.edit_list()
-    suggested = [
-        {
-            "number": s.number,
-            "kind": s.kind,
-            "text": s.text,
-            "status": s.status,
-            "start": round(edl.to_output(s.start), 3) if edl else s.start,
-        }
-        for s in ep.suggestions()
-        if s.status != "rejected"
-    ]
+    suggested = []
+    for s in ep.suggestions():
+        # a suggestion the edit list has cut since (or past the end) has nothing left to play
+        shown = edl.range_to_output(s.start, s.end) if edl else (s.start, s.end)
+        if s.status != "rejected" and shown is not None:
+            suggested.append(
+                {"number": s.number, "kind": s.kind, "text": s.text, "status": s.status, "start": shown[0]}
+            )
     body = [asdict(c) for c in cues]
     return {
         "slug": slug,

@@ -300,3 +300,20 @@ def test_a_save_while_another_run_holds_the_project_keeps_the_corrections(review
         holder.wait()
     assert "not rewritten yet" in message and "another" in message
     assert "Relu pendant une publication." in (reviewed_project / "episodes" / "ep" / "transcript.vtt").read_text()
+
+
+def test_the_page_lists_only_suggestions_still_in_the_episode(reviewed_project: Path) -> None:
+    """A suggestion inside a cut made since, or past the end (a hand-edited file), is not listed."""
+    from podcast import review, suggestions
+    from podcast.config import load_config
+
+    folder = reviewed_project / "episodes" / "ep"
+    found = [
+        suggestions.Suggestion(1, 0.5, 0.8, "filler", "euh"),
+        suggestions.Suggestion(2, 900.0, 901.0, "pause", "4 s"),
+        suggestions.Suggestion(3, 0.9, 1.0, "cough", "", "rejected"),
+    ]
+    (folder / suggestions.NAME).write_text(suggestions.to_json(found))
+    config = load_config(reviewed_project, {"transcribe.enabled": "true"})
+    listed = review.page_data(config, "ep")["suggestions"]
+    assert [s["number"] for s in listed] == [1]
