@@ -279,10 +279,10 @@ def label_by_voice(segments: list[Segment], speaker_at: Callable[[float], str]) 
             else:
                 runs.append((who, [word]))
         runs = _merge_short_runs(runs)
-        for who, words in runs:
-            labelled.append(Segment(words[0].start, words[-1].end, words_text(words), words, who))
-        if len(runs) == 1:
-            labelled[-1] = Segment(seg.start, seg.end, seg.text, seg.words, runs[0][0])
+        if len(runs) == 1:  # one speaker: the cue as it was
+            labelled.append(Segment(seg.start, seg.end, seg.text, seg.words, runs[0][0]))
+            continue
+        labelled += [Segment(words[0].start, words[-1].end, words_text(words), words, who) for who, words in runs]
     return labelled
 
 
