@@ -4,9 +4,14 @@ one line, no traceback."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
+from typing import NoReturn
 
 from .errors import INTERRUPTED
+
+INTERRUPTED_STATUS = 130
 
 
 def main() -> None:
@@ -15,8 +20,28 @@ def main() -> None:
 
         cli_main()
     except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut this short
         sys.stderr.write(INTERRUPTED + "\n")
-        sys.exit(130)
+        _interrupted()
+    except SystemExit as done:
+        if done.code == INTERRUPTED_STATUS:  # the CLI reported the interruption itself
+            _interrupted()
+        raise
+    finally:
+        # The command is over (its exit status decided): a Ctrl-C while Python shuts down would
+        # otherwise end the process by the signal (status -2), not with that status.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _interrupted() -> NoReturn:
+    """Exit 130 at once. When the interrupt lands in code an extension module runs through
+    CPython's PyRun_* functions during import, the interpreter keeps a flag that makes it kill
+    itself with SIGINT at exit although the interrupt was handled: status -2, about one start-up
+    Ctrl-C in twenty here. Everything was cleaned up on the way out; only streams need flushing."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(INTERRUPTED_STATUS)
 
 
 if __name__ == "__main__":
