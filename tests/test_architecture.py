@@ -13,49 +13,77 @@ PACKAGE = Path(__file__).resolve().parent.parent / "podcast"
 
 # Lowest first. The README's developer section describes the same map.
 RANKS: dict[int, tuple[str, ...]] = {
-    0: ("__init__", "errors", "timecode", "fsutil", "progress", "i18n", "apple"),
-    1: ("config",),
-    2: (
-        "ids",
-        "transcript",
-        "glossary",
-        "edits",
-        "suggestions",
-        "chapters",
-        "ffmpeg",
-        "whisper",
-        "storage",
-        "artwork",
-        "state",
-        "web",
-        "ledger",
+    0: (
+        "__init__",
+        "core",
+        "domain",
+        "project",
+        "edges",
+        "release",
+        "workflows",
+        "core.errors",
+        "core.timecode",
+        "core.fsutil",
+        "core.progress",
+        "core.i18n",
+        "domain.apple",
     ),
-    3: ("episode", "markers"),
-    4: ("notes", "catalog", "diarize", "feedreader", "levels", "audiograph"),
+    1: ("project.config",),
+    2: (
+        "project.ids",
+        "domain.transcript",
+        "domain.glossary",
+        "domain.edits",
+        "domain.suggestions",
+        "domain.chapters",
+        "edges.ffmpeg",
+        "edges.whisper",
+        "edges.storage",
+        "edges.images",
+        "project.state",
+        "edges.http",
+        "project.ledger",
+    ),
+    3: ("project.episode", "domain.markers"),
+    4: (
+        "release.notes",
+        "release.catalog",
+        "edges.diarize",
+        "domain.feedreader",
+        "domain.levels",
+        "edges.filtergraphs",
+    ),
     5: (
-        "rss",
-        "site",
-        "search",
-        "check",
+        "release.rss",
+        "release.site",
+        "release.search",
+        "release.check",
         "stages",
         "stages.process",
         "stages.transcribe",
         "stages.tag",
         "stages.upload",
-        "quote",
-        "newsletter",
-        "bucket",
-        "transcript_files",
-        "scaffold",
-        "doctor",
-        "serve",
-        "models",
-        "move",
+        "workflows.quote",
+        "workflows.newsletter",
+        "workflows.bucket",
+        "workflows.transcripts",
+        "workflows.scaffold",
+        "workflows.doctor",
+        "workflows.serve",
+        "workflows.models",
+        "workflows.move",
     ),
     6: ("pipeline",),
-    7: ("removal", "importer", "review", "demo", "marker_files", "suggest"),
+    7: (
+        "workflows.removal",
+        "workflows.importer",
+        "workflows.review",
+        "workflows.demo",
+        "workflows.markers",
+        "workflows.suggest",
+    ),
     8: (
-        "ui",
+        "cli.ui",
         "cli",
         "cli.base",
         "cli.production",
@@ -88,8 +116,11 @@ def imports(path: Path, root: Path = PACKAGE) -> set[str]:
             for alias in node.names:
                 candidate = f"{target}.{alias.name}" if target else alias.name
                 found.add(candidate if candidate in RANK else target)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("podcast"):
-            found.add(node.module.removeprefix("podcast").lstrip(".") or "__init__")
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "podcast":
+            target = node.module.removeprefix("podcast").lstrip(".")
+            for alias in node.names:
+                candidate = f"{target}.{alias.name}" if target else alias.name
+                found.add(candidate if candidate in RANK else target or "__init__")
         elif isinstance(node, ast.Import):
             found.update(a.name.removeprefix("podcast.") for a in node.names if a.name.startswith("podcast."))
     return {f or "__init__" for f in found} - {name}
@@ -136,9 +167,10 @@ def test_no_import_cycles() -> None:
 def test_the_checker_catches_an_upward_import(tmp_path: Path) -> None:
     """The rule itself can fail: a low module importing the pipeline inside a function is seen."""
     (tmp_path / "stages").mkdir()
-    low = tmp_path / "timecode.py"
-    low.write_text("def f():\n    from . import pipeline\n    from .stages.upload import UploadStage\n")
-    assert upward("timecode", imports(low, tmp_path)) == ["pipeline", "stages.upload"]
+    (tmp_path / "core").mkdir()
+    low = tmp_path / "core" / "timecode.py"
+    low.write_text("def f():\n    from .. import pipeline\n    from podcast.stages.upload import UploadStage\n")
+    assert upward("core.timecode", imports(low, tmp_path)) == ["pipeline", "stages.upload"]
     stage = tmp_path / "stages" / "tag.py"
-    stage.write_text("from .upload import UploadStage\nfrom ..errors import EpisodeError\n")
-    assert imports(stage, tmp_path) == {"stages.upload", "errors"}
+    stage.write_text("from .upload import UploadStage\nfrom ..core.errors import EpisodeError\n")
+    assert imports(stage, tmp_path) == {"stages.upload", "core.errors"}

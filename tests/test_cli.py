@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from podcast.cli import cli
-from podcast.config import Audio, Serve, Show, StorageSettings, Transcribe
+from podcast.project.config import Audio, Serve, Show, StorageSettings, Transcribe
 
 from .conftest import Run, add_episode, make_tone
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from podcast.config import load_config, load_episode
-from podcast.errors import ConfigError
+from podcast.core.errors import ConfigError
+from podcast.project.config import load_config, load_episode
 
 from .conftest import Run, add_episode, edit, make_tone
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from podcast import edits
-from podcast.errors import EpisodeError
+from podcast.core.errors import EpisodeError
+from podcast.domain import edits
 
 
 def test_edit_list_maps_times_through_cuts() -> None:

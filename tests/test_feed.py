@@ -190,7 +190,7 @@ def test_missing_artwork_and_numbered_titles(project: Path, run: Run, tmp_path: 
 
 @pytest.fixture
 def served(project: Path) -> Iterator[str]:
-    from podcast.serve import make_server
+    from podcast.workflows.serve import make_server
 
     server = make_server(project / "public", "127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from podcast import catalog, rss
-from podcast.config import load_config
+from podcast.project.config import load_config
+from podcast.release import catalog, rss
 
 CASES = Path(__file__).parent / "golden" / "feed"
 NOW = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from podcast import ffmpeg
-from podcast.errors import MediaError
+from podcast.core.errors import MediaError
+from podcast.edges import ffmpeg
 
 GOLDEN = Path(__file__).parent / "golden" / "ffmpeg"
 

@@ -19,8 +19,8 @@ import pytest
 from click.testing import CliRunner
 from lxml import etree
 
-from podcast import artwork
 from podcast.cli import cli
+from podcast.edges import images as artwork
 
 from .conftest import Run, add_episode, client, edit, make_tone, use_s3
 from .seaweed import Seaweed
@@ -239,9 +239,9 @@ def test_bucket_policy_and_cors_are_merged_and_served(
 def test_block_public_access_is_explained() -> None:
     from botocore.stub import Stubber
 
-    from podcast import storage
-    from podcast.config import StorageSettings, Url
-    from podcast.errors import StorageError
+    from podcast.core.errors import StorageError
+    from podcast.edges import storage
+    from podcast.project.config import StorageSettings, Url
 
     settings = StorageSettings(kind="s3", bucket="b", region="eu-west-3", endpoint_url=Url("https://s3.example.org"))
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
@@ -261,7 +261,7 @@ def test_block_public_access_is_explained() -> None:
 @pytest.fixture
 def two_servers(project: Path) -> Iterator[tuple[str, str, Path]]:
     """The published folder served twice, on two ports (two origins); base_url is the first."""
-    from podcast.serve import make_server
+    from podcast.workflows.serve import make_server
 
     servers = [make_server(project / "public", "127.0.0.1", 0) for _ in range(2)]
     for server in servers:
@@ -295,7 +295,7 @@ def test_pages_work_from_another_address_and_fetch_across_origins(
 
 
 def test_a_phone_listener_keeps_the_player_in_reach(project: Path, run: Run, browser: Any, tmp_path: Path) -> None:
-    from podcast.serve import make_server
+    from podcast.workflows.serve import make_server
 
     server = make_server(project / "public", "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

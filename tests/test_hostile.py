@@ -335,7 +335,7 @@ def test_every_command_on_a_broken_project_says_one_line(published: Path, breaka
 
 
 def test_leftovers_of_an_interrupted_run_are_cleaned_and_never_served(published: Path, run: Run) -> None:
-    from podcast.serve import make_server
+    from podcast.workflows.serve import make_server
 
     build = published / "build" / "ep"
     scratch = build / ".process-ab12cd34"
@@ -375,7 +375,7 @@ def test_a_second_run_waits_for_the_first(published: Path, run: Run) -> None:
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from podcast import fsutil\n"
+            "import sys, time; from pathlib import Path; from podcast.core import fsutil\n"
             "with fsutil.project_lock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(60)",
             str(published / "build"),
         ],
@@ -398,7 +398,7 @@ def test_onnxruntime_writes_nothing_in_the_home_folder(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
     env = {**os.environ, "HOME": str(home), "XDG_CACHE_HOME": ""}
-    subprocess.run([sys.executable, "-c", "from podcast import whisper; whisper.load_vad()"], env=env, check=True)
+    subprocess.run([sys.executable, "-c", "from podcast.edges import whisper; whisper.load_vad()"], env=env, check=True)
     assert [p for p in home.rglob("*")] == []
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from lxml import etree
 
 from podcast.cli import cli
-from podcast.ids import PODCAST_GUID_NAMESPACE
+from podcast.project.ids import PODCAST_GUID_NAMESPACE
 
 from .conftest import Run, add_episode, edit, make_tone
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from podcast import ids, storage
-from podcast.errors import StorageError
+from podcast.core.errors import StorageError
+from podcast.edges import storage
+from podcast.project import ids
 
 
 def test_storage_keys_cannot_escape() -> None:

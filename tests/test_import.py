@@ -200,7 +200,7 @@ def test_quirks_of_a_spotify_feed(host: FeedServer, tmp_path: Path) -> None:
     url = f"{host.url}/feeds/voix.rss"
     assert podcast("import", url, str(project)).exit_code == 0
     assert podcast("--project", str(project), "publish", "--all").exit_code == 0
-    from podcast.ids import guid_from_feed_url
+    from podcast.project.ids import guid_from_feed_url
 
     channel = etree.parse(str(project / "public" / "feed.xml")).find("channel")
     assert channel is not None and channel.findtext(f"{PODCAST}guid") == guid_from_feed_url(
@@ -308,7 +308,7 @@ def test_a_server_that_ignores_range_is_downloaded_again(host: FeedServer, tmp_p
 
 
 def test_a_host_that_does_not_answer(host: FeedServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from podcast import web
+    from podcast.edges import http as web
 
     monkeypatch.setattr(web, "TIMEOUT", 0.5)
     host.behaviour.delay["/feeds/spotify.xml"] = 3
@@ -391,7 +391,7 @@ def test_a_5000_item_feed_streams(tmp_path: Path) -> None:
     feed = tmp_path / "big.xml"
     feed.write_text(f'<?xml version="1.0"?><rss version="2.0"><channel><title>Gros</title>{items}</channel></rss>')
     script = (  # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking pytest process
-        "import re, sys; from pathlib import Path; from podcast import feedreader;"
+        "import re, sys; from pathlib import Path; from podcast.domain import feedreader;"
         "n = sum(1 for _ in feedreader.read_items(Path(sys.argv[1]), ''));"
         "print(n, int(re.search(r'VmHWM:\\s+(\\d+)', Path('/proc/self/status').read_text()).group(1)) // 1024)"
     )

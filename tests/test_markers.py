@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from podcast import markers
+from podcast.domain import markers
 
 from .conftest import Run, add_episode, make_tone
 from .recordings import duration

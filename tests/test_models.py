@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from podcast import whisper
-from podcast.errors import ModelError
+from podcast.core.errors import ModelError
+from podcast.edges import whisper
 
 from .conftest import Run
 
@@ -31,7 +31,7 @@ def tiny_model() -> Path:
 @pytest.fixture
 def hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     """A fake hub; `state["cut"]` = N makes the next download of model.bin stop after N bytes."""
-    from podcast.serve import Handler, make_server
+    from podcast.workflows.serve import Handler, make_server
 
     root = tmp_path / "hub"
     files = root / REPO / "resolve" / "main"

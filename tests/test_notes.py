@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podcast import notes
+from podcast.release import notes
 
 
 def test_notes_are_sanitised() -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from podcast import glossary
-from podcast.transcript import Segment, Word
+from podcast.domain import glossary
+from podcast.domain.transcript import Segment, Word
 
 from .conftest import Run, accessibility_problems, add_episode, edit
 
@@ -62,8 +62,8 @@ def reviewed_project(project: Path, run: Run, speech_wav: Path) -> Path:
 
 @pytest.fixture
 def review_server(reviewed_project: Path) -> Iterator[str]:
-    from podcast import review
-    from podcast.config import load_config
+    from podcast.project.config import load_config
+    from podcast.workflows import review
 
     config = load_config(reviewed_project, {"transcribe.enabled": "true"})
     server = review.make_server(config, "ep", 0)
@@ -273,7 +273,7 @@ HOLD_LOCK = """
 import sys, time
 from pathlib import Path
 from podcast import pipeline
-from podcast.config import load_config
+from podcast.project.config import load_config
 with pipeline.lock(load_config(Path(sys.argv[1]))):
     print("held", flush=True)
     time.sleep(60)
@@ -284,8 +284,8 @@ def test_a_save_while_another_run_holds_the_project_keeps_the_corrections(review
     import subprocess
     import sys
 
-    from podcast import review
-    from podcast.config import load_config
+    from podcast.project.config import load_config
+    from podcast.workflows import review
 
     config = load_config(reviewed_project, {"transcribe.enabled": "true"})
     cues = {"cues": [{"start": 0.0, "end": 1.5, "text": "Relu pendant une publication.", "speaker": ""}]}
@@ -304,8 +304,9 @@ def test_a_save_while_another_run_holds_the_project_keeps_the_corrections(review
 
 def test_the_page_lists_only_suggestions_still_in_the_episode(reviewed_project: Path) -> None:
     """A suggestion inside a cut made since, or past the end (a hand-edited file), is not listed."""
-    from podcast import review, suggestions
-    from podcast.config import load_config
+    from podcast.domain import suggestions
+    from podcast.project.config import load_config
+    from podcast.workflows import review
 
     folder = reviewed_project / "episodes" / "ep"
     found = [

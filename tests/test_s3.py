@@ -17,9 +17,9 @@ import botocore.auth
 import pytest
 from lxml import etree
 
-from podcast import storage
-from podcast.config import StorageSettings, Url
-from podcast.errors import StorageError
+from podcast.core.errors import StorageError
+from podcast.edges import storage
+from podcast.project.config import StorageSettings, Url
 
 from .conftest import Run, add_episode, client, edit, make_tone, use_s3
 from .seaweed import ACCESS_KEY, SECRET_KEY, Seaweed
@@ -146,7 +146,7 @@ def test_clock_skew_is_explained(s3_project: Path, run: Run, monkeypatch: pytest
 
 def test_disk_full_is_a_clear_error(project: Path, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
-    from podcast import fsutil
+    from podcast.core import fsutil
 
     def full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device", "build/ep/loudness.json")

@@ -11,7 +11,7 @@ import pytest
 
 
 def test_serve_answers_range_requests(tmp_path: Path) -> None:
-    from podcast.serve import make_server
+    from podcast.workflows.serve import make_server
 
     (tmp_path / "a.mp3").write_bytes(bytes(range(256)) * 4)
     server = make_server(tmp_path, "127.0.0.1", 0)

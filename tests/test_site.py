@@ -21,7 +21,7 @@ ON = ("--set", "transcribe.enabled=true")
 
 @pytest.fixture
 def served(project: Path) -> Iterator[str]:
-    from podcast.serve import make_server
+    from podcast.workflows.serve import make_server
 
     server = make_server(project / "public", "127.0.0.1", 0)
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podcast import diarize
+from podcast.edges import diarize
 
 from .conftest import Run, add_episode, edit
 from .recordings import Turn, interview, voice

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from podcast import markers, suggest, suggestions
-from podcast.errors import EpisodeError
-from podcast.suggestions import Suggestion
-from podcast.transcript import Word
+from podcast.core.errors import EpisodeError
+from podcast.domain import markers, suggestions
+from podcast.domain.suggestions import Suggestion
+from podcast.domain.transcript import Word
+from podcast.workflows import suggest
 
 from .conftest import Run, add_episode, edit
 from .recordings import duration, hesitant

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from podcast import timecode
+from podcast.core import timecode
 
 
 @pytest.mark.parametrize(

@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from podcast import transcript, whisper
-from podcast.config import Transcribe
-from podcast.errors import ModelError
-from podcast.ffmpeg import probe
-from podcast.transcript import Segment
+from podcast.core.errors import ModelError
+from podcast.domain import transcript
+from podcast.domain.transcript import Segment
+from podcast.edges import whisper
+from podcast.edges.ffmpeg import probe
+from podcast.project.config import Transcribe
 
 from .conftest import Run, add_episode, edit, ffmpeg, make_speech
 

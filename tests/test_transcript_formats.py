@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 
-from podcast import transcript
-from podcast.transcript import Segment, Word
+from podcast.domain import transcript
+from podcast.domain.transcript import Segment, Word
 
 SEGMENTS = [
     Segment(0.5, 3.25, "Bonjour & bienvenue <à tous>", speaker="Hôte"),

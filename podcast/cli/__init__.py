@@ -13,8 +13,8 @@ import sys
 
 import click
 
-from . import artwork, editing, moving, production, publishing, reuse  # noqa: F401 - registers the commands
-from .base import INTERRUPTED, cli
+from podcast.cli import artwork, editing, moving, production, publishing, reuse  # noqa: F401 - registers the commands
+from podcast.cli.base import INTERRUPTED, cli
 
 __all__ = ["cli", "main"]
 

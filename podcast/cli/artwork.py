@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from ..episode import artwork_paths
-from .base import App, cli, common
+from podcast.cli.base import App, cli, common
+from podcast.project.episode import artwork_paths
 
 
 @cli.group(name="artwork")
@@ -37,7 +37,7 @@ def artwork_check(app: App, paths: tuple[Path, ...]) -> None:
     Example:
       podcast artwork check                 # the show's and every episode's art
     """
-    from .. import artwork
+    from podcast.edges import images as artwork
 
     failed = False
     for path in _art_paths(app, paths):
@@ -66,7 +66,7 @@ def artwork_fix(app: App, paths: tuple[Path, ...]) -> None:
     Example:
       podcast artwork fix artwork/cover.jpg
     """
-    from .. import artwork
+    from podcast.edges import images as artwork
 
     for path in _art_paths(app, paths):
         backup = artwork.fix(path)
@@ -84,7 +84,7 @@ def artwork_generate(app: App, force: bool) -> None:
     Example:
       podcast artwork generate
     """
-    from .. import scaffold
+    from podcast.workflows import scaffold
 
     path, backup = scaffold.generate_artwork(app.config(), force=force)
     app.echo(f"generated {path}" + (f" (the previous cover kept as {backup.name})" if backup else ""))

@@ -15,9 +15,10 @@ from typing import Any
 
 import click
 
-from .. import __version__, pipeline, ui
-from ..config import Config, load_config, resolve_project
-from ..errors import INTERRUPTED, PodcastError
+from podcast import __version__, pipeline
+from podcast.cli import ui
+from podcast.core.errors import INTERRUPTED, PodcastError
+from podcast.project.config import Config, load_config, resolve_project
 
 EPILOG_EXAMPLES = """
 \b

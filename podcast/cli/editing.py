@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .base import App, cli, common, run_options
+from podcast.cli.base import App, cli, common, run_options
 
 
 @cli.group(name="markers")
@@ -37,7 +37,7 @@ def markers_import(app: App, slug: str, file: Path, replace: bool) -> None:
       podcast markers import 2024-05-atd ~/audacity/labels.txt
       podcast markers import 2024-05-atd interview.wav      # the recorder's cue markers
     """
-    from .. import marker_files
+    from podcast.workflows import markers as marker_files
 
     imported = marker_files.import_file(app.config(), slug, file, replace=replace, dry_run=app.dry_run)
     app.echo(marker_files.describe(imported, app.dry_run))
@@ -56,7 +56,8 @@ def markers_export(app: App, slug: str, output: Path | None) -> None:
     Example:
       podcast markers export 2024-05-atd -o coupes.txt
     """
-    from .. import fsutil, marker_files
+    from podcast.core import fsutil
+    from podcast.workflows import markers as marker_files
 
     text = marker_files.export_labels(app.config(), slug)
     if output is None:
@@ -85,7 +86,8 @@ def suggest_command(app: App, slug: str, accept: str, reject: str, labels: Path 
       podcast suggest 2024-05-atd --accept all --reject 4
       podcast suggest 2024-05-atd --labels euh.txt # to check them in Audacity
     """
-    from .. import fsutil, suggest
+    from podcast.core import fsutil
+    from podcast.workflows import suggest
 
     found = suggest.run(app.config(), slug, accept=accept, reject=reject, dry_run=app.dry_run)
     shown = [s for s in found.suggestions if s.status != "rejected"]

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from .. import importer, move
-from ..config import resolve_project
-from ..errors import ConfigError
-from .base import App, cli, common, run_options
+from podcast.cli.base import App, cli, common, run_options
+from podcast.core.errors import ConfigError
+from podcast.project.config import resolve_project
+from podcast.workflows import importer, move
 
 
 @cli.command(name="import")

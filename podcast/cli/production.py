@@ -8,9 +8,11 @@ from typing import Any
 
 import click
 
-from .. import doctor, pipeline, scaffold, ui
-from ..errors import PodcastError
-from .base import TEXT, App, cli, common, run_options, show_report
+from podcast import pipeline
+from podcast.cli import ui
+from podcast.cli.base import TEXT, App, cli, common, run_options, show_report
+from podcast.core.errors import PodcastError
+from podcast.workflows import doctor, scaffold
 
 
 @cli.command()
@@ -159,7 +161,7 @@ def check_command(app: App, http: bool) -> None:
       podcast check
       podcast check --http     # with `podcast serve` running, or against the CDN/bucket
     """
-    from .. import check
+    from podcast.release import check
 
     findings = check.check_project(app.config(), http=http)
     for finding in findings:
@@ -205,7 +207,7 @@ def serve(app: App, bind: str | None, port: int | None) -> None:
     Example:
       podcast serve --bind 0.0.0.0     # reachable from a phone on the same network
     """
-    from ..serve import make_server
+    from podcast.workflows.serve import make_server
 
     config = app.config()
     server = make_server(config.public_dir, bind or config.serve.bind, port or config.serve.port)
@@ -230,7 +232,7 @@ def demo(app: App) -> None:
     Example:
       podcast demo
     """
-    from .. import demo as demo_module
+    from podcast.workflows import demo as demo_module
 
     config = app.config()
     generated, report = demo_module.run(config, app.options())
@@ -270,7 +272,7 @@ def model_pull(app: App, name: str, yes: bool) -> None:
       podcast model pull small
       podcast model pull large-v3-turbo --yes     # 1.6 GB
     """
-    from .. import models
+    from podcast.workflows import models
 
     progress = ui.progress_factory(not app.quiet)
     pulled = models.pull(name, yes=yes, dry_run=app.dry_run, say=app.echo, progress=progress)
@@ -292,7 +294,7 @@ def model_list(app: App) -> None:
     Example:
       podcast model list
     """
-    from .. import models
+    from podcast.workflows import models
 
     rows = [[name, str(path) if path else "-"] for name, path in models.installed()]
     click.echo(ui.table(["MODEL", "DOWNLOADED"], rows))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from .base import App, cli, common, run_options
+from podcast.cli.base import App, cli, common, run_options
 
 
 @cli.command()
@@ -21,7 +21,7 @@ def unpublish(app: App, slug: str) -> None:
     Example:
       podcast unpublish 2024-05-atd --dry-run
     """
-    from ..removal import unpublish as unpublish_episode
+    from podcast.workflows.removal import unpublish as unpublish_episode
 
     for line in unpublish_episode(app.config(), slug, dry_run=app.dry_run):
         app.echo(line)
@@ -44,7 +44,7 @@ def prune(app: App, days: float, yes: bool) -> None:
       podcast prune                 # what would go
       podcast prune --days 30 --yes
     """
-    from ..removal import prune as prune_objects
+    from podcast.workflows.removal import prune as prune_objects
 
     for line in prune_objects(app.config(), days, delete=yes):
         app.echo(line)
@@ -62,7 +62,7 @@ def share(app: App, slug: str, expires: str) -> None:
     Example:
       podcast share 2024-05-atd --expires 2d
     """
-    from .. import bucket
+    from podcast.workflows import bucket
 
     click.echo(bucket.share(app.config(), slug, bucket.parse_duration(expires)))
 
@@ -84,7 +84,7 @@ def bucket_policy(app: App, apply: bool) -> None:
       podcast bucket-policy            # the diff: what --apply would change
       podcast bucket-policy --apply
     """
-    from .. import bucket
+    from podcast.workflows import bucket
 
     if apply:
         plan, message = bucket.apply_access(app.config())

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from ..transcript import FORMATS
-from .base import App, DefaultGroup, cli, common, run_options
+from podcast.cli.base import App, DefaultGroup, cli, common, run_options
+from podcast.domain.transcript import FORMATS
 
 
 @cli.group(name="transcript", cls=DefaultGroup)
@@ -43,7 +43,7 @@ def transcript_command(app: App, slug: str, fmt: str, output: Path | None) -> No
       podcast transcript 2024-05-atd --format md          # timestamped paragraphs to quote
       podcast transcript 2024-05-atd --format srt -o sous-titres.srt
     """
-    from .. import transcript_files
+    from podcast.workflows import transcripts as transcript_files
 
     text = transcript_files.export(app.config(), slug, fmt, output)
     if text is not None:
@@ -68,7 +68,7 @@ def transcript_import(app: App, slug: str, file: Path) -> None:
     Example:
       podcast transcript import 2024-05-atd ~/Documents/2024-05-atd.srt
     """
-    from .. import transcript_files
+    from podcast.workflows import transcripts as transcript_files
 
     saved = transcript_files.import_file(app.config(), slug, file, dry_run=app.dry_run)
     app.echo(saved.describe(app.dry_run))
@@ -87,7 +87,8 @@ def search_command(app: App, words: str, limit: int) -> None:
     Example:
       podcast search "territoires zéro chômeur"
     """
-    from .. import search, timecode
+    from podcast.core import timecode
+    from podcast.release import search
 
     hits = search.search(app.config(), words, limit)
     for hit in hits:
@@ -111,8 +112,8 @@ def quote_command(app: App, slug: str, at_text: str, duration: float, clip: bool
       podcast quote 2024-05-atd --at 00:12:30 --duration 30
       podcast quote 2024-05-atd --at 12:30 --duration 20 --clip   # MP3 + MP4 for social networks
     """
-    from .. import quote as quotes
-    from .. import timecode
+    from podcast.core import timecode
+    from podcast.workflows import quote as quotes
 
     try:
         at = timecode.parse(at_text)
@@ -139,7 +140,7 @@ def newsletter_command(app: App, slug: str) -> None:
     Example:
       podcast newsletter 2024-05-atd
     """
-    from .. import newsletter
+    from podcast.workflows import newsletter
 
     plain, paths = newsletter.write(app.config(), slug)
     click.echo(plain, nl=False)
@@ -165,7 +166,7 @@ def review_command(app: App, slug: str, port: int, no_browser: bool) -> None:
     Example:
       podcast review 2024-05-atd
     """
-    from .. import review
+    from podcast.workflows import review
 
     def ready(url: str) -> None:
         app.echo(f"proofreading page for {slug}: {url} (Ctrl-C to stop)")

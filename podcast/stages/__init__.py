@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..config import Config
-from ..episode import Episode
-from ..progress import ProgressFactory
-from ..state import State
+from podcast.core.progress import ProgressFactory
+from podcast.project.config import Config
+from podcast.project.episode import Episode
+from podcast.project.state import State
 
 
 @dataclass

@@ -37,11 +37,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from .. import audiograph, edits, ffmpeg, fsutil, levels, markers, timecode
-from ..audiograph import Piece, Program
-from ..config import Audio
-from ..errors import EpisodeError, LoudnessError, MediaError
-from . import Context, Outcome
+from podcast.core import fsutil, timecode
+from podcast.core.errors import EpisodeError, LoudnessError, MediaError
+from podcast.domain import edits, levels, markers
+from podcast.edges import ffmpeg
+from podcast.edges import filtergraphs as audiograph
+from podcast.edges.filtergraphs import Piece, Program
+from podcast.project.config import Audio
+from podcast.stages import Context, Outcome
 
 log = logging.getLogger("podcast.process")
 

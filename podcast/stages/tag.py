@@ -47,12 +47,14 @@ from mutagen.id3 import (
 )
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 
-from .. import artwork, chapters, fsutil, i18n, timecode
-from ..config import ChapterDecl, Config, EpisodeMeta, Show, Url
-from ..episode import Episode
-from ..errors import EpisodeError, MediaError
-from ..ids import episode_guid, episode_page_url, media_key, public_url
-from . import Context, Outcome
+from podcast.core import fsutil, i18n, timecode
+from podcast.core.errors import EpisodeError, MediaError
+from podcast.domain import chapters
+from podcast.edges import images as artwork
+from podcast.project.config import ChapterDecl, Config, EpisodeMeta, Show, Url
+from podcast.project.episode import Episode
+from podcast.project.ids import episode_guid, episode_page_url, media_key, public_url
+from podcast.stages import Context, Outcome
 
 ISO639_2 = {"fr": "fra", "en": "eng", "de": "deu", "es": "spa", "it": "ita", "nl": "nld", "pt": "por"}
 

@@ -13,11 +13,14 @@ import json
 import logging
 from pathlib import Path
 
-from .. import diarize, ffmpeg, fsutil, glossary, i18n, timecode, transcript, transcript_files, whisper
-from ..episode import segment_from_dict
-from ..errors import EpisodeError
-from ..state import fingerprint
-from . import Context, Outcome
+from podcast.core import fsutil, i18n, timecode
+from podcast.core.errors import EpisodeError
+from podcast.domain import glossary, transcript
+from podcast.edges import diarize, ffmpeg, whisper
+from podcast.project.episode import segment_from_dict
+from podcast.project.state import fingerprint
+from podcast.stages import Context, Outcome
+from podcast.workflows import transcripts as transcript_files
 
 log = logging.getLogger("podcast.transcribe")
 

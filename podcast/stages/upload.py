@@ -12,11 +12,12 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from .. import storage, transcript
-from ..episode import Publication, PublishedObject
-from ..errors import EpisodeError, StorageError
-from ..ids import check_key, media_key
-from . import Context, Outcome
+from podcast.core.errors import EpisodeError, StorageError
+from podcast.domain import transcript
+from podcast.edges import storage
+from podcast.project.episode import Publication, PublishedObject
+from podcast.project.ids import check_key, media_key
+from podcast.stages import Context, Outcome
 
 
 def episode_files(ctx: Context) -> dict[str, Path]:

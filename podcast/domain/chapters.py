@@ -1,0 +1,123 @@
+"""Chapters (pure): declared in episode.toml, the points of the editor's markers, or timestamps
+in notes.md, given in
+the source recording's timeline, mapped through the edit list to the published audio, and
+written as Podcasting 2.0 chapters JSON (the ID3 CHAP/CTOC frames are written by the tag stage)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from podcast.core import timecode
+from podcast.core.errors import EpisodeError
+from podcast.domain.edits import EditList
+from podcast.project.config import ChapterDecl
+
+MAX_TITLE = 255
+_NOTES_LINE = re.compile(r"^\s*[-*]?\s*\(?((?:\d{1,2}:)?\d{1,2}:\d{2}(?:\.\d+)?)\)?\s*[-–—:]?\s+(\S.*)$")
+
+
+@dataclass(frozen=True)
+class Chapter:
+    start: float  # seconds, published timeline
+    end: float
+    title: str
+    url: str = ""
+    img: str = ""  # a file name in the episode folder (its published URL is added later)
+
+
+def timestamp_line(line: str) -> tuple[str, str] | None:
+    """(time, title) of a notes.md line that starts with a timestamp, such as
+    '00:04:10 Territoires zéro chômeur' or '- (04:10) — Territoires'; None for any other line."""
+    match = _NOTES_LINE.match(line)
+    return (match.group(1), match.group(2).strip()) if match else None
+
+
+def from_notes(notes: str) -> list[ChapterDecl]:
+    """Lines of notes.md that start with a timestamp: '00:04:10 Territoires zéro chômeur'."""
+    found = []
+    for line in notes.splitlines():
+        if stamped := timestamp_line(line):
+            found.append(ChapterDecl(start=stamped[0], title=re.sub(r"[*_`]", "", stamped[1]).strip()))
+    return found
+
+
+def resolve(
+    declared: Sequence[ChapterDecl],
+    notes: str,
+    edl: EditList | None,
+    duration: float,
+    marked: Sequence[ChapterDecl] = (),
+    marker_file: str = "",
+) -> tuple[list[Chapter], str]:
+    """Chapters in the published timeline, and where they came from: episode.toml's
+    [[chapters]], else the editor's markers (their points), else timestamps in notes.md."""
+    if declared:
+        decls, origin = list(declared), "episode.toml"
+    elif marked:
+        decls, origin = list(marked), marker_file or "markers"
+    else:
+        decls, origin = from_notes(notes), "notes.md"
+    if not decls:
+        return [], ""
+    starts = [(_start(decl, edl, origin), decl) for decl in decls]
+    _check_order(starts, origin, duration)
+    chapters = []
+    for index, (start, decl) in enumerate(starts):
+        end = starts[index + 1][0] if index + 1 < len(starts) else duration
+        chapters.append(Chapter(round(start, 3), round(end, 3), decl.title.strip(), decl.url, decl.img))
+    return chapters, origin
+
+
+def _start(decl: ChapterDecl, edl: EditList | None, origin: str) -> float:
+    """A declared chapter's start in the published timeline, its title checked."""
+    try:
+        source_time = timecode.parse(decl.start)
+    except ValueError as exc:
+        raise EpisodeError(f"chapter {decl.title!r} ({origin}): {exc}") from None
+    if not decl.title.strip():
+        raise EpisodeError(f"chapter at {decl.start} ({origin}) has no title")
+    if len(decl.title) > MAX_TITLE:
+        raise EpisodeError(f"chapter at {decl.start} ({origin}): title longer than {MAX_TITLE} characters")
+    return _to_output(source_time, decl, edl, origin)
+
+
+def _check_order(starts: list[tuple[float, ChapterDecl]], origin: str, duration: float) -> None:
+    for (a, da), (b, db) in itertools.pairwise(starts):
+        if b == a:
+            raise EpisodeError(f"chapters {da.title!r} and {db.title!r} ({origin}) start at the same time {db.start}")
+        if b < a:
+            raise EpisodeError(
+                f"chapter {db.title!r} at {db.start} comes before the chapter above it ({origin}): "
+                "list chapters in order"
+            )
+    for start, decl in starts:
+        if start >= duration:
+            raise EpisodeError(
+                f"chapter {decl.title!r} at {decl.start} ({origin}) is beyond the end of the "
+                f"episode ({timecode.format(duration)})"
+            )
+
+
+def _to_output(source_time: float, decl: ChapterDecl, edl: EditList | None, origin: str) -> float:
+    try:
+        return edl.to_output(source_time) if edl else source_time
+    except ValueError as exc:
+        raise EpisodeError(f"chapter {decl.title!r} at {decl.start} ({origin}) {exc}") from None
+
+
+def to_json(chapters: Sequence[Chapter], img_urls: dict[str, str]) -> str:
+    """Podcasting 2.0 chapters JSON (application/json+chapters)."""
+    items = []
+    for chapter in chapters:
+        item: dict[str, Any] = {"startTime": chapter.start, "endTime": chapter.end, "title": chapter.title}
+        if chapter.url:
+            item["url"] = chapter.url
+        if chapter.img and chapter.img in img_urls:
+            item["img"] = img_urls[chapter.img]
+        items.append(item)
+    return json.dumps({"version": "1.2.0", "chapters": items}, ensure_ascii=False, indent=2) + "\n"

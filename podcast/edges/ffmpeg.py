@@ -1,0 +1,540 @@
+"""The one subprocess seam: the only module that starts ffmpeg, ffprobe or espeak-ng, all
+through one launcher (`start`).
+
+It finds each binary (with an install hint when missing), logs the exact command line
+with `shlex.join` (shown by `-v`), captures stderr and raises our own errors. Parsers of
+the tools' output are pure functions, tested on recorded text.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import shlex
+import shutil
+import subprocess
+import tempfile
+import time
+from array import array
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from podcast.core.errors import MediaError, ToolMissing
+
+log = logging.getLogger("podcast.ffmpeg")
+
+INSTALL_HINTS = {
+    "ffmpeg": "install it with `sudo apt-get install ffmpeg` (Debian/Ubuntu) or `brew install ffmpeg` (macOS)",
+    "ffprobe": "it comes with ffmpeg: `sudo apt-get install ffmpeg` or `brew install ffmpeg`",
+    "espeak-ng": "install it with `sudo apt-get install espeak-ng` (only needed for the demo)",
+}
+
+ProgressCallback = Callable[[float], None]
+
+
+def which(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        raise ToolMissing(f"{tool} not found on PATH: {INSTALL_HINTS.get(tool, 'install it')}")
+    return path
+
+
+def start(cmd: list[str], *, stdin: Any = subprocess.DEVNULL, stderr: Any = subprocess.PIPE, text: bool = True) -> Any:
+    """The one launcher: start `cmd` (its first item from `which`) with stdout piped; a failed
+    start (a broken binary, too many processes) becomes our error."""
+    options: dict[str, Any] = {"text": True, "encoding": "utf-8", "errors": "replace"} if text else {}
+    try:
+        return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, **options)
+    except OSError as exc:
+        raise MediaError(f"cannot start {Path(cmd[0]).name}: {exc.strerror or exc}") from None
+
+
+LineSink = Callable[[str], bool]  # takes a line of stderr; True: consumed, not kept
+
+
+def run(
+    tool: str,
+    args: Sequence[str],
+    *,
+    on_progress: ProgressCallback | None = None,
+    line_sink: LineSink | None = None,
+) -> str:
+    """Run `tool args...`; return its stderr (where ffmpeg reports). Raise MediaError on failure.
+
+    With `on_progress`, ffmpeg is asked for `-progress pipe:1` and the callback receives the
+    output position in seconds as it advances. With `line_sink`, stderr is read line by line
+    and the lines it consumes are not kept (a long frame log stays out of memory).
+    """
+    cmd = [which(tool), *args]
+    if on_progress is not None:
+        cmd[1:1] = ["-progress", "pipe:1", "-nostats"]
+    elif line_sink is not None:
+        cmd[1:1] = ["-nostats"]
+    log.info("$ %s", shlex.join(cmd))
+    proc = start(cmd)
+    started = time.perf_counter()
+    stdout, stderr = _communicate(proc, on_progress, line_sink)
+    log.debug("  (%s took %.1f s)", tool, time.perf_counter() - started)
+    if proc.returncode != 0:
+        raise MediaError(f"{tool} failed: {last_error_line(stderr)}")
+    return stderr if tool != "ffprobe" else stdout
+
+
+def _communicate(proc: Any, on_progress: ProgressCallback | None, line_sink: LineSink | None = None) -> tuple[Any, Any]:
+    """Collect the output; on Ctrl-C or any error, stop the child before re-raising."""
+    try:
+        if (on_progress is None and line_sink is None) or proc.stdout is None:
+            return proc.communicate()
+        return _follow_progress(proc, on_progress, line_sink)
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+
+
+def _follow_progress(
+    proc: subprocess.Popen[str], on_progress: ProgressCallback | None, line_sink: LineSink | None
+) -> tuple[str, str]:
+    # Drain stderr in a thread so a chatty ffmpeg never blocks on a full pipe.
+    import threading
+
+    assert proc.stdout is not None and proc.stderr is not None
+    stderr = proc.stderr
+    chunks: list[str] = []
+
+    def drain() -> None:
+        if line_sink is None:
+            chunks.append(stderr.read())
+            return
+        for line in stderr:
+            if not line_sink(line):
+                chunks.append(line)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    for line in proc.stdout:
+        if on_progress is not None and line.startswith("out_time_us="):
+            value = line.partition("=")[2].strip()
+            if value.lstrip("-").isdigit():
+                on_progress(max(0, int(value)) / 1e6)
+    proc.wait()
+    reader.join()
+    return "", "".join(chunks)
+
+
+def last_error_line(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for line in reversed(lines):
+        if not line.startswith(("Press [q]", "video:", "size=")):
+            return line[:300]
+    return "no error message"
+
+
+# ---------------------------------------------------------------------------------------
+# ffprobe
+
+
+@dataclass(frozen=True)
+class Probe:
+    duration: float
+    channels: int
+    sample_rate: int
+    codec: str
+    format: str
+    bit_rate: int
+
+
+def probe(path: Path) -> Probe:
+    out = run(
+        "ffprobe",
+        ["-v", "error", "-print_format", "json", "-show_format", "-show_streams", "-select_streams", "a", str(path)],
+    )
+    try:
+        return parse_probe(out)
+    except MediaError as exc:
+        raise MediaError(f"{path.name}: {exc}") from None
+
+
+def parse_probe(text: str) -> Probe:
+    try:
+        data = json.loads(text or "{}")
+    except ValueError:
+        raise MediaError("ffprobe gave unreadable output") from None
+    streams = data.get("streams") or []
+    if not streams:
+        raise MediaError("not an audio file (no audio stream found)")
+    stream = streams[0]
+    fmt = data.get("format") or {}
+    duration = _float(stream.get("duration")) or _float(fmt.get("duration"))
+    if not duration or duration <= 0:
+        raise MediaError("audio has no duration (empty or truncated file?)")
+    return Probe(
+        duration=duration,
+        channels=int(stream.get("channels") or 0),
+        sample_rate=int(stream.get("sample_rate") or 0),
+        codec=str(stream.get("codec_name") or ""),
+        format=str(fmt.get("format_name") or ""),
+        bit_rate=int(_float(fmt.get("bit_rate")) or 0),
+    )
+
+
+def _float(value: object) -> float | None:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+# ---------------------------------------------------------------------------------------
+# Loudness (EBU R128 through the ebur128 filter)
+
+
+@dataclass(frozen=True)
+class Loudness:
+    integrated: float  # LUFS; -70.0 (ebur128's floor) means silence
+    lra: float  # LU
+    true_peak: float  # dBTP; -inf for digital silence
+
+    @property
+    def silent(self) -> bool:
+        return self.integrated <= -69.9
+
+    def as_dict(self) -> dict[str, float | None]:
+        return {
+            "integrated_lufs": round(self.integrated, 2),
+            "lra_lu": round(self.lra, 2),
+            "true_peak_dbtp": round(self.true_peak, 2) if math.isfinite(self.true_peak) else None,
+        }
+
+
+EBUR128_FILTER = "ebur128=peak=true:framelog=verbose"
+
+_SUMMARY_RE = re.compile(
+    r"Summary:.*?Integrated loudness:\s*I:\s*(?P<i>-?[\d.]+|-inf|nan)\s*LUFS"
+    r".*?Loudness range:\s*LRA:\s*(?P<lra>-?[\d.]+|nan)\s*LU"
+    r"(?:.*?True peak:\s*Peak:\s*(?P<tp>-?[\d.]+|-inf|nan)\s*dBFS)?",
+    re.S,
+)
+
+
+def parse_ebur128(stderr: str) -> Loudness:
+    """Read the summary the ebur128 filter prints at the end of a run."""
+    matches = list(_SUMMARY_RE.finditer(stderr))
+    match = matches[-1] if matches else None  # the last summary is the final one
+    if match is None:
+        raise MediaError("could not read the loudness measurement from ffmpeg's output")
+
+    def num(name: str) -> float:
+        text = match.group(name) if match else None
+        if text is None or text == "nan":
+            return -math.inf
+        return float(text)
+
+    return Loudness(integrated=num("i"), lra=max(0.0, num("lra")), true_peak=num("tp"))
+
+
+def measure(path: Path, *, on_progress: ProgressCallback | None = None) -> Loudness:
+    """Measure a finished file, the way a listener's player would decode it."""
+    stderr = run(
+        "ffmpeg",
+        ["-hide_banner", "-nostdin", "-i", str(path), "-map", "0:a:0", "-af", EBUR128_FILTER, "-f", "null", "-"],
+        on_progress=on_progress,
+    )
+    return parse_ebur128(stderr)
+
+
+Input = Path | tuple[Path, Sequence[str]]  # a file, or a file with input options (-stream_loop -1)
+
+
+def _input_args(inputs: Sequence[Input]) -> list[str]:
+    args: list[str] = []
+    for item in inputs:
+        path, options = (item, ()) if isinstance(item, Path) else item
+        args += [*options, "-i", str(path)]
+    return args
+
+
+def render(
+    inputs: Sequence[Input],
+    filter_complex: str,
+    output: Path | str,
+    output_args: Sequence[str],
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> str:
+    """Run one filter graph (whose output pad is [out]) from `inputs` to `output`; returns stderr."""
+    args = ["-hide_banner", "-nostdin", "-y", *_input_args(inputs)]
+    args += ["-filter_complex", filter_complex, "-map", "[out]", *output_args, str(output)]
+    return run("ffmpeg", args, on_progress=on_progress)
+
+
+def render_outputs(
+    inputs: Sequence[Input],
+    filter_complex: str,
+    outputs: Sequence[tuple[str, Sequence[str], Path | str]],
+    *,
+    on_progress: ProgressCallback | None = None,
+    line_sink: LineSink | None = None,
+) -> str:
+    """Run one filter graph to several outputs: (pad label, output options, file or "-" for
+    none) each; returns stderr (measurements)."""
+    args = ["-hide_banner", "-nostdin", "-y", *_input_args(inputs), "-filter_complex", filter_complex]
+    for label, options, target in outputs:
+        args += ["-map", f"[{label}]", *options, str(target)]
+    return run("ffmpeg", args, on_progress=on_progress, line_sink=line_sink)
+
+
+def parse_ebur128_each(stderr: str) -> dict[int, Loudness]:
+    """Every ebur128 summary in `stderr`, by the filter's number (Parsed_ebur128_N), the last
+    one each (ffmpeg prints an empty one when it first configures the graph)."""
+    found: dict[int, Loudness] = {}
+    for match in re.finditer(r"\[Parsed_ebur128_(\d+) @ [^\]]+\] Summary:", stderr):
+        end = stderr.find("[Parsed_ebur128_", match.end())
+        found[int(match.group(1))] = parse_ebur128(stderr[match.start() : end if end != -1 else len(stderr)])
+    return found
+
+
+_MOMENTARY_RE = re.compile(r"\[Parsed_ebur128_(\d+) @ [^\]]+\] t: *([\d.]+) +TARGET:\S+ LUFS +M: *(\S+)")
+
+
+class MomentaryLog:
+    """A line sink collecting the momentary loudness (400 ms windows every 100 ms: BS.1770's
+    gating blocks) each ebur128 filter logs with framelog=info, by the filter's number, as
+    compact arrays of window ends and LUFS."""
+
+    def __init__(self) -> None:
+        self.times: dict[int, array[float]] = {}
+        self.levels: dict[int, array[float]] = {}
+
+    def __call__(self, line: str) -> bool:
+        match = _MOMENTARY_RE.match(line)
+        if match is None:
+            return False
+        value = match.group(3)
+        number = int(match.group(1))
+        self.times.setdefault(number, array("d")).append(float(match.group(2)))
+        self.levels.setdefault(number, array("d")).append(
+            float(value) if value not in ("nan", "-inf", "inf") else -120.0
+        )
+        return True
+
+
+_soxr: bool | None = None
+
+
+def resampler() -> str:
+    """The best resampler this ffmpeg has for the analysis pass: soxr when it was built with it
+    (twice as fast here), else its own."""
+    global _soxr
+    if _soxr is None:
+        stdout, _ = _communicate(start([which("ffmpeg"), "-hide_banner", "-buildconf"]), None)
+        _soxr = "--enable-libsoxr" in (stdout or "")
+    return ":resampler=soxr" if _soxr else ""
+
+
+def encode_and_measure(
+    inputs: Sequence[Input],
+    filter_complex: str,
+    output: Path,
+    codec_args: Sequence[str],
+    file_muxer: str,
+    pipe_format: tuple[str, str],
+    *,
+    on_progress: ProgressCallback | None = None,
+) -> Loudness:
+    """Filter, encode to `output` and measure the very same encoded packets, three ffmpeg
+    processes in a pipeline so the filters, the encoder and the meter each get a core (ffmpeg
+    5 filters and encodes in one thread): the filter graph's [out] goes as PCM in NUT to the
+    encoder, whose tee muxer writes the packets to the file (`file_muxer`: slave options such
+    as "f=mp3:id3v2_version=0") and to a pipe (`pipe_format`: a streamable muxer and the name
+    of its demuxer) read by the meter running ebur128. Saves a full decode pass of the file."""
+    ffmpeg = [which("ffmpeg"), "-hide_banner", "-nostdin"]
+    producer = [*ffmpeg, "-y", *_input_args(inputs), "-filter_complex", filter_complex, "-map", "[out]"]
+    producer += ["-c:a", "pcm_f32le", "-f", "nut", "pipe:1"]
+    encoder = [*ffmpeg, "-y", "-f", "nut", "-i", "pipe:0", "-map", "0:a:0", *codec_args, "-f", "tee"]
+    encoder.append(f"[{file_muxer}]{_tee_escape(output)}|[f={pipe_format[0]}]pipe:1")
+    meter = [*ffmpeg, "-f", pipe_format[1], "-i", "pipe:0", "-af", EBUR128_FILTER, "-f", "null", "-"]
+    if on_progress is not None:
+        meter[1:1] = ["-progress", "pipe:1", "-nostats"]
+    log.info("$ %s | %s | %s", shlex.join(producer), shlex.join(encoder), shlex.join(meter))
+    stages = [("", producer), (" encoding", encoder)]
+    with (
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err0,
+        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err1,
+    ):
+        errors = [err0, err1]
+        started: list[Any] = []
+        try:
+            upstream: Any = subprocess.DEVNULL
+            for (_, cmd), err in zip(stages, errors, strict=True):
+                started.append(start(cmd, stdin=upstream, stderr=err, text=False))
+                if upstream is not subprocess.DEVNULL:
+                    upstream.close()  # the next process owns the read end now
+                upstream = started[-1].stdout
+            last = start(meter, stdin=upstream)
+            upstream.close()
+            _, meter_err = _communicate(last, on_progress)
+            for proc in started:
+                proc.wait()
+        except BaseException:
+            for proc in started:
+                proc.kill()
+                proc.wait()
+            raise
+        # Downstream first: when the encoder fails, the producer only sees a broken pipe.
+        for (what, _), proc, err in reversed(list(zip(stages, started, errors, strict=True))):
+            if proc.returncode != 0:
+                err.seek(0)
+                raise MediaError(f"ffmpeg failed{what}: {last_error_line(err.read())}")
+    if last.returncode != 0:
+        raise MediaError(f"ffmpeg failed measuring the encoded audio: {last_error_line(meter_err)}")
+    return parse_ebur128(meter_err)
+
+
+def _tee_escape(path: Path) -> str:
+    return re.sub(r"([\\|\[\]:])", r"\\\1", str(path))
+
+
+_SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
+_SILENCE_END = re.compile(r"silence_end: (-?[\d.]+)")
+
+
+def parse_silencedetect(stderr: str, duration: float) -> list[tuple[float, float]]:
+    """(start, end) of each silence; a silence still open at the end closes at `duration`."""
+    found: list[tuple[float, float]] = []
+    start: float | None = None
+    for line in stderr.splitlines():
+        if match := _SILENCE_START.search(line):
+            start = max(0.0, float(match.group(1)))
+        elif (match := _SILENCE_END.search(line)) and start is not None:
+            found.append((start, min(duration, float(match.group(1)))))
+            start = None
+    if start is not None and start < duration:
+        found.append((start, duration))
+    return found
+
+
+def generate(args: Sequence[str], output: Path) -> None:
+    """Run ffmpeg with free-form arguments (lavfi sources for the demo and tests)."""
+    run("ffmpeg", ["-hide_banner", "-nostdin", "-y", *args, str(output)])
+
+
+def _pcm_command(path: Path, channels: int, rate: int, sample_format: str, seek: Sequence[str] = ()) -> list[str]:
+    """ffmpeg decoding the first audio stream of `path` to raw PCM on stdout."""
+    return [
+        which("ffmpeg"),
+        "-hide_banner",
+        "-nostdin",
+        "-v",
+        "error",
+        *seek,
+        "-i",
+        str(path),
+        "-map",
+        "0:a:0",
+        "-ac",
+        str(channels),
+        "-ar",
+        str(rate),
+        "-f",
+        sample_format,
+        "-",
+    ]
+
+
+def decode_pcm(path: Path, offset: float, duration: float, rate: int = 16000) -> Any:
+    """`duration` seconds of `path` from `offset`, as mono float32 samples at `rate` Hz (a
+    numpy array: for Whisper, the speaker model, alignment and suggestions)."""
+    import numpy as np
+
+    cmd = _pcm_command(path, 1, rate, "f32le", ["-ss", f"{offset:.3f}", "-t", f"{duration:.3f}"])
+    log.info("$ %s", shlex.join(cmd))
+    proc = start(cmd, text=False)
+    stdout, stderr = _communicate(proc, None)
+    if proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed decoding {path.name}: {last_error_line(stderr.decode(errors='replace'))}")
+    return np.frombuffer(bytes(stdout), dtype=np.float32)
+
+
+ANALYSIS_RATE = 8000
+# BS.1770's K-weighting, closely enough for speech at 8 kHz: its high-pass and its +4 dB shelf.
+K_WEIGHTING = "highpass=f=38:poles=2,highshelf=f=1500:g=4:t=q:w=0.707"
+
+
+def block_energies(
+    path: Path, channels: int, block: float = 0.02, span: tuple[float, float | None] | None = None
+) -> tuple[Any, Any, Any]:
+    """Mean squares per `block` seconds of `path` (or of its `span`: start, duration or to the
+    end), streamed at 8 kHz (memory stays flat): the 80 Hz high-passed mono downmix (silences),
+    each channel K-weighted, and the downmix K-weighted (loudness). With `channels` 1 a stereo
+    file is downmixed first; with 2 a mono file has one channel."""
+    import numpy as np
+
+    layout = "stereo" if channels == 2 else "mono"
+    mono = "pan=mono|c0=0.5*c0+0.5*c1," if channels == 2 else ""
+    parts = [
+        f"[0:a:0]aresample={ANALYSIS_RATE}{resampler()},aformat=sample_fmts=flt:channel_layouts={layout},asplit=3[a][b][c]",
+        f"[a]{mono}highpass=f=80,aformat=channel_layouts=mono[m]",
+        f"[b]{K_WEIGHTING},aformat=channel_layouts={layout}[k]",
+    ]
+    # `join` with an explicit map: `amerge` would reorder the channels by layout (FL FR FC).
+    if channels == 2:
+        parts.append(f"[c]{mono}{K_WEIGHTING},aformat=channel_layouts=mono[d]")
+        parts.append("[m][k][d]join=inputs=3:channel_layout=4.0:map=0.0-FL|1.0-FR|1.1-FC|2.0-BC[out]")
+    else:
+        parts.append("[c]anullsink")
+        parts.append("[m][k]join=inputs=2:channel_layout=stereo:map=0.0-FL|1.0-FR[out]")
+    seek = ["-ss", f"{span[0]:.3f}"] if span else []
+    seek += ["-t", f"{span[1]:.3f}"] if span and span[1] is not None else []
+    cmd = [which("ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", *seek, "-i", str(path)]
+    cmd += ["-filter_complex", ";".join(parts), "-map", "[out]", "-f", "f32le", "-"]
+    log.info("$ %s", shlex.join(cmd))
+    width = 2 + channels if channels == 2 else 2
+    frames = int(ANALYSIS_RATE * block)
+    step = frames * width * 4 * 500  # 10 s at a time
+    chunks: list[Any] = []
+    proc = start(cmd, text=False)
+    assert proc.stdout is not None
+    pending = b""
+    try:
+        while chunk := proc.stdout.read(step):
+            pending += chunk
+            usable = len(pending) // (frames * width * 4) * (frames * width * 4)
+            if usable:
+                samples = np.frombuffer(pending[:usable], dtype="<f4").reshape(-1, frames, width)
+                chunks.append((samples.astype(np.float64) ** 2).mean(axis=1).astype(np.float32))
+                pending = pending[usable:]
+        _, stderr = proc.communicate()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if proc.returncode != 0:
+        raise MediaError(f"ffmpeg failed reading {path.name}: {last_error_line(stderr.decode(errors='replace'))}")
+    energies = np.concatenate(chunks) if chunks else np.zeros((0, width))
+    k = energies[:, 1 : 1 + channels]
+    return energies[:, 0], k, energies[:, -1]
+
+
+def channel_levels(path: Path, block: float = 0.1) -> tuple[list[float], list[float]]:
+    """Mean square level of the left and right channels per `block` seconds (K-weighted):
+    which voice is speaking, for a one-voice-per-channel recording."""
+    _, k, _ = block_energies(path, 2, block)
+    return [float(v) for v in k[:, 0]], [float(v) for v in k[:, 1]]
+
+
+def version(tool: str) -> str:
+    flag = "--version" if tool == "espeak-ng" else "-version"
+    stdout, stderr = _communicate(start([which(tool), flag]), None)
+    text = stdout or stderr
+    return text.splitlines()[0] if text else tool
+
+
+def speak(text: str, voice: str, output: Path, *, speed: int = 150, pitch: int = 50) -> None:
+    """Synthesise speech with espeak-ng into a WAV file (demo and tests)."""
+    run("espeak-ng", ["-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(output), text])

@@ -1,0 +1,198 @@
+"""Show and episode art: checked against what Apple Podcasts and Spotify require, and fixed
+on request (the only module that uses Pillow)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageFont, UnidentifiedImageError
+
+from podcast.core import fsutil
+from podcast.core.errors import ArtworkError
+
+MIN_SIZE, MAX_SIZE = 1400, 3000
+RECOMMENDED_BYTES = 512 * 1024
+FORMATS = {"JPEG": (".jpg", ".jpeg"), "PNG": (".png",)}
+
+
+@dataclass
+class Report:
+    path: Path
+    format: str = ""
+    size: tuple[int, int] = (0, 0)
+    mode: str = ""
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def inspect(path: Path) -> Report:
+    report = Report(path)
+    try:
+        with Image.open(path) as image:
+            image.verify()
+        with Image.open(path) as image:
+            report.format, report.size, report.mode = image.format or "", image.size, image.mode
+            image.load()
+    except Image.DecompressionBombError:
+        report.errors.append("declares an enormous size (a decompression bomb?): not opened")
+        return report
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        report.errors.append(f"not a readable image ({exc.__class__.__name__}: {exc})")
+        return report
+    width, height = report.size
+    if report.format not in FORMATS:
+        report.errors.append(f"{report.format} image: use JPEG or PNG")
+    elif path.suffix.lower() not in FORMATS[report.format]:
+        report.errors.append(f"the file is {report.format} but named {path.suffix}: the extension must match")
+    if width != height:
+        report.errors.append(f"{width}×{height} is not square")
+    if min(width, height) < MIN_SIZE or max(width, height) > MAX_SIZE:
+        report.errors.append(f"{width}×{height} px: must be between {MIN_SIZE} and {MAX_SIZE} px")
+    if report.mode not in ("RGB", "P") and not (report.format == "PNG" and report.mode == "RGBA"):
+        report.errors.append(f"colour mode {report.mode}: must be RGB")
+    if report.mode == "RGBA":
+        report.warnings.append("has transparency: some apps show it on black")
+    size = path.stat().st_size
+    if size > RECOMMENDED_BYTES:
+        report.warnings.append(f"{size // 1024} KB: under 512 KB is recommended")
+    return report
+
+
+def require(path: Path) -> Report:
+    """The report for `path`; raises with every problem and the fix when it is not usable."""
+    report = inspect(path)
+    if report.errors:
+        raise ArtworkError(f"artwork {path.name}: {'; '.join(report.errors)} (run `podcast artwork fix`)")
+    return report
+
+
+def keep_original(path: Path) -> Path:
+    """Copy `path` to NAME.orig before the tool rewrites it (once: the first original is kept)."""
+    backup = path.with_name(path.name + ".orig")
+    if not backup.exists():
+        shutil.copy2(path, backup)
+    return backup
+
+
+def fix(path: Path) -> Path | None:
+    """Rewrite `path` in the required form (RGB, square by centre crop, 1400–3000 px, the format
+    its extension names, JPEG quality 90). The original is kept as NAME.orig. Returns the backup,
+    or None when nothing needed fixing."""
+    report = inspect(path)
+    if report.ok and not any("KB" in w for w in report.warnings):
+        return None
+    try:
+        with Image.open(path) as opened:
+            image = opened.convert("RGB")
+    except Image.DecompressionBombError:
+        raise ArtworkError(
+            f"artwork {path.name}: declares an enormous size (a decompression bomb?): not opened"
+        ) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ArtworkError(f"artwork {path.name}: cannot be read, so cannot be fixed ({exc})") from None
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    target = min(MAX_SIZE, max(MIN_SIZE, side))
+    if target != side:
+        image = image.resize((target, target), Image.Resampling.LANCZOS)
+    backup = keep_original(path)
+    fmt = "PNG" if path.suffix.lower() == ".png" else "JPEG"
+    with fsutil.atomic_path(path) as tmp:
+        options = {"quality": 90, "optimize": True, "progressive": True} if fmt == "JPEG" else {"optimize": True}
+        image.save(tmp, fmt, **options)
+    return backup
+
+
+# ---------------------------------------------------------------------------------------
+# The placeholder cover `podcast init` makes, so a new show publishes on its first try
+
+PLACEHOLDER_SIZE = 3000
+PLACEHOLDER_MARK = b"podcast placeholder cover"  # a JPEG comment: how `check` recognises it
+PLACEHOLDER_COLOUR = (138, 28, 43)
+FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",  # Debian's fonts-dejavu-core
+    "/usr/share/fonts/TTF/DejaVuSans-Bold.ttf",
+    "/Library/Fonts/Arial Bold.ttf",
+)
+
+
+def placeholder(path: Path, title: str) -> None:
+    """Write a plain cover with the show's title (3000×3000 RGB JPEG) at `path`."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (PLACEHOLDER_SIZE, PLACEHOLDER_SIZE), PLACEHOLDER_COLOUR)
+    draw = ImageDraw.Draw(image)
+    margin = PLACEHOLDER_SIZE // 10
+    lines, font = _fit_title(draw, title.strip() or "Podcast", PLACEHOLDER_SIZE - 2 * margin)
+    text = "\n".join(lines)
+    box = draw.multiline_textbbox((0, 0), text, font=font, align="center", spacing=font.size // 4)
+    x = (PLACEHOLDER_SIZE - (box[2] - box[0])) / 2 - box[0]
+    y = (PLACEHOLDER_SIZE - (box[3] - box[1])) / 2 - box[1]
+    draw.multiline_text((x, y), text, fill=(255, 255, 255), font=font, align="center", spacing=font.size // 4)
+    with fsutil.atomic_path(path) as tmp:
+        image.save(tmp, "JPEG", quality=85, optimize=True, comment=PLACEHOLDER_MARK)
+
+
+def _fit_title(draw: object, title: str, width: int) -> tuple[list[str], ImageFont.FreeTypeFont]:
+    """The title's lines and the largest font (from 320 px down) that fits them in `width`."""
+    for size in range(320, 60, -20):
+        font = _font(size)
+        lines = _wrap(draw, title, font, width)
+        if len(lines) <= 5 and all(_width(draw, line, font) <= width for line in lines):
+            return lines, font
+    font = _font(60)
+    return _wrap(draw, title, font, width)[:8], font
+
+
+def _wrap(draw: object, text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
+    text = re.sub(r" +([:;?!»])", "\u00a0\\1", re.sub(r"([«]) +", "\\1\u00a0", " ".join(text.split())))
+    lines: list[str] = []
+    for word in text.split(" "):  # not at the no-break spaces French puts before : ; ? !
+        if lines and _width(draw, f"{lines[-1]} {word}", font) <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [text]
+
+
+def _width(draw: object, text: str, font: ImageFont.FreeTypeFont) -> float:
+    return float(font.getlength(text))
+
+
+def _font(size: int) -> ImageFont.FreeTypeFont:
+    for candidate in FONTS:
+        if Path(candidate).is_file():
+            return ImageFont.truetype(candidate, size)
+    return ImageFont.load_default(size)  # type: ignore[return-value]
+
+
+def is_placeholder(path: Path) -> bool:
+    """Whether `path` is the cover `podcast init` made (still in use)."""
+    try:
+        with Image.open(path) as image:
+            return bool(image.info.get("comment") == PLACEHOLDER_MARK)
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return False
+
+
+def generate(path: Path, title: str, *, force: bool = False) -> Path | None:
+    """Make the placeholder cover again (after a title change). A cover that is not ours is
+    replaced only with `force`, and kept as NAME.orig; returns that backup, if any."""
+    backup = None
+    if path.exists() and not is_placeholder(path):
+        if not force:
+            raise ArtworkError(
+                f"{path} is not the placeholder cover `podcast init` made: not replacing it "
+                "(--force replaces it, keeping the original as .orig)"
+            )
+        backup = keep_original(path)
+    placeholder(path, title)
+    return backup

@@ -1,0 +1,686 @@
+"""config.toml and episode.toml → frozen, validated objects. The one place for defaults.
+
+Every table is declared once as a dataclass; `_build` checks keys and types against the
+declaration, so an unknown key, a wrong type or a bad date fails at start-up with the file
+and the key in the message, never halfway through a run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import difflib
+import functools
+import os
+import re
+import tomllib
+import types
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, NewType
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from podcast.core import fsutil
+from podcast.core.errors import ConfigError, PodcastError
+from podcast.domain import apple
+
+# A web address a listener's app or browser follows: http(s) only (no javascript:, data:, ...).
+Url = NewType("Url", str)
+# An e-mail address (itunes:owner, podcast:locked owner).
+Email = NewType("Email", str)
+
+CONFIG_NAME = "config.toml"
+FEED_NAME = "feed.xml"  # the feed's name beside the published files
+EPISODE_NAME = "episode.toml"
+NOTES_NAME = "notes.md"
+DEFAULT_TZ = "Europe/Paris"
+
+# Names that look like credentials: refused in any config file with a pointer to the fix.
+SECRET_KEYS = {
+    "aws_access_key_id",
+    "aws_secret_access_key",
+    "aws_session_token",
+    "access_key",
+    "secret_key",
+    "secret",
+    "password",
+    "token",
+    "access_key_id",
+    "secret_access_key",
+}
+
+
+@dataclass(frozen=True)
+class Owner:
+    name: str = ""
+    email: Email = Email("")
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    role: str = "host"
+    href: Url = Url("")  # a page about the person
+    img: Url = Url("")  # a picture URL
+    voice: str = ""  # a short recording of this person alone (in the project): names them in one-mic episodes
+
+
+@dataclass(frozen=True)
+class Funding:
+    url: Url
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where listeners subscribe, shown on the web pages (empty = not listed)."""
+
+    apple: Url = Url("")
+    spotify: Url = Url("")
+    antennapod: Url = Url("")
+    pocketcasts: Url = Url("")
+
+
+@dataclass(frozen=True)
+class Show:
+    title: str = "Mon podcast"
+    description: str = ""
+    language: str = "fr"
+    author: str = ""
+    owner: Owner = Owner()
+    artwork: str = ""
+    categories: tuple[str, ...] = ("Society & Culture",)
+    explicit: bool = False
+    link: Url = Url("")  # the show's website (default: its home page among the published files)
+    base_url: Url = Url("http://127.0.0.1:8000")
+    guid: str = ""
+    type: Literal["episodic", "serial"] = "episodic"
+    copyright: str = ""
+    timezone: str = DEFAULT_TZ
+    hosts: tuple[Person, ...] = ()
+    funding: tuple[Funding, ...] = ()
+    location: str = ""
+    license: str = ""  # e.g. "cc-by-sa-4.0"
+    medium: Literal["podcast", "music", "video", "film", "audiobook", "newsletter", "blog"] = "podcast"
+    locked: bool = True  # podcast:locked: other hosts may not import the feed without the owner
+    new_feed_url: Url = Url("")  # set when the feed moves: itunes:new-feed-url
+    links: Links = Links()
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    kind: Literal["local", "s3"] = "local"
+    path: str = "public"  # kind = "local": the folder
+    bucket: str = ""  # kind = "s3"
+    prefix: str = ""  # keys go under this prefix; show.base_url serves the prefix's root
+    region: str = ""
+    endpoint_url: Url = Url("")  # any S3-compatible store: Scaleway, OVH, R2, B2, MinIO, SeaweedFS
+    addressing_style: Literal["auto", "path", "virtual"] = "auto"
+    profile: str = ""  # an AWS profile name (~/.aws/credentials); else the environment
+    multipart_mb: int = 16  # files above this size go in parallel parts
+    part_mb: int = 8
+    concurrency: int = 4
+
+
+@dataclass(frozen=True)
+class Audio:
+    channels: Literal[1, 2] = 1
+    bitrate: int = 0  # kbps; 0 = 96 for mono, 128 for stereo
+    sample_rate: Literal[44100, 48000] = 44100
+    loudness: float = -16.0
+    true_peak: float = -1.0
+    tolerance: float = 1.0
+    cleanup: Literal["speech", "none", "custom"] = "speech"
+    filters: str = ""  # ffmpeg filter chain for cleanup = "custom"
+    format: Literal["mp3", "m4a"] = "mp3"
+    trim_silence: bool = True
+    silence_threshold: float = -45.0  # dBFS, after an 80 Hz high-pass
+    pause_max: float = 0.0  # shorten pauses longer than this (seconds); 0 = never
+    pause_target: float = 1.0
+    intro: str = ""  # jingle files, relative to the project folder
+    outro: str = ""
+    jingle_overlap: float = 1.0
+    bed: str = ""  # music bed under the speech, looped and ducked
+    bed_level: float = -24.0  # dB applied to the bed before ducking
+    balance: bool = True  # match the loudness of voices recorded on separate channels or tracks
+    leveler: bool = False  # even out speakers and distance on a one-microphone recording (gentle)
+
+    @property
+    def kbps(self) -> int:
+        return self.bitrate or (96 if self.channels == 1 else 128)
+
+
+_WHISPER_CODES = (  # the language codes faster-whisper accepts
+    "af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi hr "
+    "ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no oc "
+    "pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo yue "
+    "zh"
+)
+WHISPER_LANGUAGES = frozenset(_WHISPER_CODES.split())
+
+
+@dataclass(frozen=True)
+class Transcribe:
+    enabled: bool = True
+    model: str = "base"
+    language: str = "fr"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    compute_type: str = "default"
+    beam_size: int = 5
+    patience: float = 2.0  # beam search patience: measured -0.01 WER on French for +10 % time
+    batch_size: int = 4  # batched decoding, ~2x faster than sequential (0) at a better WER here; 8: more memory
+    threads: int = 0
+    vad: bool = True
+    window_minutes: int = 10  # audio is decoded window by window: memory stays flat for 3-hour files
+    # who said what: "auto" = the stereo channels when each holds one voice, else the voices
+    # themselves (diarisation, one microphone); "channels", "voices", or "none"
+    speakers: Literal["auto", "channels", "voices", "none"] = "auto"
+    allow_download: bool = False
+    glossary: tuple[str, ...] = ()
+    # how the glossary reaches Whisper: the bare list (measured best: a sentence naming the
+    # terms was copied verbatim), a sentence, faster-whisper's hotwords, or not at all; and
+    # after decoding, near-misses replaced by the terms
+    glossary_prompt: Literal["list", "sentence", "hotwords", "none"] = "list"
+    glossary_match: bool = True
+    require_review: bool = False  # publish refuses an episode whose transcript nobody proofread
+    corrections: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Serve:
+    bind: str = "127.0.0.1"
+    port: int = 8000
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path
+    show: Show = Show()
+    storage: StorageSettings = StorageSettings()
+    audio: Audio = Audio()
+    transcribe: Transcribe = Transcribe()
+    serve: Serve = Serve()
+
+    @property
+    def episodes_dir(self) -> Path:
+        return self.root / "episodes"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def public_dir(self) -> Path:
+        return (self.root / self.storage.path).resolve()
+
+    @property
+    def artwork_path(self) -> Path | None:
+        return self.root / self.show.artwork if self.show.artwork else None
+
+    @property
+    def feed_url(self) -> str:
+        return url_join(self.show.base_url, FEED_NAME)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.show.timezone)
+
+
+@dataclass(frozen=True)
+class Guest:
+    name: str
+    role: str = "guest"
+    org: str = ""
+    bio: str = ""
+    url: Url = Url("")
+    img: Url = Url("")  # a picture URL
+
+
+@dataclass(frozen=True)
+class Soundbite:
+    start: str  # source timeline, like chapters
+    duration: float
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class ChapterDecl:
+    start: str  # source timeline: "00:04:10", "04:10" or "250.5"
+    title: str
+    url: Url = Url("")
+    img: str = ""  # image file in the episode folder
+
+
+@dataclass(frozen=True)
+class Edit:
+    # "mix": the sources joined end to end, edited and processed; "as-is": the one source
+    # published byte for byte (an imported episode); "multitrack": one file per microphone.
+    mode: Literal["mix", "as-is", "multitrack"] = "mix"
+    retag: bool | None = None  # write our tags into the file (default: yes, except as-is)
+    markers: str = ""  # an editor's marker file in the episode folder: its regions cut, its points chapters
+    cuts: tuple[str, ...] = ()
+    intro: str | None = None  # None: the show's; "": none for this episode
+    outro: str | None = None
+    trim_silence: bool | None = None
+    pause_max: float | None = None
+
+
+@dataclass(frozen=True)
+class Imported:
+    """Where an imported episode came from (written by `podcast import`, informational)."""
+
+    feed: Url = Url("")
+    enclosure: Url = Url("")
+    length: int = 0
+    type: str = ""
+    at: str = ""
+
+
+@dataclass(frozen=True)
+class Speakers:
+    left: str = ""  # default: the show's first host
+    right: str = ""  # default: the episode's first guest
+    tracks: tuple[str, ...] = ()  # multitrack: each source's speaker (default: hosts, then guests)
+
+
+@dataclass(frozen=True)
+class EpisodeMeta:
+    title: str
+    number: int | None = None
+    season: int | None = None
+    date: dt.datetime | None = None
+    summary: str = ""
+    source: tuple[str, ...] = ()
+    guests: tuple[Guest, ...] = ()
+    location: str = ""
+    draft: bool = False
+    explicit: bool | None = None
+    episode_type: Literal["full", "trailer", "bonus"] = "full"
+    guid: str = ""
+    artwork: str = ""  # episode art, a file in the episode folder (default: the show's)
+    chapters: tuple[ChapterDecl, ...] = ()
+    soundbites: tuple[Soundbite, ...] = ()
+    speakers: Speakers = Speakers()
+    corrections: Mapping[str, str] = field(default_factory=dict)  # transcript fixes for this episode
+    transcribe: bool | None = None  # false: no Whisper for this episode (default: the show's setting)
+    edit: Edit = Edit()
+    imported: Imported | None = None
+
+
+# ---------------------------------------------------------------------------------------
+# Loading
+
+
+def find_project(start: Path) -> Path | None:
+    """The nearest folder at or above `start` that holds config.toml."""
+    for folder in (start, *start.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    return None
+
+
+def resolve_project(explicit: Path | None) -> Path:
+    if explicit is not None:
+        root = explicit
+    elif env := os.environ.get("PODCAST_PROJECT"):
+        root = Path(env)
+    else:
+        found = find_project(Path.cwd().resolve())
+        if found is None:
+            raise ConfigError(
+                f"no {CONFIG_NAME} in {Path.cwd()} or any folder above it (run `podcast init` or pass --project DIR)"
+            )
+        return found
+    if not (root / CONFIG_NAME).is_file():
+        raise ConfigError(f"{root / CONFIG_NAME}: not found (run `podcast init {root}`)")
+    return root.resolve()
+
+
+def load_config(root: Path, overrides: Mapping[str, str] | None = None) -> Config:
+    path = root / CONFIG_NAME
+    raw = read_toml(path)
+    for dotted, value in (overrides or {}).items():
+        _apply_override(raw, dotted, value, path)
+    config = _build(Config, raw, path, "", root=root)
+    _check_config(config, path)
+    return config
+
+
+def load_episode(path: Path, tz: ZoneInfo, root: Path | None = None) -> EpisodeMeta:
+    raw = read_toml(path, root)
+    if isinstance(raw.get("source"), str):
+        raw["source"] = [raw["source"]]
+    meta = _build(EpisodeMeta, raw, path, "", tz=tz)
+    if meta.edit.mode == "as-is" and len(meta.source) > 1:
+        raise ConfigError(f'{path}: [edit] mode = "as-is" publishes one file as it is: name one source')
+    if meta.edit.mode == "multitrack" and len(meta.source) < 2:
+        raise ConfigError(f'{path}: [edit] mode = "multitrack" mixes one file per microphone: name two sources or more')
+    for name in meta.source:  # a recording may be named explicitly outside the project
+        if not Path(name).is_absolute():
+            _file_name(path, name)
+    for name in (meta.artwork, meta.edit.markers, *(c.img for c in meta.chapters)):
+        if name:
+            _file_name(path, name)
+    return meta
+
+
+def _file_name(path: Path, name: str) -> None:
+    if Path(name).name != name or name in (".", ".."):
+        raise ConfigError(
+            f"{path}: '{name}' must be a file name inside the episode folder (or, for a recording, an absolute path)"
+        )
+
+
+def read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
+    """A TOML file as a dict (UTF-8, a byte-order mark accepted; with `root`, only inside it)."""
+    try:
+        text = fsutil.read_text(path, root)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found") from None
+    except PodcastError as exc:
+        raise ConfigError(str(exc)) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def url_join(base: str, *parts: str) -> str:
+    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
+
+
+def _apply_override(raw: dict[str, Any], dotted: str, value: str, path: Path) -> None:
+    section, _, key = dotted.rpartition(".")
+    if not section or not key:
+        raise ConfigError(f"--set {dotted}: expected SECTION.KEY=VALUE")
+    try:
+        parsed = tomllib.loads(f"v = {value}")["v"]
+    except tomllib.TOMLDecodeError:
+        parsed = value
+    table = raw
+    for part in section.split("."):
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: --set {dotted}: '{part}' is not a table")
+    table[key] = parsed
+
+
+MP3_BITRATES = (32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320)
+
+
+def _check_config(config: Config, path: Path) -> None:
+    """Rules that involve more than one key's type; each names the key and the fix."""
+    for rule in _RULES:
+        if problem := rule(config):
+            raise ConfigError(f"{path}: {problem}")
+
+
+def _artwork_exists(config: Config) -> str:
+    art = config.artwork_path
+    if art is None:
+        return ""
+    if not fsutil.inside(art, config.root):
+        return f"show.artwork: {art} leads outside the project: put the cover in the project folder"
+    return f"show.artwork: file not found: {art}" if not art.is_file() else ""
+
+
+def _base_url(config: Config) -> str:
+    return "" if config.show.base_url else "show.base_url: the URL the published files are served from is required"
+
+
+def _language(config: Config) -> str:
+    language, model = config.transcribe.language, config.transcribe.model
+    if language != "auto" and language not in WHISPER_LANGUAGES:
+        return f'transcribe.language: Whisper does not know \'{language}\' (use e.g. "fr" or "auto")'
+    if model.endswith(".en") and language != "en":
+        return f'transcribe.model: {model} knows only English: set transcribe.language = "en"'
+    return ""
+
+
+def _storage(config: Config) -> str:
+    storage = config.storage
+    if storage.kind == "s3" and not storage.bucket:
+        return 'storage.bucket is required when storage.kind = "s3"'
+    if storage.prefix.startswith("/") or ".." in storage.prefix.split("/"):
+        return "storage.prefix must be a relative path without '..'"
+    return _published_folder(config) if storage.kind == "local" else ""
+
+
+def _published_folder(config: Config) -> str:
+    """The local published folder is served to the world and pruned by the tool: it must
+    never hold or contain the producer's files or the build."""
+    folder, root = config.public_dir, config.root.resolve()
+    why = ""
+    if not config.storage.path.strip():
+        why = "is empty"
+    elif folder == root or root.is_relative_to(folder):
+        why = f"is {'the project folder' if folder == root else 'an ancestor of the project'} ({folder})"
+    elif folder.is_relative_to(config.episodes_dir.resolve()):
+        why = f"is inside episodes/, where the producer's files are ({folder})"
+    elif folder.is_relative_to(config.build_dir.resolve()):
+        why = f"is inside build/ ({folder})"
+    elif folder.exists() and not folder.is_dir():
+        why = f"is a file ({folder})"
+    return f'storage.path {why}: use a folder of its own, e.g. "public"' if why else ""
+
+
+def _categories(config: Config) -> str:
+    for index, category in enumerate(config.show.categories):
+        if why := apple.problem(category):
+            return f"show.categories[{index}]: {why}"
+    return ""
+
+
+def _timezone(config: Config) -> str:
+    try:
+        config.tz  # noqa: B018 - validates the zone name
+    except Exception:
+        return f"show.timezone: unknown time zone '{config.show.timezone}'"
+    return ""
+
+
+def _audio_files(config: Config) -> str:
+    for key in ("intro", "outro", "bed"):
+        name = getattr(config.audio, key)
+        path = config.root / name
+        if name and not Path(name).is_absolute() and not fsutil.inside(path, config.root):
+            return f"audio.{key}: {name} leads outside the project: write its absolute path to use it from there"
+        if name and not path.is_file():
+            return f"audio.{key}: file not found: {path}"
+    return ""
+
+
+def _audio_levels(config: Config) -> str:
+    audio = config.audio
+    if audio.cleanup == "custom" and not audio.filters:
+        return 'audio.filters is required when audio.cleanup = "custom"'
+    if not -40 <= audio.loudness <= -5:
+        return "audio.loudness must be between -40 and -5 LUFS"
+    if not -9 <= audio.true_peak <= 0:
+        return "audio.true_peak must be between -9 and 0 dBTP"
+    if audio.kbps not in MP3_BITRATES:
+        return f"audio.bitrate: {audio.kbps} is not an MP3 bitrate"
+    return ""
+
+
+_RULES: tuple[Callable[[Config], str], ...] = (
+    _artwork_exists,
+    _base_url,
+    _language,
+    _storage,
+    _categories,
+    _timezone,
+    _audio_files,
+    _audio_levels,
+)
+
+
+# ---------------------------------------------------------------------------------------
+# Declarative validation of a TOML table against a dataclass
+
+
+@functools.cache
+def _hints(cls: Any) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _build(cls: type[Any], table: Mapping[str, Any], path: Path, prefix: str, **ctx: Any) -> Any:
+    hints = _hints(typing.cast(Any, cls))
+    names = [f.name for f in dataclasses.fields(cls)]
+    for key in table:
+        if key not in names or key == "root":
+            _unknown_key(path, prefix, key, names)
+    values: dict[str, Any] = {"root": ctx["root"]} if "root" in names else {}
+    for f in dataclasses.fields(cls):
+        if f.name == "root":
+            continue
+        if f.name not in table:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                raise ConfigError(f"{path}: missing required key '{prefix}{f.name}'")
+            continue
+        values[f.name] = _coerce(hints[f.name], table[f.name], path, f"{prefix}{f.name}", ctx)
+    return cls(**values)
+
+
+def _unknown_key(path: Path, prefix: str, key: str, names: list[str]) -> None:
+    if key.lower() in SECRET_KEYS:
+        raise ConfigError(
+            f"{path}: '{prefix}{key}' looks like a credential; credentials never go in config "
+            "files: set them in the environment (AWS_ACCESS_KEY_ID, ...) or an AWS profile"
+        )
+    close = difflib.get_close_matches(key, names, n=1)
+    hint = f" (did you mean '{prefix}{close[0]}'?)" if close else ""
+    raise ConfigError(f"{path}: unknown key '{prefix}{key}'{hint}")
+
+
+def _coerce(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+    origin = typing.get_origin(hint)
+    if hint is Path:
+        return value
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        return _coerce(inner[0], value, path, key, ctx)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise ConfigError(f"{path}: '{key}' must be a table")
+        return _build(typing.cast(type, hint), value, path, f"{key}.", **ctx)
+    compound = _COMPOUND.get(origin)
+    if compound is not None:
+        return compound(hint, value, path, key, ctx)
+    parser = _SCALARS.get(hint)
+    if parser is None:
+        raise TypeError(f"no parser for {hint!r}")
+    return parser(value, path, key, ctx)
+
+
+def _literal(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+    args = typing.get_args(hint)
+    if value not in args or type(value) is not type(args[0]):
+        choices = ", ".join(repr(a) for a in args)
+        raise ConfigError(f"{path}: '{key}' must be one of {choices}, not {value!r}")
+    return value
+
+
+def _tuple(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: '{key}' must be a list")
+    item = typing.get_args(hint)[0]
+    return tuple(_coerce(item, v, path, f"{key}[{i}]", ctx) for i, v in enumerate(value))
+
+
+def _mapping(hint: Any, value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise ConfigError(f"{path}: '{key}' must be a table of strings")
+    return dict(value)
+
+
+_COMPOUND: dict[Any, Callable[..., Any]] = {Literal: _literal, tuple: _tuple, Mapping: _mapping, dict: _mapping}
+
+
+def _expect(kind: type | tuple[type, ...], label: str) -> Callable[..., Any]:
+    def parse(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> Any:
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise ConfigError(f"{path}: '{key}' must be {label}, not {value!r}")
+        if not isinstance(value, kind):
+            raise ConfigError(f"{path}: '{key}' must be {label}, not {value!r}")
+        return float(typing.cast(float, value)) if label == "a number" else value
+
+    return parse
+
+
+def _parse_datetime(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> dt.datetime:
+    tz: ZoneInfo = ctx.get("tz") or ZoneInfo(DEFAULT_TZ)
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise ConfigError(
+                f"{path}: '{key}' is not a date: {value!r} (use 2024-05-14 or 2024-05-14T10:00:00)"
+            ) from None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=tz)
+    if isinstance(value, dt.date):
+        return dt.datetime.combine(value, dt.time(8, 0), tzinfo=tz)
+    raise ConfigError(f"{path}: '{key}' must be a date, not {value!r}")
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
+_EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+$")
+
+
+def _parse_text(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
+    """A string without control characters (they break XML, tags and terminals)."""
+    text = str(_expect(str, "a string")(value, path, key, ctx))
+    if why := text_problem(text):
+        raise ConfigError(f"{path}: '{key}' {why}")
+    return text
+
+
+def text_problem(text: str) -> str:
+    """Why `text` cannot be a title, a name or a summary ('' when it can)."""
+    if bad := _CONTROL.search(text):
+        return f"contains a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}: remove it"
+    return ""
+
+
+def _parse_url(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
+    text = _parse_text(value, path, key, ctx).strip()
+    if text and (why := url_problem(text)):
+        raise ConfigError(f"{path}: '{key}' {why}")
+    return text
+
+
+def url_problem(text: str) -> str:
+    """Why `text` is not a web address a listener's app may follow ('' when it is one)."""
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return f"is not a web address: {text!r}"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"must be an http:// or https:// address, not {text!r}"
+    if not parts.hostname or any(c.isspace() for c in text):
+        return f"is not a web address: {text!r}"
+    return ""
+
+
+def _parse_email(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
+    text = _parse_text(value, path, key, ctx).strip()
+    if text and not _EMAIL.match(text):
+        raise ConfigError(f"{path}: '{key}' is not an e-mail address: {text!r}")
+    return text
+
+
+_SCALARS: dict[Any, Callable[..., Any]] = {
+    str: _parse_text,
+    Url: _parse_url,
+    Email: _parse_email,
+    int: _expect(int, "a whole number"),
+    float: _expect((int, float), "a number"),
+    bool: _expect(bool, "true or false"),
+    dt.datetime: _parse_datetime,
+}

@@ -1,0 +1,120 @@
+"""The catalog: which episodes are live, and what each one published.
+
+An episode is live when its media are confirmed present in storage (the upload stage's
+record) and it is neither a draft, withdrawn, nor dated in the future. The feed, the pages,
+the search index and `podcast check` all read the show through this one view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from typing import Any
+
+from podcast.core import fsutil, timecode
+from podcast.core.errors import ConfigError, EpisodeError, PodcastError
+from podcast.domain.edits import EditList
+from podcast.domain.transcript import Segment
+from podcast.project import episode as episodes
+from podcast.project.config import Config
+from podcast.project.episode import Episode, Publication
+from podcast.project.ids import check_key, key_suffix
+
+WITHDRAWN = "withdrawn"  # the state record `podcast unpublish` leaves
+RECORD = "imported-feed.toml"  # what `podcast import` recorded of the old feed
+
+
+@dataclass
+class Item:
+    episode: Episode
+    date: dt.datetime
+    publication: Publication
+
+    def edit_list(self) -> EditList | None:
+        """The edit list of the published audio (what listeners hear)."""
+        return self.publication.edit_list() or self.episode.edit_list()
+
+    def segments(self) -> list[Segment]:
+        """The published transcript's cues."""
+        return self.episode.published_segments(self.publication)
+
+    @property
+    def duration(self) -> float | None:
+        audio = self.publication.audio
+        return audio.duration if audio else None
+
+    def chapters(self) -> list[dict[str, Any]]:
+        """The chapters of the published audio (published timeline)."""
+        if "chapters.json" not in self.publication.objects:
+            return []
+        return self.publication.chapters or self.episode.chapters()  # records written before 0.2
+
+
+@dataclass
+class Catalog:
+    items: list[Item] = field(default_factory=list)  # newest first
+    waiting: list[str] = field(default_factory=list)  # "slug: reason"
+
+
+def collect(config: Config, now: dt.datetime | None = None) -> Catalog:
+    now = now or dt.datetime.now(dt.UTC)
+    catalog = Catalog()
+    for slug in episodes.all_slugs(config):
+        try:
+            ep = episodes.load(config, slug)
+        except PodcastError as exc:
+            catalog.waiting.append(f"{slug}: {exc}")
+            continue
+        state = ep.state()
+        publication = ep.publication(state)
+        if state.get(WITHDRAWN):
+            catalog.waiting.append(f"{slug}: withdrawn (podcast unpublish)")
+        elif ep.meta.draft:
+            catalog.waiting.append(f"{slug}: draft")
+        elif publication.audio is None:
+            catalog.waiting.append(f"{slug}: not published yet")
+        elif ep.meta.date and ep.meta.date > now:
+            catalog.waiting.append(f"{slug}: dated {ep.meta.date:%Y-%m-%d %H:%M}, in the future")
+        else:
+            date = ep.meta.date or dt.datetime.fromisoformat(publication.at)
+            catalog.items.append(Item(ep, date, publication))
+    catalog.items.sort(key=lambda it: (it.date, it.episode.slug), reverse=True)
+    return catalog
+
+
+def artwork_key(config: Config) -> str | None:
+    """The show art's content-addressed key."""
+    art = config.artwork_path
+    if art is None:
+        return None
+    return check_key(f"artwork-{fsutil.sha256_file(art)[:12]}{key_suffix(art.suffix)}")
+
+
+def soundbites(item: Item) -> list[tuple[float, float, str]]:
+    """(start in the published audio's timeline, duration, title) of each declared soundbite."""
+    ep = item.episode
+    if not ep.meta.soundbites:
+        return []
+    edl = item.edit_list()
+    found = []
+    for bite in ep.meta.soundbites:
+        try:
+            source = timecode.parse(bite.start)
+            start = edl.to_output(source) if edl else source
+        except ValueError as exc:
+            raise EpisodeError(f"{ep.slug}: soundbite at {bite.start} {exc}") from None
+        found.append((start, bite.duration, bite.title))
+    return found
+
+
+def load_record(config: Config) -> dict[str, Any]:
+    """imported-feed.toml: the feed the show came from, and every item it had (GUID, date,
+    length); an empty dict for a show that was not imported."""
+    path = config.root / RECORD
+    try:
+        return tomllib.loads(fsutil.read_text(path, config.root))
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None

@@ -1,0 +1,418 @@
+"""`podcast check`: an offline pre-publish linter for the show, its feed and the published files.
+
+It runs automatically before the feed is published (errors refuse the publication unless
+--force). Each finding names the element, the episode and the fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+
+from podcast.core.errors import FeedError, FetchError, PodcastError
+from podcast.domain import apple
+from podcast.edges import http as web
+from podcast.edges import images as artwork
+from podcast.edges import storage
+from podcast.project.config import FEED_NAME, Config
+from podcast.project.episode import Episode
+from podcast.project.ids import episode_guid, guid_from_feed_url, is_public, preview_guids, public_url, show_guid
+from podcast.project.state import State
+from podcast.release import catalog, notes, rss
+from podcast.release.catalog import Catalog, Item
+from podcast.release.notes import MAX_DESCRIPTION_BYTES
+
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,8})?$")
+NUMBER_IN_TITLE = re.compile(r"(?i)(^\s*\d+\s*[-.:–—]|\b(ép\.?|épisode|episode|ep\.?|#)\s*\d+)")
+
+
+@dataclass(frozen=True)
+class Finding:
+    level: str  # "error" | "warning"
+    element: str
+    message: str
+    fix: str
+    episode: str = ""
+
+    def line(self) -> str:
+        where = self.episode or "show"
+        return f"{self.level}: [{where}] {self.element}: {self.message} (fix: {self.fix})"
+
+
+def run(
+    config: Config,
+    shown: Catalog,
+    xml: bytes,
+    store: storage.Storage,
+    art_key: str | None,
+    previous: dict[str, Any] | None = None,
+    *,
+    http: bool = False,
+) -> list[Finding]:
+    previous = previous or {}
+    findings = [*channel_rules(config, xml), *item_rules(config, shown, previous)]
+    findings += guid_rules(config, previous, _live_guid(store))
+    objects = _objects(shown, config, art_key)
+    findings += object_rules(store, objects)
+    if http:
+        findings += http_rules(config, objects)
+    return findings
+
+
+def check_project(config: Config, *, http: bool = False) -> list[Finding]:
+    """Everything, without publishing: what `podcast check` prints."""
+    shown = catalog.collect(config)
+    art_key = catalog.artwork_key(config)
+    record = State(config.build_dir / "state.json").get("feed")
+    previous = record.info if record else {}
+    try:
+        xml = rss.build(config, shown, art_key)
+    except FeedError as exc:  # e.g. no title: say why with the show's rules, not the builder's
+        findings = [*_text_rules(config), *_owner_rules(config), *guid_rules(config, previous, None)]
+        return findings or [Finding("error", "feed", str(exc), "fix config.toml")]
+    return run(config, shown, xml, storage.open_storage(config), art_key, previous, http=http)
+
+
+def _live_guid(store: storage.Storage) -> str | None:
+    """The podcast:guid of the feed listeners get now (None when there is none)."""
+    data = store.get_bytes(FEED_NAME)
+    if not data:
+        return None
+    try:
+        found = etree.fromstring(data).find(f"channel/{{{rss.PODCAST_NS}}}guid")
+    except etree.XMLSyntaxError:
+        return None
+    return found.text.strip() if found is not None and found.text else None
+
+
+def guid_rules(config: Config, previous: dict[str, Any], live: str | None) -> Iterable[Finding]:
+    """A public show's podcast:guid is its identity for directories and apps: fixed once, never
+    derived from a preview address, never changed after the first public publication."""
+    guid = show_guid(config)
+    if not is_public(config.show.base_url):
+        return
+    fixed = f'guid = "{guid_from_feed_url(config.feed_url)}"'
+    first = previous.get("public_show_guid")
+    if first and first != guid:
+        yield Finding(
+            "error",
+            "podcast:guid",
+            f"changed from {first} (published) to {guid}: directories and apps would see a new show",
+            f'set guid = "{first}" in [show] of config.toml',
+        )
+    elif live and live != guid and live not in preview_guids(config):
+        yield Finding(
+            "error",
+            "podcast:guid",
+            f"the published feed has {live}, this one would have {guid}: listeners would see a new show",
+            f'set guid = "{live}" in [show] of config.toml',
+        )
+    elif guid in preview_guids(config) and guid != first:
+        yield Finding(
+            "error",
+            "podcast:guid",
+            f"{guid} comes from a local preview address (every show an older `podcast init` made shares it)",
+            f"set {fixed} in [show] of config.toml (the Podcasting 2.0 rule on the public feed URL)",
+        )
+    elif not config.show.guid:
+        yield Finding(
+            "error",
+            "podcast:guid",
+            "not fixed in config.toml: it would change if the feed ever moved",
+            f"add {fixed} to [show] of config.toml, once; never change it",
+        )
+
+
+def channel_rules(config: Config, xml: bytes) -> Iterable[Finding]:
+    try:
+        etree.fromstring(xml)
+    except etree.XMLSyntaxError as exc:
+        yield Finding("error", "feed", f"not well-formed XML: {exc}", "report this as a bug")
+    for rules in (_text_rules, _owner_rules, _category_rules, _artwork_rules, _identity_rules):
+        yield from rules(config)
+
+
+def _text_rules(config: Config) -> Iterable[Finding]:
+    show = config.show
+    if not show.title.strip():
+        yield Finding("error", "channel title", "empty", "set show.title in config.toml")
+    if not show.description.strip():
+        yield Finding("warning", "channel description", "empty: the title is used", "set show.description")
+    elif len(show.description.encode()) > MAX_DESCRIPTION_BYTES:
+        yield Finding("warning", "channel description", f"over {MAX_DESCRIPTION_BYTES} bytes: truncated", "shorten it")
+    if not LANGUAGE_RE.match(show.language):
+        yield Finding("error", "channel language", f"'{show.language}' is not a language code", 'use e.g. "fr"')
+
+
+def _owner_rules(config: Config) -> Iterable[Finding]:
+    show = config.show
+    if not show.author:
+        yield Finding("warning", "itunes:author", "empty: the title is used", "set show.author")
+    if not show.owner.email:
+        yield Finding(
+            "warning", "itunes:owner", "no email: directories use it to verify ownership", "set [show.owner] email"
+        )
+    if show.locked and not show.owner.email:
+        yield Finding("warning", "podcast:locked", "locked without an owner email", "set [show.owner] email")
+
+
+def _category_rules(config: Config) -> Iterable[Finding]:
+    if not config.show.categories:
+        yield Finding("error", "itunes:category", "none", "set show.categories")
+    for category in config.show.categories:
+        if why := apple.problem(category):
+            yield Finding("error", "itunes:category", why, "use a category from Apple's list")
+
+
+def _artwork_rules(config: Config) -> Iterable[Finding]:
+    if config.artwork_path is None:
+        yield Finding("error", "itunes:image", "no show artwork", "set show.artwork (1400–3000 px square)")
+        return
+    yield from _artwork(config.artwork_path.name, artwork.inspect(config.artwork_path), "itunes:image", "")
+    if artwork.is_placeholder(config.artwork_path):
+        yield Finding(
+            "warning",
+            "itunes:image",
+            f"{config.artwork_path.name} is the placeholder cover `podcast init` made",
+            f"replace {config.artwork_path} with the show's cover (square, 1400–3000 px)",
+        )
+
+
+def _identity_rules(config: Config) -> Iterable[Finding]:
+    show = config.show
+    if not show.base_url.startswith("https://"):
+        yield Finding(
+            "warning",
+            "enclosure URLs",
+            f"{show.base_url} is not https: directories require https",
+            "serve the files over https and set show.base_url",
+        )
+
+
+def _inspect(ep: Episode, name: str) -> artwork.Report:
+    try:
+        return artwork.inspect(ep.file(name))
+    except PodcastError as exc:
+        return artwork.Report(ep.folder / name, errors=[str(exc)])
+
+
+def _artwork(name: str, report: artwork.Report, element: str, slug: str) -> Iterable[Finding]:
+    for message in report.errors:
+        yield Finding("error", element, f"{name}: {message}", "run `podcast artwork fix`", slug)
+    for message in report.warnings:
+        yield Finding("warning", element, f"{name}: {message}", "run `podcast artwork fix`", slug)
+
+
+def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
+    yield from _guid_rules(config, shown, previous)
+    yield from imported_rules(config, shown)
+    for item in shown.items:
+        yield from _episode_text_rules(item)
+        yield from _episode_content_rules(config, item)
+    numbers = Counter((it.episode.meta.season, it.episode.meta.number) for it in shown.items)
+    for item in shown.items:
+        meta, slug = item.episode.meta, item.episode.slug
+        if meta.number is not None and numbers[(meta.season, meta.number)] > 1:
+            yield Finding(
+                "warning",
+                "itunes:episode",
+                f"season {meta.season} episode {meta.number} is used twice",
+                "number each episode once per season",
+                slug,
+            )
+
+
+def _guid_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
+    guids = Counter(episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in shown.items)
+    published = previous.get("public_guids", {}) if is_public(config.show.base_url) else {}
+    for item in shown.items:
+        slug = item.episode.slug
+        guid = episode_guid(config, slug, item.episode.meta.guid)
+        if guids[guid] > 1:
+            yield Finding(
+                "error",
+                "item guid",
+                f"{guid} is used by more than one episode",
+                "give each episode its own guid (or none: one is derived from the slug)",
+                slug,
+            )
+        if slug in published and published[slug] != guid:
+            yield Finding(
+                "error",
+                "item guid",
+                f"changed from {published[slug]} to {guid}: apps would show the episode twice",
+                f'set guid = "{published[slug]}" in episode.toml',
+                slug,
+            )
+
+
+def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
+    """An imported show keeps every episode of the old feed, with its GUID and date: an app
+    subscribed there sees the same episodes here, none twice, none lost."""
+    record = catalog.load_record(config)
+    by_guid = {episode_guid(config, it.episode.slug, it.episode.meta.guid): it for it in shown.items}
+    for entry in record.get("items", []):
+        guid, title = str(entry.get("guid", "")), str(entry.get("title", ""))
+        item = by_guid.get(guid)
+        if item is None:
+            yield Finding(
+                "error",
+                "imported episode",
+                f"{title!r} (GUID {guid}) of the old feed is not in ours: its listeners would lose it",
+                "publish it (`podcast status` says where it is), or remove its [[items]] entry from "
+                f"{catalog.RECORD} if it should go",
+            )
+            continue
+        date = entry.get("date")
+        if date and item.date != dt.datetime.fromisoformat(str(date)):
+            yield Finding(
+                "error",
+                "item pubDate",
+                f"{item.date:%Y-%m-%d %H:%M %z} here, {date} in the old feed: apps would reorder or repeat it",
+                f"set date = {date} in episode.toml",
+                item.episode.slug,
+            )
+
+
+def _episode_text_rules(item: Item) -> Iterable[Finding]:
+    meta, slug = item.episode.meta, item.episode.slug
+    if NUMBER_IN_TITLE.search(meta.title):
+        yield Finding(
+            "warning", "item title", f"{meta.title!r} contains its number", "put the number in `number =`", slug
+        )
+    if meta.date is None:
+        yield Finding(
+            "warning",
+            "item pubDate",
+            "no date in episode.toml: the first publication time is used",
+            "set date = 2024-05-14T10:00:00",
+            slug,
+        )
+    if len(meta.summary.encode()) > MAX_DESCRIPTION_BYTES:
+        yield Finding(
+            "warning", "item description", f"summary over {MAX_DESCRIPTION_BYTES} bytes: truncated", "shorten it", slug
+        )
+
+
+def _episode_content_rules(config: Config, item: Item) -> Iterable[Finding]:
+    ep, slug = item.episode, item.episode.slug
+    if not item.duration:
+        yield Finding("warning", "itunes:duration", "unknown", f"run `podcast publish {slug} --force`", slug)
+    if (
+        len(notes.feed_html(config, ep, item.chapters(), item.edit_list(), limit=None).encode())
+        > notes.MAX_FEED_NOTES_BYTES
+    ):
+        yield Finding(
+            "warning",
+            "content:encoded",
+            f"the notes are over {notes.MAX_FEED_NOTES_BYTES:,} bytes: the feed carries their start and a "
+            "link to the episode page, which has them whole",
+            "shorten notes.md if apps should show them whole",
+            slug,
+        )
+    if ep.meta.artwork:
+        yield from _artwork(ep.meta.artwork, _inspect(ep, ep.meta.artwork), "item itunes:image", slug)
+
+
+def _objects(shown: Catalog, config: Config, art_key: str | None) -> list[tuple[str, dict[str, Any], str]]:
+    """(key, expected {size, type}, episode) of every object the feed references."""
+    found = [
+        (obj.key, {"size": obj.size, "type": obj.type}, it.episode.slug)
+        for it in shown.items
+        for obj in it.publication.objects.values()
+    ]
+    if art_key and config.artwork_path:
+        size = config.artwork_path.stat().st_size
+        found.append((art_key, {"size": size, "type": storage.content_type(art_key)}, ""))
+    return found
+
+
+def object_rules(store: storage.Storage, objects: list[tuple[str, dict[str, Any], str]]) -> Iterable[Finding]:
+    for key, expected, slug in objects:
+        info = store.head(key)
+        if info is None:
+            yield Finding(
+                "error",
+                "published file",
+                f"{key} is missing from storage",
+                f"run `podcast publish {slug or '--all'}`",
+                slug,
+            )
+        elif info.size != int(expected["size"]):
+            yield Finding(
+                "error",
+                "published file",
+                f"{key} has {info.size} bytes, the feed says {expected['size']}",
+                f"run `podcast upload {slug} --force`",
+                slug,
+            )
+        elif info.content_type and _mime(info.content_type) != _mime(str(expected["type"])):
+            yield Finding(
+                "error",
+                "published file",
+                f"{key} is served as {info.content_type}, expected {expected['type']}",
+                f"run `podcast upload {slug} --force`",
+                slug,
+            )
+
+
+def _mime(value: str) -> str:
+    return value.split(";")[0].strip().lower()
+
+
+def http_rules(config: Config, objects: list[tuple[str, dict[str, Any], str]]) -> Iterable[Finding]:
+    """HEAD and a one-byte Range request on each public URL, as a podcast app would."""
+    for key, expected, slug in objects:
+        url = public_url(config, key)
+        try:
+            found = web.probe(url)
+        except FetchError as exc:
+            yield Finding("error", "public URL", str(exc), "check show.base_url and that the files are served", slug)
+            continue
+        yield from _served_rules(url, found, expected, slug)
+
+
+def _served_rules(url: str, found: web.Probe, expected: dict[str, Any], slug: str) -> Iterable[Finding]:
+    if found.length != str(expected["size"]):
+        yield Finding(
+            "error",
+            "public URL",
+            f"{url}: Content-Length {found.length}, expected {expected['size']}",
+            "republish, or purge the CDN",
+            slug,
+        )
+    if _mime(found.content_type) != _mime(str(expected["type"])):
+        yield Finding(
+            "error",
+            "public URL",
+            f"{url}: Content-Type {found.content_type!r}, expected {expected['type']}",
+            "set the server's or bucket's content types",
+            slug,
+        )
+    if found.range_status != 206 or not found.content_range.startswith("bytes 0-1/"):
+        yield Finding(
+            "error",
+            "public URL",
+            f"{url}: no Range support (status {found.range_status})",
+            "serve the files from a server that supports byte ranges (apps need it to seek)",
+            slug,
+        )
+    if not found.cors and key_is_readable_across_origins(url):
+        yield Finding(
+            "warning",
+            "public URL",
+            f"{url}: no Access-Control-Allow-Origin header: web players on other sites cannot read it",
+            "run `podcast bucket-policy --apply` (S3) or set CORS on the server",
+            slug,
+        )
+
+
+def key_is_readable_across_origins(url: str) -> bool:
+    """Transcripts and chapters are fetched by web players and directories from other sites."""
+    return "/transcript-" in url or "/chapters-" in url
