@@ -358,10 +358,10 @@ def test_check_fails_when_an_old_episode_goes_missing_or_moves(host: FeedServer,
     assert podcast("import", f"{host.url}/feeds/paroles.xml", str(project), "--owner", OWNER).exit_code == 0
     assert podcast("--project", str(project), "publish", "--all").exit_code == 0
     trailer = next((project / "episodes").glob("bande-annonce*"))
-    edit(trailer / "episode.toml", "date = 2024-04-01T08:30:00+00:00", "date = 2024-04-02T08:30:00+00:00")
+    edit(trailer / "episode.toml", "date = 2024-04-01T08:30:00Z", "date = 2024-04-02T08:30:00+00:00")
     moved = podcast("--project", str(project), "check")
     assert moved.exit_code == 1 and "2024-04-01T08:30:00+00:00 in the old feed" in moved.stderr
-    edit(trailer / "episode.toml", "date = 2024-04-02T08:30:00+00:00", "date = 2024-04-01T08:30:00+00:00")
+    edit(trailer / "episode.toml", "date = 2024-04-02T08:30:00+00:00", "date = 2024-04-01T08:30:00Z")
     edit(trailer / "episode.toml", "episode_type", "draft = true\nepisode_type")
     gone = podcast("--project", str(project), "check")
     assert gone.exit_code == 1 and "(GUID ausha-11aa22bb) of the old feed is not in ours" in gone.stderr

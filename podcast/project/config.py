@@ -24,8 +24,9 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from podcast.core import fsutil
-from podcast.core.errors import ConfigError, PodcastError
+from podcast.core.errors import ConfigError
 from podcast.domain import apple
+from podcast.project import producer_files
 
 # A web address a listener's app or browser follows: http(s) only (no javascript:, data:, ...).
 Url = NewType("Url", str)
@@ -341,7 +342,7 @@ def resolve_project(explicit: Path | None) -> Path:
 
 def load_config(root: Path, overrides: Mapping[str, str] | None = None) -> Config:
     path = root / CONFIG_NAME
-    raw = read_toml(path)
+    raw = producer_files.read(path)
     for dotted, value in (overrides or {}).items():
         _apply_override(raw, dotted, value, path)
     config = _build(Config, raw, path, "", root=root)
@@ -350,7 +351,7 @@ def load_config(root: Path, overrides: Mapping[str, str] | None = None) -> Confi
 
 
 def load_episode(path: Path, tz: ZoneInfo, root: Path | None = None) -> EpisodeMeta:
-    raw = read_toml(path, root)
+    raw = producer_files.read(path, root)
     if isinstance(raw.get("source"), str):
         raw["source"] = [raw["source"]]
     meta = _build(EpisodeMeta, raw, path, "", tz=tz)
@@ -372,22 +373,6 @@ def _file_name(path: Path, name: str) -> None:
         raise ConfigError(
             f"{path}: '{name}' must be a file name inside the episode folder (or, for a recording, an absolute path)"
         )
-
-
-def read_toml(path: Path, root: Path | None = None) -> dict[str, Any]:
-    """A TOML file as a dict (UTF-8, a byte-order mark accepted; with `root`, only inside it)."""
-    try:
-        text = fsutil.read_text(path, root)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: not found") from None
-    except PodcastError as exc:
-        raise ConfigError(str(exc)) from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
 
 
 def url_join(base: str, *parts: str) -> str:

@@ -8,12 +8,11 @@ the search index and `podcast check` all read the show through this one view.
 from __future__ import annotations
 
 import datetime as dt
-import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 from podcast.core import fsutil, timecode
-from podcast.core.errors import ConfigError, EpisodeError, PodcastError
+from podcast.core.errors import EpisodeError, PodcastError
 from podcast.domain.edits import EditList
 from podcast.domain.transcript import Segment
 from podcast.project import episode as episodes
@@ -22,7 +21,6 @@ from podcast.project.episode import Episode, Publication
 from podcast.project.ids import check_key, key_suffix
 
 WITHDRAWN = "withdrawn"  # the state record `podcast unpublish` leaves
-RECORD = "imported-feed.toml"  # what `podcast import` recorded of the old feed
 
 
 @dataclass
@@ -106,15 +104,3 @@ def soundbites(item: Item) -> list[tuple[float, float, str]]:
             raise EpisodeError(f"{ep.slug}: soundbite at {bite.start} {exc}") from None
         found.append((start, bite.duration, bite.title))
     return found
-
-
-def load_record(config: Config) -> dict[str, Any]:
-    """imported-feed.toml: the feed the show came from, and every item it had (GUID, date,
-    length); an empty dict for a show that was not imported."""
-    path = config.root / RECORD
-    try:
-        return tomllib.loads(fsutil.read_text(path, config.root))
-    except FileNotFoundError:
-        return {}
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None

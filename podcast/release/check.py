@@ -6,7 +6,6 @@ It runs automatically before the feed is published (errors refuse the publicatio
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from podcast.domain import apple
 from podcast.edges import http as web
 from podcast.edges import images as artwork
 from podcast.edges import storage
+from podcast.project import imported_feed
 from podcast.project.config import FEED_NAME, Config
 from podcast.project.episode import Episode
 from podcast.project.ids import episode_guid, guid_from_feed_url, is_public, preview_guids, public_url, show_guid
@@ -255,10 +255,10 @@ def _guid_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Ite
 def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
     """An imported show keeps every episode of the old feed, with its GUID and date: an app
     subscribed there sees the same episodes here, none twice, none lost."""
-    record = catalog.load_record(config)
+    record = imported_feed.load(config.root)
     by_guid = {episode_guid(config, it.episode.slug, it.episode.meta.guid): it for it in shown.items}
-    for entry in record.get("items", []):
-        guid, title = str(entry.get("guid", "")), str(entry.get("title", ""))
+    for entry in record.items if record else ():
+        guid, title = entry.guid, entry.title
         item = by_guid.get(guid)
         if item is None:
             yield Finding(
@@ -266,11 +266,11 @@ def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
                 "imported episode",
                 f"{title!r} (GUID {guid}) of the old feed is not in ours: its listeners would lose it",
                 "publish it (`podcast status` says where it is), or remove its [[items]] entry from "
-                f"{catalog.RECORD} if it should go",
+                f"{imported_feed.NAME} if it should go",
             )
             continue
-        date = entry.get("date")
-        if date and item.date != dt.datetime.fromisoformat(str(date)):
+        date = entry.date
+        if entry.when and item.date != entry.when:
             yield Finding(
                 "error",
                 "item pubDate",

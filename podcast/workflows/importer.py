@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podcast import pipeline
-from podcast.core import fsutil, timecode
+from podcast.core import timecode
 from podcast.core.errors import ConfigError, ImportProblem, PodcastError
 from podcast.core.progress import ProgressFactory, no_progress
 from podcast.domain import feedreader
@@ -41,13 +41,12 @@ from podcast.edges import ffmpeg
 from podcast.edges import http as web
 from podcast.edges import images as artwork
 from podcast.project import episode as episodes
+from podcast.project import imported_feed, producer_files
 from podcast.project.config import CONFIG_NAME, EPISODE_NAME, NOTES_NAME, Config, load_config, load_episode, url_problem
 from podcast.project.ids import guid_from_feed_url
-from podcast.release import catalog, notes
-from podcast.release.catalog import RECORD
+from podcast.release import notes
 from podcast.workflows import scaffold
 from podcast.workflows import transcripts as transcript_files
-from podcast.workflows.scaffold import toml_str
 
 log = logging.getLogger("podcast.importer")
 
@@ -242,32 +241,13 @@ def _compare_show(config: Config, show: Show, source_url: str, report: Report) -
 def _write_record(config: Config, show: Show, source_url: str, feed: Path) -> None:
     """imported-feed.toml: every item of the old feed (its GUID, date, length), merged with what
     an earlier import recorded (an entry, once written, never changes)."""
-    path = config.root / RECORD
-    previous = catalog.load_record(config)
-    known = {entry["guid"] for entry in previous.get("items", [])}
-    lines = [
-        "# Written by `podcast import`: the feed this show came from and every episode it had.",
-        "# `podcast check` fails when one of these GUIDs is missing from our feed or its date changed.",
-        f"source = {toml_str(previous.get('source') or source_url)}",
-        f"guid = {toml_str(previous.get('guid') or show.guid)}",
-        f"imported = {toml_str(previous.get('imported') or _now())}",
-        "",
-    ]
-    entries = list(previous.get("items", []))
-    for item in feedreader.read_items(feed, show.self_url):
-        if isinstance(item, Item) and item.guid not in known:
-            entries.append(
-                {
-                    "guid": item.guid,
-                    "title": item.title,
-                    "date": item.date.isoformat() if item.date else "",
-                    "length": item.enclosure.length,
-                }
-            )
-            known.add(item.guid)
-    for entry in entries:
-        lines += ["[[items]]", *(f"{k} = {json.dumps(v, ensure_ascii=False)}" for k, v in entry.items()), ""]
-    fsutil.write_text(path, "\n".join(lines))
+    items = (
+        imported_feed.OldItem(item.guid, item.title, item.date.isoformat() if item.date else "", item.enclosure.length)
+        for item in feedreader.read_items(feed, show.self_url)
+        if isinstance(item, Item)
+    )
+    previous = imported_feed.load(config.root) or imported_feed.ImportedFeed()
+    imported_feed.save(config.root, previous.merged(source_url, show.guid, items))
 
 
 # -- The episodes ---------------------------------------------------------------------------------
@@ -451,64 +431,62 @@ def _chosen(slug: str, chosen: tuple[str, ...]) -> bool:
 
 
 def _episode_toml(item: Item, media: Path, slug: str, show: Show, options: Options, extras: Extras) -> str:
-    lines = [
-        f"# Imported from {show.self_url or 'a feed file'} by `podcast import`; the guid must never change.",
-        *_head(item, media, slug, options, extras),
-        *_people_and_times(item, extras),
-        "",
-        "[edit]",
-        f"mode = {toml_str('mix' if _chosen(slug, options.reprocess) else 'as-is')}   # as-is: the same audio bytes",
-        *(["retag = true"] if options.retag else []),
-        "",
-        "[imported]",
-        f"feed = {toml_str(show.self_url)}",
-        f"enclosure = {toml_str(item.enclosure.url)}",
-        f"length = {item.enclosure.length}",
-        f"type = {toml_str(item.enclosure.type)}",
-        f"at = {toml_str(_now())}",
-        "",
-    ]
-    return "\n".join(lines)
+    document = producer_files.parse(
+        f"# Imported from {show.self_url or 'a feed file'} by `podcast import`; the guid must never change.\n"
+    )
+    _head(document, item, media, slug, options, extras)
+    _people_and_times(document, item, extras)
+    document.set("edit.mode", "mix" if _chosen(slug, options.reprocess) else "as-is", "as-is: the same audio bytes")
+    if options.retag:
+        document.set("edit.retag", True)
+    document.set_all(
+        {
+            "imported.feed": show.self_url,
+            "imported.enclosure": item.enclosure.url,
+            "imported.length": item.enclosure.length,
+            "imported.type": item.enclosure.type,
+            "imported.at": _now(),
+        }
+    )
+    return document.text()
 
 
-def _head(item: Item, media: Path, slug: str, options: Options, extras: Extras) -> list[str]:
+def _head(
+    document: producer_files.Document, item: Item, media: Path, slug: str, options: Options, extras: Extras
+) -> None:
     date = item.date or dt.datetime.now(dt.UTC).replace(microsecond=0)
-    optional = {
-        "number": str(item.number) if item.number is not None else None,
-        "season": str(item.season) if item.season is not None else None,
-        "explicit": ("true" if item.explicit else "false") if item.explicit is not None else None,
-        "location": toml_str(item.location) if item.location else None,
-        "artwork": toml_str(extras.artwork) if extras.artwork else None,
+    document.set_all(
+        {
+            "title": item.title,
+            "date": date,
+            "guid": item.guid,
+            "summary": notes.truncate_bytes(item.summary),
+            "source": media.name,
+            "episode_type": item.episode_type,
+        }
+    )
+    optional: dict[str, producer_files.Value | None] = {
+        "number": item.number,
+        "season": item.season,
+        "explicit": item.explicit,
+        "location": item.location or None,
+        "artwork": extras.artwork or None,
     }
-    lines = [
-        f"title = {toml_str(item.title)}",
-        f"date = {date.isoformat()}",
-        f"guid = {toml_str(item.guid)}",
-        f"summary = {toml_str(notes.truncate_bytes(item.summary))}",
-        f"source = {toml_str(media.name)}",
-        f"episode_type = {toml_str(item.episode_type)}",
-        *(f"{key} = {value}" for key, value in optional.items() if value is not None),
-    ]
+    document.set_all({key: value for key, value in optional.items() if value is not None})
     if not _chosen(slug, options.transcribe):
-        lines.append("transcribe = false   # the feed's transcript, if any, is kept (transcript.vtt)")
-    return lines
+        document.set("transcribe", False, "the feed's transcript, if any, is kept (transcript.vtt)")
 
 
-def _people_and_times(item: Item, extras: Extras) -> list[str]:
-    lines: list[str] = []
+def _people_and_times(document: producer_files.Document, item: Item, extras: Extras) -> None:
     for person in item.persons:
-        lines += ["", "[[guests]]", f"name = {toml_str(person.name)}", f"role = {toml_str(person.role or 'guest')}"]
-        lines += [f"{key} = {toml_str(value)}" for key, value in (("url", person.href), ("img", person.img)) if value]
+        row = {"name": person.name, "role": person.role or "guest", "url": person.href, "img": person.img}
+        document.append("guests", row)
     for chapter in extras.chapters:
-        lines += ["", "[[chapters]]", f"start = {toml_str(timecode.format(chapter.start))}"]
-        lines += [
-            f"title = {toml_str(chapter.title[:255])}",
-            *([f"url = {toml_str(chapter.url)}"] if chapter.url else []),
-        ]
+        document.append(
+            "chapters", {"start": timecode.format(chapter.start), "title": chapter.title[:255], "url": chapter.url}
+        )
     for start, duration, title in item.soundbites:
-        lines += ["", "[[soundbites]]", f"start = {toml_str(timecode.format(start))}", f"duration = {duration:g}"]
-        lines.append(f"title = {toml_str(title)}")
-    return lines
+        document.append("soundbites", {"start": timecode.format(start), "duration": duration, "title": title})
 
 
 def _now() -> str:

@@ -16,9 +16,9 @@ an app see the same show and the same episodes.
 from __future__ import annotations
 
 from podcast.core.errors import PodcastError
+from podcast.project import imported_feed
 from podcast.project.config import FEED_NAME, Config, url_problem
 from podcast.project.ids import show_guid
-from podcast.release import catalog
 
 REDIRECT_WEEKS = 4
 
@@ -27,8 +27,8 @@ def steps(config: Config, to: str = "") -> list[str]:
     """What to do, in order, for the move this project is in."""
     if to or config.show.new_feed_url:
         return leaving(config, to or config.show.new_feed_url)
-    record = catalog.load_record(config)
-    if not record:
+    record = imported_feed.load(config.root)
+    if record is None:
         raise PodcastError(
             "nothing to move: this show was not imported (`podcast import FEED`), and no --to URL "
             "(or show.new_feed_url) says where it is going"
@@ -36,10 +36,9 @@ def steps(config: Config, to: str = "") -> list[str]:
     return arriving(config, record)
 
 
-def arriving(config: Config, record: dict[str, object]) -> list[str]:
-    old = str(record.get("source") or "the old feed's address")
-    items = record.get("items")
-    count = len(items) if isinstance(items, list) else 0
+def arriving(config: Config, record: imported_feed.ImportedFeed) -> list[str]:
+    old = record.source or "the old feed's address"
+    count = len(record.items)
     return [
         f"Moving {config.show.title!r} from {old} to {config.feed_url}:",
         "1. Publish everything here first, and check it as an app would:",
