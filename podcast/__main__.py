@@ -1,6 +1,7 @@
-"""`python -m podcast` and the `podcast` command. The CLI is imported inside main() so that a
-Ctrl-C during start-up (imports take a moment) is an interruption like any other: exit 130,
-one line, no traceback."""
+"""`python -m podcast` and the `podcast` command, and the one place where Ctrl-C is handled:
+at any moment (start-up imports, argument parsing, a prompt, a stage, shutdown) it ends with one
+line and exit status 130. The CLI is imported inside main() so that a Ctrl-C during start-up
+(imports take a moment) is an interruption like any other."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import sys
 from typing import NoReturn
 
-from podcast.core.errors import INTERRUPTED
+from podcast.core.errors import INTERRUPTED, Interrupted
 
 INTERRUPTED_STATUS = 130
 
@@ -19,14 +20,10 @@ def main() -> None:
         from podcast.cli import main as cli_main
 
         cli_main()
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, Interrupted):
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C cannot cut this short
         sys.stderr.write(INTERRUPTED + "\n")
         _interrupted()
-    except SystemExit as done:
-        if done.code == INTERRUPTED_STATUS:  # the CLI reported the interruption itself
-            _interrupted()
-        raise
     finally:
         # The command is over (its exit status decided): a Ctrl-C while Python shuts down would
         # otherwise end the process by the signal (status -2), not with that status.

@@ -11,11 +11,12 @@ from __future__ import annotations
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 from podcast.core import fsutil
 from podcast.core.errors import FatalError, FeedError, PodcastError, RecordingMissing
 from podcast.core.progress import ProgressFactory, no_progress
+from podcast.core.report import Level, Report
 from podcast.domain.edits import EditList
 from podcast.edges import storage
 from podcast.project import episode as episodes
@@ -34,9 +35,6 @@ log = logging.getLogger("podcast.pipeline")
 
 STAGES: list[Stage] = [ProcessStage(), TranscribeStage(), TagStage(), UploadStage()]
 BY_NAME: dict[str, Stage] = {stage.name: stage for stage in STAGES}
-
-Level = Literal["info", "warning", "error"]
-Line = tuple[Level, str]
 
 
 @dataclass
@@ -82,33 +80,38 @@ class RunReport:
     def did_work(self) -> bool:
         return any(ep.ran for ep in self.episodes) or bool(self.release and self.release.changed)
 
-    def lines(self, dry_run: bool = False) -> list[Line]:
-        out: list[Line] = [("warning", f"warning: {text}") for text in self.warnings]
+    def report(self, dry_run: bool = False) -> Report:
+        out = Report()
+        for text in self.warnings:
+            out.warning(f"warning: {text}")
         for ep in self.episodes:
-            out += _episode_lines(ep)
+            _episode_lines(ep, out)
         if self.release_error:
-            out.append(("error", f"feed FAILED: {self.release_error}"))
+            out.error(f"feed FAILED: {self.release_error}")
         elif self.release:
-            out.append(("info", self.release.message))
-            out += [("info", f"  not in the feed: {reason}") for reason in self.release.shown.waiting]
+            out.info(self.release.message)
+            for reason in self.release.shown.waiting:
+                out.info(f"  not in the feed: {reason}")
         failed = [ep.slug for ep in self.episodes if ep.failed]
         if failed:
-            out.append(("error", f"{len(failed)} episode(s) failed: {', '.join(failed)}"))
+            out.error(f"{len(failed)} episode(s) failed: {', '.join(failed)}")
         elif not self.did_work and not dry_run and not self.release_error:
-            out.append(("info", "nothing to do: everything is up to date"))
+            out.info("nothing to do: everything is up to date")
         return out
 
 
-def _episode_lines(ep: EpisodeReport) -> list[Line]:
+def _episode_lines(ep: EpisodeReport, out: Report) -> None:
     if ep.skipped:
-        return [("info", f"{ep.slug}: skipped: {ep.skipped}")]
-    out: list[Line] = [("info", f"{ep.slug}: {stage}: {message}") for stage, message in ep.ran]
-    out += [("info", f"{ep.slug}: {line}") for line in ep.planned]
+        out.info(f"{ep.slug}: skipped: {ep.skipped}")
+        return
+    for stage, message in ep.ran:
+        out.info(f"{ep.slug}: {stage}: {message}")
+    for line in ep.planned:
+        out.info(f"{ep.slug}: {line}")
     if ep.failed:
-        out.append(("error", f"{ep.slug}: {ep.failed[0]} FAILED: {ep.failed[1]}"))
+        out.error(f"{ep.slug}: {ep.failed[0]} FAILED: {ep.failed[1]}")
     elif not ep.ran and not ep.planned:
-        out.append(("info", f"{ep.slug}: up to date"))
-    return out
+        out.info(f"{ep.slug}: up to date")
 
 
 def make_context(config: Config, slug: str, options: Options, shared: dict[str, Any]) -> Context:
@@ -336,7 +339,7 @@ def _release(config: Config, *, dry_run: bool, force: bool) -> Release:
     pages, page_keys = site.publish(config, shown, store)  # pages before the feed that links to them
     search.update_index(config)
     findings = check.run(config, shown, xml, store, art_key, previous=record.info if record else {})
-    errors = [f for f in findings if f.level == "error"]
+    errors = [f for f in findings if f.level == Level.ERROR]
     if errors and not force:
         first = errors[0]
         raise FeedError(f"feed not published: `podcast check` found {len(errors)} error(s), first: {first.line()}")

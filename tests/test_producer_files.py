@@ -63,10 +63,12 @@ def test_any_text_reads_back_as_the_same_text(hostile: str) -> None:
 def test_an_edit_refuses_to_overwrite_a_file_saved_meanwhile(tmp_path: Path) -> None:
     path = tmp_path / "episode.toml"
     path.write_text(EPISODE, encoding="utf-8")
-    with pytest.raises(ConfigError, match="changed while podcast was editing it"):
-        with producer_files.edit(path) as document:
-            document.set("title", "Mien")
-            path.write_text(EPISODE + "season = 2\n", encoding="utf-8")
+    with (
+        pytest.raises(ConfigError, match="changed while podcast was editing it"),
+        producer_files.edit(path) as document,
+    ):
+        document.set("title", "Mien")
+        path.write_text(EPISODE + "season = 2\n", encoding="utf-8")
     assert path.read_text(encoding="utf-8") == EPISODE + "season = 2\n"
 
 

@@ -9,19 +9,11 @@ newsletter), moving (import, move), editing (markers, suggest) and artwork.
 
 from __future__ import annotations
 
-import sys
-
-import click
-
 from podcast.cli import artwork, editing, moving, production, publishing, reuse  # noqa: F401 - registers the commands
-from podcast.cli.base import INTERRUPTED, cli
+from podcast.cli.base import cli
 
 __all__ = ["cli", "main"]
 
 
 def main() -> None:
-    try:
-        cli(prog_name="podcast")
-    except KeyboardInterrupt:  # before or after a command runs (start-up, argument parsing)
-        click.echo(INTERRUPTED, err=True)
-        sys.exit(130)
+    cli(prog_name="podcast")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from podcast.cli.base import App, cli, common
+from podcast.cli.base import App, cli, common, show
 from podcast.project.episode import artwork_paths
 
 
@@ -37,21 +36,9 @@ def artwork_check(app: App, paths: tuple[Path, ...]) -> None:
     Example:
       podcast artwork check                 # the show's and every episode's art
     """
-    from podcast.edges import images as artwork
+    from podcast.workflows import artwork
 
-    failed = False
-    for path in _art_paths(app, paths):
-        report = artwork.inspect(path)
-        status = "ok  " if report.ok else "FAIL"
-        failed |= not report.ok
-        click.echo(f"{status}  {path}: {report.format} {report.size[0]}×{report.size[1]} {report.mode}".rstrip())
-        for message in report.errors:
-            click.echo(f"      error: {message}")
-        for message in report.warnings:
-            click.echo(f"      warning: {message}")
-    if failed:
-        click.echo("error: fix the artwork above, e.g. with `podcast artwork fix`", err=True)
-        sys.exit(1)
+    show(app, artwork.check(_art_paths(app, paths)))
 
 
 @artwork_group.command(name="fix")
@@ -66,11 +53,9 @@ def artwork_fix(app: App, paths: tuple[Path, ...]) -> None:
     Example:
       podcast artwork fix artwork/cover.jpg
     """
-    from podcast.edges import images as artwork
+    from podcast.workflows import artwork
 
-    for path in _art_paths(app, paths):
-        backup = artwork.fix(path)
-        app.echo(f"fixed {path} (original kept as {backup.name})" if backup else f"{path}: already fine")
+    show(app, artwork.fix(_art_paths(app, paths)))
 
 
 @artwork_group.command(name="generate")
@@ -84,7 +69,6 @@ def artwork_generate(app: App, force: bool) -> None:
     Example:
       podcast artwork generate
     """
-    from podcast.workflows import scaffold
+    from podcast.workflows import artwork
 
-    path, backup = scaffold.generate_artwork(app.config(), force=force)
-    app.echo(f"generated {path}" + (f" (the previous cover kept as {backup.name})" if backup else ""))
+    show(app, artwork.generate(app.config(), force=force))

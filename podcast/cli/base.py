@@ -17,7 +17,8 @@ import click
 
 from podcast import __version__, pipeline
 from podcast.cli import ui
-from podcast.core.errors import INTERRUPTED, PodcastError
+from podcast.core.errors import Interrupted, PodcastError
+from podcast.core.report import Level, Report
 from podcast.project.config import Config, load_config, resolve_project
 
 EPILOG_EXAMPLES = """
@@ -148,8 +149,8 @@ TEXT = Text()
 
 
 class PodcastGroup(click.Group):
-    """The one place where errors become messages: ours as one line, Ctrl-C as exit 130, and
-    anything else (a bug) as one line asking for a report, with the traceback under -vv.
+    """The one place where errors become messages: ours as one line, and anything else (a bug)
+    as one line asking for a report, with the traceback under -vv. Ctrl-C goes on to __main__.
     Usage errors are one line too (click's own format spends three on them)."""
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
@@ -163,9 +164,8 @@ class PodcastGroup(click.Group):
         except click.exceptions.ClickException as exc:
             click.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(exc.exit_code)
-        except click.exceptions.Abort:  # Ctrl-C or end of input at a prompt
-            click.echo(INTERRUPTED, err=True)
-            sys.exit(130)
+        except click.exceptions.Abort:  # Ctrl-C or end of input at a prompt: __main__ reports it
+            raise Interrupted from None
         sys.exit(code if isinstance(code, int) else 0)
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -177,9 +177,8 @@ class PodcastGroup(click.Group):
             _traceback_if_verbose(ctx)
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo(INTERRUPTED, err=True)
-            sys.exit(130)
+        except KeyboardInterrupt:  # past click untouched (it would print a blank line): __main__ reports it
+            raise Interrupted from None
         except Exception as exc:
             _traceback_if_verbose(ctx)
             click.echo(
@@ -222,12 +221,17 @@ def cli(ctx: click.Context) -> None:
     ctx.ensure_object(App)
 
 
-def show_report(app: App, report: pipeline.RunReport) -> None:
-    """Print a run's summary (errors on stderr) and exit non-zero when anything failed."""
-    for level, line in report.lines(app.dry_run):
-        if level in ("error", "warning"):
-            click.echo(line, err=True)
+def show(app: App, report: Report) -> None:
+    """Print a report the one way every command does (information on stdout unless -q, warnings
+    and errors on stderr) and exit non-zero when it holds an error."""
+    for line in report:
+        if line.level >= Level.WARNING:
+            click.echo(line.text, err=True)
         else:
-            app.echo(line)
+            app.echo(line.text)
     if not report.ok:
-        sys.exit(1)
+        sys.exit(report.exit_code)
+
+
+def show_run(app: App, run: pipeline.RunReport) -> None:
+    show(app, run.report(app.dry_run))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
-from podcast.cli.base import App, cli, common, run_options
+from podcast.cli.base import App, cli, common, run_options, show
 from podcast.core.errors import ConfigError
 from podcast.project.config import resolve_project
 from podcast.workflows import importer, move
@@ -49,11 +48,7 @@ def import_command(app: App, source: str, directory: Path | None, **choices: obj
     """
     root = directory if directory is not None else _current_project(app)
     options = importer.Options(**choices, dry_run=app.dry_run, progress=app.options().progress)  # type: ignore[arg-type]
-    report = importer.run(root, source, options)
-    for line in _lines(report, app.dry_run):
-        (click.echo(line, err=True) if line.startswith(("error", "warning")) else app.echo(line))
-    if not report.ok:
-        sys.exit(1)
+    show(app, importer.run(root, source, options).report(app.dry_run))
 
 
 def _current_project(app: App) -> Path:
@@ -61,24 +56,6 @@ def _current_project(app: App) -> Path:
         return resolve_project(app.project)
     except ConfigError:
         raise ConfigError("no project here: `podcast import SOURCE DIRECTORY` creates one from the feed") from None
-
-
-def _lines(report: importer.Report, dry_run: bool) -> list[str]:
-    out = [f"created {report.project} from the feed" if report.created and not dry_run else ""]
-    out += [f"warning: {note}" for note in report.notes]
-    if report.added:
-        out.append(f"imported {len(report.added)} episode(s): {', '.join(report.added)}")
-    if report.skipped:
-        out.append(f"left as they are: {len(report.skipped)} episode(s) already imported")
-    out += [f"warning: not an episode: {line}" for line in report.left_out]
-    out += [f"error: {line}" for line in report.failed]
-    if report.failed:
-        out.append(
-            f"{len(report.failed)} episode(s) not imported: run the same command again to retry (downloads resume)"
-        )
-    elif not dry_run:
-        out.append("next: `podcast publish --all`, then `podcast move` for the steps to move the feed")
-    return [line for line in out if line]
 
 
 @cli.command(name="move")

@@ -10,7 +10,7 @@ import click
 
 from podcast import pipeline
 from podcast.cli import ui
-from podcast.cli.base import TEXT, App, cli, common, run_options, show_report
+from podcast.cli.base import TEXT, App, cli, common, run_options, show, show_run
 from podcast.core.errors import PodcastError
 from podcast.workflows import doctor, scaffold
 
@@ -113,7 +113,7 @@ def publish(app: App, slugs: tuple[str, ...], all_: bool) -> None:
       podcast publish 2024-05-atd --dry-run
     """
     names = [s.name for s in pipeline.STAGES]
-    show_report(app, pipeline.run(app.config(), _targets(slugs, all_), names, app.options(), with_feed=True))
+    show_run(app, pipeline.run(app.config(), _targets(slugs, all_), names, app.options(), with_feed=True))
 
 
 def _stage_command(name: str, summary: str) -> None:
@@ -124,7 +124,7 @@ def _stage_command(name: str, summary: str) -> None:
     @run_options
     @click.pass_obj
     def command(app: App, slugs: tuple[str, ...], all_: bool) -> None:
-        show_report(app, pipeline.run(app.config(), _targets(slugs, all_), [name], app.options(), with_feed=False))
+        show_run(app, pipeline.run(app.config(), _targets(slugs, all_), [name], app.options(), with_feed=False))
 
 
 _stage_command("process", "Edit, clean up, normalise loudness and encode the recording.")
@@ -144,7 +144,7 @@ def feed(app: App) -> None:
     Example:
       podcast feed --dry-run
     """
-    show_report(app, pipeline.run(app.config(), [], [], app.options(), with_feed=True))
+    show_run(app, pipeline.run(app.config(), [], [], app.options(), with_feed=True))
 
 
 @cli.command(name="check")
@@ -163,13 +163,7 @@ def check_command(app: App, http: bool) -> None:
     """
     from podcast.release import check
 
-    findings = check.check_project(app.config(), http=http)
-    for finding in findings:
-        click.echo(finding.line(), err=finding.level == "error")
-    errors = sum(f.level == "error" for f in findings)
-    app.echo(f"{errors} error(s), {len(findings) - errors} warning(s)")
-    if errors:
-        sys.exit(1)
+    show(app, check.report(check.check_project(app.config(), http=http)))
 
 
 @cli.command(name="doctor")
@@ -187,12 +181,7 @@ def doctor_command(app: App, no_model: bool) -> None:
         config, error = app.config(), ""
     except PodcastError as exc:
         config, error = None, str(exc)
-    checks = doctor.run_checks(config, error, load_model=not no_model)
-    for check in checks:
-        mark = "ok  " if check.ok else ("FAIL" if check.required else "warn")
-        click.echo(f"{mark}  {check.name}: {check.detail}")
-    if any(not c.ok and c.required for c in checks):
-        sys.exit(1)
+    show(app, doctor.run(config, error, load_model=not no_model))
 
 
 @cli.command()
@@ -214,9 +203,7 @@ def serve(app: App, bind: str | None, port: int | None) -> None:
     address = f"http://{bind or config.serve.bind}:{server.server_address[1]}/"
     click.echo(f"serving {config.public_dir} at {address} (feed: {address}feed.xml); Ctrl-C stops")
     try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
+        server.serve_forever()  # until Ctrl-C, reported by __main__ like any interruption
     finally:
         server.server_close()
 
@@ -239,7 +226,7 @@ def demo(app: App) -> None:
     if generated:
         app.echo(generated)
     try:
-        show_report(app, report)
+        show_run(app, report)
     finally:
         app.echo(f"feed: {config.public_dir / 'feed.xml'} (served as {config.feed_url} by `podcast serve`)")
         app.echo(f"files: {config.public_dir}/episodes/  build outputs: {config.build_dir}/")

@@ -1,9 +1,15 @@
-"""The one exception tree. `cli.main` is the only place that turns these into messages."""
+"""The one exception tree. `cli/base.py` is the only place that turns these into messages, and
+`__main__` the only place that turns an interruption (Ctrl-C) into its line and exit status."""
 
 from __future__ import annotations
 
 # What an interrupted command says (Ctrl-C), wherever it is interrupted.
 INTERRUPTED = "interrupted: outputs and published files from earlier runs are intact"
+
+
+class Interrupted(BaseException):
+    """Ctrl-C, carried from inside the command (or a prompt) to `__main__`, which reports it.
+    Not a KeyboardInterrupt, which click would turn into its own abort with a blank line."""
 
 
 class PodcastError(Exception):

@@ -15,6 +15,7 @@ from typing import Any
 from lxml import etree
 
 from podcast.core.errors import FeedError, FetchError, PodcastError
+from podcast.core.report import Level, Report
 from podcast.domain import apple
 from podcast.edges import http as web
 from podcast.edges import images as artwork
@@ -34,7 +35,7 @@ NUMBER_IN_TITLE = re.compile(r"(?i)(^\s*\d+\s*[-.:–—]|\b(ép\.?|épisode|epi
 
 @dataclass(frozen=True)
 class Finding:
-    level: str  # "error" | "warning"
+    level: Level
     element: str
     message: str
     fix: str
@@ -42,7 +43,20 @@ class Finding:
 
     def line(self) -> str:
         where = self.episode or "show"
-        return f"{self.level}: [{where}] {self.element}: {self.message} (fix: {self.fix})"
+        return f"{self.level.label}: [{where}] {self.element}: {self.message} (fix: {self.fix})"
+
+
+ERROR, WARNING = Level.ERROR, Level.WARNING
+
+
+def report(findings: list[Finding]) -> Report:
+    """`podcast check`'s report: each finding, then the count."""
+    out = Report()
+    for finding in findings:
+        out.add(finding.level, finding.line())
+    errors = sum(f.level == ERROR for f in findings)
+    out.info(f"{errors} error(s), {len(findings) - errors} warning(s)")
+    return out
 
 
 def run(
@@ -75,7 +89,7 @@ def check_project(config: Config, *, http: bool = False) -> list[Finding]:
         xml = rss.build(config, shown, art_key)
     except FeedError as exc:  # e.g. no title: say why with the show's rules, not the builder's
         findings = [*_text_rules(config), *_owner_rules(config), *guid_rules(config, previous, None)]
-        return findings or [Finding("error", "feed", str(exc), "fix config.toml")]
+        return findings or [Finding(ERROR, "feed", str(exc), "fix config.toml")]
     return run(config, shown, xml, storage.open_storage(config), art_key, previous, http=http)
 
 
@@ -101,28 +115,28 @@ def guid_rules(config: Config, previous: dict[str, Any], live: str | None) -> It
     first = previous.get("public_show_guid")
     if first and first != guid:
         yield Finding(
-            "error",
+            ERROR,
             "podcast:guid",
             f"changed from {first} (published) to {guid}: directories and apps would see a new show",
             f'set guid = "{first}" in [show] of config.toml',
         )
     elif live and live != guid and live not in preview_guids(config):
         yield Finding(
-            "error",
+            ERROR,
             "podcast:guid",
             f"the published feed has {live}, this one would have {guid}: listeners would see a new show",
             f'set guid = "{live}" in [show] of config.toml',
         )
     elif guid in preview_guids(config) and guid != first:
         yield Finding(
-            "error",
+            ERROR,
             "podcast:guid",
             f"{guid} comes from a local preview address (every show an older `podcast init` made shares it)",
             f"set {fixed} in [show] of config.toml (the Podcasting 2.0 rule on the public feed URL)",
         )
     elif not config.show.guid:
         yield Finding(
-            "error",
+            ERROR,
             "podcast:guid",
             "not fixed in config.toml: it would change if the feed ever moved",
             f"add {fixed} to [show] of config.toml, once; never change it",
@@ -133,7 +147,7 @@ def channel_rules(config: Config, xml: bytes) -> Iterable[Finding]:
     try:
         etree.fromstring(xml)
     except etree.XMLSyntaxError as exc:
-        yield Finding("error", "feed", f"not well-formed XML: {exc}", "report this as a bug")
+        yield Finding(ERROR, "feed", f"not well-formed XML: {exc}", "report this as a bug")
     for rules in (_text_rules, _owner_rules, _category_rules, _artwork_rules, _identity_rules):
         yield from rules(config)
 
@@ -141,43 +155,43 @@ def channel_rules(config: Config, xml: bytes) -> Iterable[Finding]:
 def _text_rules(config: Config) -> Iterable[Finding]:
     show = config.show
     if not show.title.strip():
-        yield Finding("error", "channel title", "empty", "set show.title in config.toml")
+        yield Finding(ERROR, "channel title", "empty", "set show.title in config.toml")
     if not show.description.strip():
-        yield Finding("warning", "channel description", "empty: the title is used", "set show.description")
+        yield Finding(WARNING, "channel description", "empty: the title is used", "set show.description")
     elif len(show.description.encode()) > MAX_DESCRIPTION_BYTES:
-        yield Finding("warning", "channel description", f"over {MAX_DESCRIPTION_BYTES} bytes: truncated", "shorten it")
+        yield Finding(WARNING, "channel description", f"over {MAX_DESCRIPTION_BYTES} bytes: truncated", "shorten it")
     if not LANGUAGE_RE.match(show.language):
-        yield Finding("error", "channel language", f"'{show.language}' is not a language code", 'use e.g. "fr"')
+        yield Finding(ERROR, "channel language", f"'{show.language}' is not a language code", 'use e.g. "fr"')
 
 
 def _owner_rules(config: Config) -> Iterable[Finding]:
     show = config.show
     if not show.author:
-        yield Finding("warning", "itunes:author", "empty: the title is used", "set show.author")
+        yield Finding(WARNING, "itunes:author", "empty: the title is used", "set show.author")
     if not show.owner.email:
         yield Finding(
-            "warning", "itunes:owner", "no email: directories use it to verify ownership", "set [show.owner] email"
+            WARNING, "itunes:owner", "no email: directories use it to verify ownership", "set [show.owner] email"
         )
     if show.locked and not show.owner.email:
-        yield Finding("warning", "podcast:locked", "locked without an owner email", "set [show.owner] email")
+        yield Finding(WARNING, "podcast:locked", "locked without an owner email", "set [show.owner] email")
 
 
 def _category_rules(config: Config) -> Iterable[Finding]:
     if not config.show.categories:
-        yield Finding("error", "itunes:category", "none", "set show.categories")
+        yield Finding(ERROR, "itunes:category", "none", "set show.categories")
     for category in config.show.categories:
         if why := apple.problem(category):
-            yield Finding("error", "itunes:category", why, "use a category from Apple's list")
+            yield Finding(ERROR, "itunes:category", why, "use a category from Apple's list")
 
 
 def _artwork_rules(config: Config) -> Iterable[Finding]:
     if config.artwork_path is None:
-        yield Finding("error", "itunes:image", "no show artwork", "set show.artwork (1400–3000 px square)")
+        yield Finding(ERROR, "itunes:image", "no show artwork", "set show.artwork (1400–3000 px square)")
         return
     yield from _artwork(config.artwork_path.name, artwork.inspect(config.artwork_path), "itunes:image", "")
     if artwork.is_placeholder(config.artwork_path):
         yield Finding(
-            "warning",
+            WARNING,
             "itunes:image",
             f"{config.artwork_path.name} is the placeholder cover `podcast init` made",
             f"replace {config.artwork_path} with the show's cover (square, 1400–3000 px)",
@@ -188,7 +202,7 @@ def _identity_rules(config: Config) -> Iterable[Finding]:
     show = config.show
     if not show.base_url.startswith("https://"):
         yield Finding(
-            "warning",
+            WARNING,
             "enclosure URLs",
             f"{show.base_url} is not https: directories require https",
             "serve the files over https and set show.base_url",
@@ -204,9 +218,9 @@ def _inspect(ep: Episode, name: str) -> artwork.Report:
 
 def _artwork(name: str, report: artwork.Report, element: str, slug: str) -> Iterable[Finding]:
     for message in report.errors:
-        yield Finding("error", element, f"{name}: {message}", "run `podcast artwork fix`", slug)
+        yield Finding(ERROR, element, f"{name}: {message}", "run `podcast artwork fix`", slug)
     for message in report.warnings:
-        yield Finding("warning", element, f"{name}: {message}", "run `podcast artwork fix`", slug)
+        yield Finding(WARNING, element, f"{name}: {message}", "run `podcast artwork fix`", slug)
 
 
 def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
@@ -220,7 +234,7 @@ def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iter
         meta, slug = item.episode.meta, item.episode.slug
         if meta.number is not None and numbers[(meta.season, meta.number)] > 1:
             yield Finding(
-                "warning",
+                WARNING,
                 "itunes:episode",
                 f"season {meta.season} episode {meta.number} is used twice",
                 "number each episode once per season",
@@ -236,7 +250,7 @@ def _guid_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Ite
         guid = episode_guid(config, slug, item.episode.meta.guid)
         if guids[guid] > 1:
             yield Finding(
-                "error",
+                ERROR,
                 "item guid",
                 f"{guid} is used by more than one episode",
                 "give each episode its own guid (or none: one is derived from the slug)",
@@ -244,7 +258,7 @@ def _guid_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Ite
             )
         if slug in published and published[slug] != guid:
             yield Finding(
-                "error",
+                ERROR,
                 "item guid",
                 f"changed from {published[slug]} to {guid}: apps would show the episode twice",
                 f'set guid = "{published[slug]}" in episode.toml',
@@ -262,7 +276,7 @@ def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
         item = by_guid.get(guid)
         if item is None:
             yield Finding(
-                "error",
+                ERROR,
                 "imported episode",
                 f"{title!r} (GUID {guid}) of the old feed is not in ours: its listeners would lose it",
                 "publish it (`podcast status` says where it is), or remove its [[items]] entry from "
@@ -272,7 +286,7 @@ def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
         date = entry.date
         if entry.when and item.date != entry.when:
             yield Finding(
-                "error",
+                ERROR,
                 "item pubDate",
                 f"{item.date:%Y-%m-%d %H:%M %z} here, {date} in the old feed: apps would reorder or repeat it",
                 f"set date = {date} in episode.toml",
@@ -284,11 +298,11 @@ def _episode_text_rules(item: Item) -> Iterable[Finding]:
     meta, slug = item.episode.meta, item.episode.slug
     if NUMBER_IN_TITLE.search(meta.title):
         yield Finding(
-            "warning", "item title", f"{meta.title!r} contains its number", "put the number in `number =`", slug
+            WARNING, "item title", f"{meta.title!r} contains its number", "put the number in `number =`", slug
         )
     if meta.date is None:
         yield Finding(
-            "warning",
+            WARNING,
             "item pubDate",
             "no date in episode.toml: the first publication time is used",
             "set date = 2024-05-14T10:00:00",
@@ -296,20 +310,20 @@ def _episode_text_rules(item: Item) -> Iterable[Finding]:
         )
     if len(meta.summary.encode()) > MAX_DESCRIPTION_BYTES:
         yield Finding(
-            "warning", "item description", f"summary over {MAX_DESCRIPTION_BYTES} bytes: truncated", "shorten it", slug
+            WARNING, "item description", f"summary over {MAX_DESCRIPTION_BYTES} bytes: truncated", "shorten it", slug
         )
 
 
 def _episode_content_rules(config: Config, item: Item) -> Iterable[Finding]:
     ep, slug = item.episode, item.episode.slug
     if not item.duration:
-        yield Finding("warning", "itunes:duration", "unknown", f"run `podcast publish {slug} --force`", slug)
+        yield Finding(WARNING, "itunes:duration", "unknown", f"run `podcast publish {slug} --force`", slug)
     if (
         len(notes.feed_html(config, ep, item.chapters(), item.edit_list(), limit=None).encode())
         > notes.MAX_FEED_NOTES_BYTES
     ):
         yield Finding(
-            "warning",
+            WARNING,
             "content:encoded",
             f"the notes are over {notes.MAX_FEED_NOTES_BYTES:,} bytes: the feed carries their start and a "
             "link to the episode page, which has them whole",
@@ -338,7 +352,7 @@ def object_rules(store: storage.Storage, objects: list[tuple[str, dict[str, Any]
         info = store.head(key)
         if info is None:
             yield Finding(
-                "error",
+                ERROR,
                 "published file",
                 f"{key} is missing from storage",
                 f"run `podcast publish {slug or '--all'}`",
@@ -346,7 +360,7 @@ def object_rules(store: storage.Storage, objects: list[tuple[str, dict[str, Any]
             )
         elif info.size != int(expected["size"]):
             yield Finding(
-                "error",
+                ERROR,
                 "published file",
                 f"{key} has {info.size} bytes, the feed says {expected['size']}",
                 f"run `podcast upload {slug} --force`",
@@ -354,7 +368,7 @@ def object_rules(store: storage.Storage, objects: list[tuple[str, dict[str, Any]
             )
         elif info.content_type and _mime(info.content_type) != _mime(str(expected["type"])):
             yield Finding(
-                "error",
+                ERROR,
                 "published file",
                 f"{key} is served as {info.content_type}, expected {expected['type']}",
                 f"run `podcast upload {slug} --force`",
@@ -373,7 +387,7 @@ def http_rules(config: Config, objects: list[tuple[str, dict[str, Any], str]]) -
         try:
             found = web.probe(url)
         except FetchError as exc:
-            yield Finding("error", "public URL", str(exc), "check show.base_url and that the files are served", slug)
+            yield Finding(ERROR, "public URL", str(exc), "check show.base_url and that the files are served", slug)
             continue
         yield from _served_rules(url, found, expected, slug)
 
@@ -381,7 +395,7 @@ def http_rules(config: Config, objects: list[tuple[str, dict[str, Any], str]]) -
 def _served_rules(url: str, found: web.Probe, expected: dict[str, Any], slug: str) -> Iterable[Finding]:
     if found.length != str(expected["size"]):
         yield Finding(
-            "error",
+            ERROR,
             "public URL",
             f"{url}: Content-Length {found.length}, expected {expected['size']}",
             "republish, or purge the CDN",
@@ -389,7 +403,7 @@ def _served_rules(url: str, found: web.Probe, expected: dict[str, Any], slug: st
         )
     if _mime(found.content_type) != _mime(str(expected["type"])):
         yield Finding(
-            "error",
+            ERROR,
             "public URL",
             f"{url}: Content-Type {found.content_type!r}, expected {expected['type']}",
             "set the server's or bucket's content types",
@@ -397,7 +411,7 @@ def _served_rules(url: str, found: web.Probe, expected: dict[str, Any], slug: st
         )
     if found.range_status != 206 or not found.content_range.startswith("bytes 0-1/"):
         yield Finding(
-            "error",
+            ERROR,
             "public URL",
             f"{url}: no Range support (status {found.range_status})",
             "serve the files from a server that supports byte ranges (apps need it to seek)",
@@ -405,7 +419,7 @@ def _served_rules(url: str, found: web.Probe, expected: dict[str, Any], slug: st
         )
     if not found.cors and key_is_readable_across_origins(url):
         yield Finding(
-            "warning",
+            WARNING,
             "public URL",
             f"{url}: no Access-Control-Allow-Origin header: web players on other sites cannot read it",
             "run `podcast bucket-policy --apply` (S3) or set CORS on the server",

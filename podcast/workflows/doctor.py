@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podcast.core.errors import PodcastError
+from podcast.core.report import Report
 from podcast.edges import ffmpeg, whisper
 from podcast.project import episode as episodes
 from podcast.project.config import Config
@@ -28,6 +29,19 @@ def _try(name: str, probe: Callable[[], str], required: bool = True) -> Check:
         return Check(name, False, str(exc), required)
     except OSError as exc:
         return Check(name, False, str(exc), required)
+
+
+def run(config: Config | None, config_error: str = "", load_model: bool = True) -> Report:
+    """`podcast doctor`'s report: a line per check; a required one that fails is an error."""
+    out = Report()
+    for check in run_checks(config, config_error, load_model):
+        if check.ok:
+            out.info(f"ok    {check.name}: {check.detail}")
+        elif check.required:
+            out.error(f"FAIL  {check.name}: {check.detail}")
+        else:
+            out.warning(f"warn  {check.name}: {check.detail}")
+    return out
 
 
 def run_checks(config: Config | None, config_error: str = "", load_model: bool = True) -> list[Check]:

@@ -35,6 +35,7 @@ from podcast import pipeline
 from podcast.core import timecode
 from podcast.core.errors import ConfigError, ImportProblem, PodcastError
 from podcast.core.progress import ProgressFactory, no_progress
+from podcast.core.report import Report
 from podcast.domain import feedreader
 from podcast.domain.feedreader import Item, Show, Skipped
 from podcast.edges import ffmpeg
@@ -67,7 +68,7 @@ class Options:
 
 
 @dataclass
-class Report:
+class Imported:
     project: Path
     created: bool = False
     added: list[str] = field(default_factory=list)
@@ -76,19 +77,37 @@ class Report:
     failed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        return not self.failed
+    def report(self, dry_run: bool = False) -> Report:
+        out = Report()
+        if self.created and not dry_run:
+            out.info(f"created {self.project} from the feed")
+        for note in self.notes:
+            out.warning(f"warning: {note}")
+        if self.added:
+            out.info(f"imported {len(self.added)} episode(s): {', '.join(self.added)}")
+        if self.skipped:
+            out.info(f"left as they are: {len(self.skipped)} episode(s) already imported")
+        for line in self.left_out:
+            out.warning(f"warning: not an episode: {line}")
+        for line in self.failed:
+            out.error(f"error: {line}")
+        if self.failed:
+            out.error(
+                f"{len(self.failed)} episode(s) not imported: run the same command again to retry (downloads resume)"
+            )
+        elif not dry_run:
+            out.info("next: `podcast publish --all`, then `podcast move` for the steps to move the feed")
+        return out
 
 
-def run(root: Path, source: str, options: Options) -> Report:
+def run(root: Path, source: str, options: Options) -> Imported:
     """Import the feed at `source` (an http(s) URL, or a feed file named explicitly) into `root`."""
     with tempfile.TemporaryDirectory(prefix="podcast-import-") as tmp:
         feed, source_url = _acquire(source, Path(tmp))
         show = feedreader.read_show(feed, source_url)
         _check_lock(show, options)
         guids, wanted = _survey(feed, show.self_url)
-        report = Report(root)
+        report = Imported(root)
         report.notes += show.problems
         if show.new_feed_url:
             report.notes.append(f"the feed says it moved to {show.new_feed_url}: import that one if it is newer")
@@ -145,7 +164,7 @@ def _survey(feed: Path, base: str) -> tuple[list[str], int]:
     return list(seen), total
 
 
-def _dry_run(root: Path, show: Show, guids: list[str], total: int, report: Report) -> Report:
+def _dry_run(root: Path, show: Show, guids: list[str], total: int, report: Imported) -> Imported:
     known = set(_known_guids(load_config(root))) if (root / CONFIG_NAME).is_file() else set()
     report.created = not (root / CONFIG_NAME).is_file()
     new = [g for g in guids if g not in known]
@@ -159,7 +178,7 @@ def _dry_run(root: Path, show: Show, guids: list[str], total: int, report: Repor
 # -- The show -------------------------------------------------------------------------------
 
 
-def _create_project(root: Path, show: Show, source_url: str, report: Report) -> None:
+def _create_project(root: Path, show: Show, source_url: str, report: Imported) -> None:
     guid = show.guid or (guid_from_feed_url(source_url or show.self_url) if (source_url or show.self_url) else "")
     hosts = tuple((p.name, p.role or "host", p.href, p.img) for p in show.persons if p.role in ("", "host", "co-host"))
     answers = scaffold.ShowAnswers(
@@ -190,7 +209,7 @@ def _create_project(root: Path, show: Show, source_url: str, report: Report) -> 
         _show_artwork(root, show.image, report)
 
 
-def _show_artwork(root: Path, url: str, report: Report) -> None:
+def _show_artwork(root: Path, url: str, report: Imported) -> None:
     """The show's cover, in place of the placeholder (a PNG is rewritten as the JPEG the
     config names; a cover directories would refuse is fixed, the original kept)."""
     target = root / "artwork" / "cover.jpg"
@@ -205,7 +224,7 @@ def _show_artwork(root: Path, url: str, report: Report) -> None:
         artwork.placeholder(target, load_config(root).show.title)
 
 
-def _usable_art(path: Path, report: Report, what: str) -> Path | None:
+def _usable_art(path: Path, report: Imported, what: str) -> Path | None:
     """`path` as directories accept it (fixed when it can be, the original kept as .orig), or
     None when it is not an image (it is then removed)."""
     found = artwork.inspect(path)
@@ -221,7 +240,7 @@ def _usable_art(path: Path, report: Report, what: str) -> Path | None:
     return path
 
 
-def _compare_show(config: Config, show: Show, source_url: str, report: Report) -> None:
+def _compare_show(config: Config, show: Show, source_url: str, report: Imported) -> None:
     """An existing project's config is the producer's: say what differs, change nothing."""
     if report.created:
         return
@@ -264,7 +283,7 @@ def _known_guids(config: Config) -> dict[str, str]:
     return known
 
 
-def _import_items(config: Config, feed: Path, show: Show, options: Options, report: Report, total: int) -> None:
+def _import_items(config: Config, feed: Path, show: Show, options: Options, report: Imported, total: int) -> None:
     known = _known_guids(config)
     taken = set(episodes.all_slugs(config)) | {name for name, _ in episodes.strays(config)}
     bar = options.progress("import", float(max(total, 1)))
@@ -306,7 +325,7 @@ def _import_items(config: Config, feed: Path, show: Show, options: Options, repo
         bar.close()
 
 
-def _collect(pending: dict[Future[str], str], report: Report, finished: set[Future[str]]) -> None:
+def _collect(pending: dict[Future[str], str], report: Imported, finished: set[Future[str]]) -> None:
     for job in finished:
         title = pending.pop(job)
         try:
@@ -378,7 +397,7 @@ def _extras(item: Item, staging: Path, media: Path) -> Extras:
         art = staging / ("cover.png" if item.image.lower().split("?")[0].endswith(".png") else "cover.jpg")
         with contextlib.suppress(PodcastError):
             web.download(item.image, art)
-            if _usable_art(art, Report(staging), "art") is not None:
+            if _usable_art(art, Imported(staging), "art") is not None:
                 extras.artwork = art.name
     duration = ffmpeg.probe(media).duration
     extras.chapters = _chapters(item, duration)

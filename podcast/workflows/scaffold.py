@@ -121,14 +121,6 @@ def _show_extras(document: producer_files.Document, answers: ShowAnswers) -> Non
         document.append("show.funding", {"url": url, "text": label})
 
 
-def generate_artwork(config: Config, *, force: bool = False) -> tuple[Path, Path | None]:
-    """`podcast artwork generate`: the placeholder cover again, with the show's current title."""
-    path = config.artwork_path or config.root / "artwork" / "cover.jpg"
-    if config.artwork_path is None:
-        raise ConfigError('show.artwork is empty: set artwork = "artwork/cover.jpg" in config.toml first')
-    return path, artwork.generate(path, config.show.title, force=force)
-
-
 def new_episode(config: Config, slug: str, title: str, sources: list[Path]) -> Path:
     episodes.check_slug(slug)
     if not title.strip():
