@@ -98,6 +98,7 @@ def fake_show(root: Path, episodes: int) -> None:
     """A project with `episodes` published episodes (~3 KB of notes each), without audio."""
     import datetime as dt
 
+    from podcast.project.episode import Publication, PublishedObject
     from podcast.project.state import State
     from podcast.workflows import scaffold
 
@@ -116,15 +117,8 @@ def fake_show(root: Path, episodes: int) -> None:
         (folder / "notes.md").write_text(template.replace("EP", str(n)))
         state = State(root / "build" / f"ep-{n:04d}" / "state.json")
         key = f"episodes/ep-{n:04d}/ep-{n:04d}-{n:012x}.mp3"
-        state.record_done(
-            "upload",
-            "x",
-            {},
-            {
-                "published": {"audio": {"key": key, "size": 40_000_000 + n, "type": "audio/mpeg"}},
-                "duration": 2400.0 + n,
-            },
-        )
+        audio = PublishedObject(key, 40_000_000 + n, "audio/mpeg", 2400.0 + n)
+        state.record_done("upload", "x", {}, Publication({"audio": audio}))
 
 
 def bench_feed() -> None:

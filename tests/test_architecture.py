@@ -1,6 +1,7 @@
-"""The shape of the code: arrows point down. Every module has a rank; a module imports only
-modules of its rank or below (imports inside functions included), never in a cycle, and a
-stage never imports another stage. A new module must be given a rank here."""
+"""The shape of the code: arrows point down. The folders of podcast/ are layers, in the order
+of LAYERS; a module imports only modules of its own layer or below (imports inside functions
+included), never in a cycle, no two layers import each other, and a stage never imports another
+stage."""
 
 from __future__ import annotations
 
@@ -11,95 +12,18 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "podcast"
 
-# Lowest first. The README's developer section describes the same map.
-RANKS: dict[int, tuple[str, ...]] = {
-    0: (
-        "__init__",
-        "core",
-        "domain",
-        "project",
-        "edges",
-        "release",
-        "workflows",
-        "core.errors",
-        "core.timecode",
-        "core.fsutil",
-        "core.progress",
-        "core.i18n",
-        "core.report",
-        "project.producer_files",
-        "domain.apple",
-    ),
-    1: ("project.config",),
-    2: (
-        "project.ids",
-        "domain.transcript",
-        "domain.glossary",
-        "domain.edits",
-        "domain.suggestions",
-        "domain.chapters",
-        "edges.ffmpeg",
-        "edges.whisper",
-        "edges.storage",
-        "edges.images",
-        "project.state",
-        "edges.http",
-        "project.ledger",
-        "project.imported_feed",
-    ),
-    3: ("project.episode", "domain.markers"),
-    4: (
-        "release.notes",
-        "release.catalog",
-        "edges.diarize",
-        "domain.feedreader",
-        "domain.levels",
-        "edges.filtergraphs",
-    ),
-    5: (
-        "release.rss",
-        "release.site",
-        "release.search",
-        "release.check",
-        "stages",
-        "stages.process",
-        "stages.transcribe",
-        "stages.tag",
-        "stages.upload",
-        "workflows.quote",
-        "workflows.newsletter",
-        "workflows.bucket",
-        "workflows.artwork",
-        "workflows.transcripts",
-        "workflows.scaffold",
-        "workflows.doctor",
-        "workflows.serve",
-        "workflows.models",
-        "workflows.move",
-    ),
-    6: ("pipeline",),
-    7: (
-        "workflows.removal",
-        "workflows.importer",
-        "workflows.review",
-        "workflows.demo",
-        "workflows.markers",
-        "workflows.suggest",
-    ),
-    8: (
-        "cli.ui",
-        "cli",
-        "cli.base",
-        "cli.production",
-        "cli.publishing",
-        "cli.reuse",
-        "cli.artwork",
-        "cli.moving",
-        "cli.editing",
-        "__main__",
-    ),
-}
-RANK = {name: rank for rank, names in RANKS.items() for name in names}
+# The layers, lowest first: each is a folder of podcast/ (or, for pipeline, one module). The
+# README's developer map describes the same order. A new module goes in a layer's folder.
+LAYERS = ("core", "domain", "project", "edges", "stages", "release", "pipeline", "workflows", "cli")
+TOP = {"__init__": 0, "__main__": len(LAYERS)}  # the package's version; the entry point
+
+
+def layer(name: str) -> str:
+    return name.split(".")[0]
+
+
+def rank(name: str) -> int:
+    return TOP[name] if name in TOP else LAYERS.index(layer(name))
 
 
 def module_name(path: Path, root: Path = PACKAGE) -> str:
@@ -119,32 +43,39 @@ def imports(path: Path, root: Path = PACKAGE) -> set[str]:
             target = ".".join([*base, *(node.module.split(".") if node.module else [])])
             for alias in node.names:
                 candidate = f"{target}.{alias.name}" if target else alias.name
-                found.add(candidate if candidate in RANK else target)
+                found.add(candidate if candidate in KNOWN else target)
         elif isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "podcast":
             target = node.module.removeprefix("podcast").lstrip(".")
             for alias in node.names:
                 candidate = f"{target}.{alias.name}" if target else alias.name
-                found.add(candidate if candidate in RANK else target or "__init__")
+                found.add(candidate if candidate in KNOWN else target or "__init__")
         elif isinstance(node, ast.Import):
             found.update(a.name.removeprefix("podcast.") for a in node.names if a.name.startswith("podcast."))
     return {f or "__init__" for f in found} - {name}
 
 
+KNOWN = {module_name(p) for p in PACKAGE.rglob("*.py")}
 MODULES = {module_name(p): imports(p) for p in sorted(PACKAGE.rglob("*.py"))}
 
 
-def test_every_module_has_a_rank() -> None:
-    missing = sorted(set(MODULES) - set(RANK))
-    assert not missing, f"give these modules a rank in tests/test_architecture.py: {missing}"
+def test_every_module_is_in_a_layer() -> None:
+    stray = sorted(name for name in MODULES if name not in TOP and layer(name) not in LAYERS)
+    assert not stray, f"put these modules in a layer's folder (or add the folder to LAYERS): {stray}"
 
 
 def upward(name: str, targets: set[str]) -> list[str]:
-    return sorted(target for target in targets if RANK.get(target, -1) > RANK[name])
+    return sorted(target for target in targets if rank(target) > rank(name))
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_no_upward_import(name: str) -> None:
-    assert not upward(name, MODULES[name]), f"{name} (rank {RANK[name]}) imports modules above it"
+    assert not upward(name, MODULES[name]), f"{name} ({layer(name)}) imports modules above it"
+
+
+def test_no_two_layers_import_each_other() -> None:
+    edges = {(layer(a), layer(b)) for a, targets in MODULES.items() for b in targets if layer(a) != layer(b)}
+    both = sorted(f"{a} <-> {b}" for a, b in edges if (b, a) in edges and a < b)
+    assert not both, f"layers that import each other: {both}"
 
 
 def test_a_stage_never_imports_a_stage() -> None:

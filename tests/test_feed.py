@@ -67,7 +67,7 @@ def test_three_readers_see_everything(project: Path, run: Run, full_episode: Pat
     feed = project / "public" / "feed.xml"
     media = next((project / "public" / "episodes" / "ep-1").glob("ep-1-*.mp3"))
     process = json.loads((project / "build" / "ep-1" / "state.json").read_text())["stages"]["process"]
-    duration = round(process["info"]["duration"])
+    duration = round(process["result"]["duration"])
     edl = json.loads((project / "build" / "ep-1" / "edits.json").read_text())
     expected_bite = round(2.0 - edl["segments"][0]["src_start"] + edl["segments"][0]["out_start"], 3)
 

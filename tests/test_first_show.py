@@ -240,8 +240,9 @@ def test_block_public_access_is_explained() -> None:
     from botocore.stub import Stubber
 
     from podcast.core.errors import StorageError
+    from podcast.core.text import Url
     from podcast.edges import storage
-    from podcast.project.config import StorageSettings, Url
+    from podcast.project.config import StorageSettings
 
     settings = StorageSettings(kind="s3", bucket="b", region="eu-west-3", endpoint_url=Url("https://s3.example.org"))
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")

@@ -177,10 +177,11 @@ def test_a_bad_episode_does_not_stop_the_others(project: Path, run: Run, tmp_pat
     edit(bad / "episode.toml", "cuts = []", 'cuts = ["00:00:03-00:00:09"]')
     result = run("publish", "--all")
     assert result.exit_code == 1
-    assert "bad: process FAILED: [edit] cut 00:00:03.000-00:00:09.000 goes past the end" in result.stderr
+    # found before any stage runs: the producer's cut is checked against the recording's length
+    assert "bad: check FAILED: [edit] cut 00:00:03.000-00:00:09.000 goes past the end" in result.stderr
     assert "1 episode(s) failed: bad" in result.stderr
     assert "published feed.xml (1 episode" in result.output
-    assert "failed" in run("status").output
+    assert "check FAILED: [edit] cut 00:00:03.000-00:00:09.000" in run("status").output
 
 
 def test_a_failed_run_keeps_the_previous_good_state(project: Path, run: Run, tmp_path: Path) -> None:
@@ -219,3 +220,34 @@ def test_draft_and_future_episodes_wait(project: Path, run: Run, tmp_path: Path)
     assert "not in the feed: draft: draft" in result.output
     parsed = feedparser.parse((project / "public" / "feed.xml").read_bytes())
     assert parsed.entries == []
+
+
+def test_the_episodes_own_data_is_checked_before_any_stage_dry_run_included(
+    project: Path, run: Run, tmp_path: Path
+) -> None:
+    folder = add_episode(project, "ep", make_tone(tmp_path / "t.wav", seconds=8))
+    edit(folder / "episode.toml", "cuts = []", 'cuts = ["00:00:02-00:00:04"]')
+    (folder / "episode.toml").write_text(
+        (folder / "episode.toml").read_text() + '\n[[chapters]]\nstart = "00:00:03"\ntitle = "Dans la coupe"\n'
+    )
+    for args in (("publish", "ep", "-n"), ("publish", "ep")):
+        result = run(*args)
+        assert result.exit_code == 1
+        assert "ep: check FAILED: chapter 'Dans la coupe'" in result.stderr, result.stderr
+        assert "process" not in result.output  # nothing ran, nothing was planned
+    assert not (project / "build" / "ep" / "audio.mp3").exists()
+    assert "check FAILED: chapter 'Dans la coupe'" in run("status").output
+    edit(folder / "episode.toml", 'start = "00:00:03"', 'start = "00:00:05"')
+    fixed = run("publish", "ep")
+    assert fixed.exit_code == 0, fixed.output
+    assert "check FAILED" not in run("status").output
+
+
+def test_the_run_report_says_how_long_each_stage_took(project: Path, run: Run, tmp_path: Path) -> None:
+    add_episode(project, "ep", make_tone(tmp_path / "t.wav", seconds=5))
+    result = run("publish", "ep")
+    assert result.exit_code == 0, result.output
+    process = next(line for line in result.output.splitlines() if line.startswith("ep: process: "))
+    assert re.search(r"ep: process: 5\.\d s of audio, .* \(took \d+\.\d s\)$", process), process
+    for stage in ("tag", "upload"):
+        assert re.search(rf"ep: {stage}: .* \(took \d+\.\d s\)", result.output), stage

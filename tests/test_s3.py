@@ -18,8 +18,9 @@ import pytest
 from lxml import etree
 
 from podcast.core.errors import StorageError
+from podcast.core.text import Url
 from podcast.edges import storage
-from podcast.project.config import StorageSettings, Url
+from podcast.project.config import StorageSettings
 
 from .conftest import Run, add_episode, client, edit, make_tone, use_s3
 from .seaweed import ACCESS_KEY, SECRET_KEY, Seaweed

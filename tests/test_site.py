@@ -114,20 +114,23 @@ def test_pages_read_without_javascript(published_site: str, browser: object) -> 
     assert "Accueil" in page.locator(".chapters").inner_text()
 
 
+def own_transcript(folder: Path, *cues: tuple[float, float, str, str]) -> None:
+    """The episode's own transcript.vtt (recording timeline), as the proofreading page saves it."""
+    lines = ["WEBVTT", ""]
+    for start, end, who, text in cues:
+        lines += [f"00:00:{start:06.3f} --> 00:00:{end:06.3f}", f"<v {who}>{text}", ""]
+    (folder / "transcript.vtt").write_text("\n".join(lines), encoding="utf-8")
+
+
 def test_search_folds_accents_and_ignores_fts_syntax(project: Path, run: Run, tmp_path: Path) -> None:
     for slug, text in (("a", "Les territoires zéro chômeur de longue durée"), ("b", "Universités populaires")):
-        add_episode(project, slug, make_tone(tmp_path / f"{slug}.wav", seconds=2))
-        build = project / "build" / slug
-        build.mkdir(parents=True)
-        segments = [
-            {"start": 12.5, "end": 15.0, "text": "Bonjour.", "speaker": "Karim"},
-            {"start": 750.0, "end": 760.0, "text": text, "speaker": "Isabelle"},
-        ]
-        (build / "transcript.segments.json").write_text(json.dumps(segments))
+        folder = add_episode(project, slug, make_tone(tmp_path / f"{slug}.wav", seconds=3))
+        own_transcript(folder, (0.2, 0.9, "Karim", "Bonjour."), (1.0, 2.5, "Isabelle", text))
+    assert run("publish", "--all").exit_code == 0
     result = run("search", "TERRITOIRES zero chomeur")
     assert result.exit_code == 0, result.output
-    assert "a [00:12:30] Isabelle: Les [territoires] [zéro] [chômeur]" in result.output
-    assert "http://127.0.0.1:8000/episodes/a/index.html#t=750" in result.output
+    assert "a [00:00:01] Isabelle: Les [territoires] [zéro] [chômeur]" in result.output
+    assert "http://127.0.0.1:8000/episodes/a/index.html#t=1" in result.output
     assert "1 passage(s)" in result.output
     for nasty in ('zéro" OR *', "NEAR(a b)", "-chômeur", "a:b", "text:zéro^", "{durée}"):
         answer = run("search", "--", nasty)
@@ -135,10 +138,25 @@ def test_search_folds_accents_and_ignores_fts_syntax(project: Path, run: Run, tm
     assert "1 passage(s)" in run("search", "--", "-chômeur").output
     nothing = run("search", "***")
     assert nothing.exit_code == 1 and "nothing to search for" in nothing.stderr
-    (project / "build" / "b" / "transcript.segments.json").write_text(
-        json.dumps([{"start": 1.0, "end": 2.0, "text": "Universités populaires Quart Monde"}])
-    )
+    own_transcript(project / "episodes" / "b", (1.0, 2.0, "", "Universités populaires Quart Monde"))
+    assert "0 passage(s)" in run("search", "quart monde").output  # not published yet: listeners cannot hear it
+    assert run("publish", "b").exit_code == 0
     assert "b [00:00:01]" in run("search", "quart monde").output
+
+
+def test_search_finds_only_what_listeners_can_hear(project: Path, run: Run, tmp_path: Path) -> None:
+    """A draft and a withdrawn episode are out of the index (the index once walked every file)."""
+    for slug in ("a", "b"):
+        folder = add_episode(project, slug, make_tone(tmp_path / f"{slug}.wav", seconds=3))
+        own_transcript(folder, (1.0, 2.5, "Isabelle", f"Les territoires zéro chômeur, épisode {slug}"))
+    assert run("publish", "--all").exit_code == 0
+    assert "2 passage(s)" in run("search", "territoires").output
+    edit(project / "episodes" / "a" / "episode.toml", "draft = false", "draft = true")
+    assert run("publish", "--all").exit_code == 0
+    found = run("search", "territoires").output
+    assert "1 passage(s)" in found and "b [00:00:01]" in found
+    assert run("unpublish", "b").exit_code == 0
+    assert "0 passage(s)" in run("search", "territoires").output
 
 
 def test_quote_clip_and_newsletter(project: Path, run: Run, speech_wav: Path) -> None:

@@ -90,12 +90,12 @@ def status(app: App) -> None:
         click.echo(note)
 
 
-def _targets(slugs: tuple[str, ...], all_: bool) -> list[str] | None:
+def _targets(slugs: tuple[str, ...], all_: bool) -> pipeline.Selection:
     if all_ and slugs:
         raise click.UsageError("give episode slugs or --all, not both")
     if not all_ and not slugs:
         raise click.UsageError("name at least one episode, or use --all")
-    return None if all_ else list(slugs)
+    return pipeline.Selection.all() if all_ else pipeline.Selection.of(slugs)
 
 
 @cli.command()
@@ -112,8 +112,7 @@ def publish(app: App, slugs: tuple[str, ...], all_: bool) -> None:
       podcast publish --all
       podcast publish 2024-05-atd --dry-run
     """
-    names = [s.name for s in pipeline.STAGES]
-    show_run(app, pipeline.run(app.config(), _targets(slugs, all_), names, app.options(), with_feed=True))
+    show_run(app, pipeline.publish(app.config(), _targets(slugs, all_), app.options()))
 
 
 def _stage_command(name: str, summary: str) -> None:
@@ -124,7 +123,7 @@ def _stage_command(name: str, summary: str) -> None:
     @run_options
     @click.pass_obj
     def command(app: App, slugs: tuple[str, ...], all_: bool) -> None:
-        show_run(app, pipeline.run(app.config(), _targets(slugs, all_), [name], app.options(), with_feed=False))
+        show_run(app, pipeline.run_stages(app.config(), _targets(slugs, all_), [name], app.options()))
 
 
 _stage_command("process", "Edit, clean up, normalise loudness and encode the recording.")
@@ -144,7 +143,7 @@ def feed(app: App) -> None:
     Example:
       podcast feed --dry-run
     """
-    show_run(app, pipeline.run(app.config(), [], [], app.options(), with_feed=True))
+    show_run(app, pipeline.feed(app.config(), app.options()))
 
 
 @cli.command(name="check")

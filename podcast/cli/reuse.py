@@ -43,9 +43,9 @@ def transcript_command(app: App, slug: str, fmt: str, output: Path | None) -> No
       podcast transcript 2024-05-atd --format md          # timestamped paragraphs to quote
       podcast transcript 2024-05-atd --format srt -o sous-titres.srt
     """
-    from podcast.workflows import transcripts as transcript_files
+    from podcast.workflows import transcripts
 
-    text = transcript_files.export(app.config(), slug, fmt, output)
+    text = transcripts.export(app.config(), slug, fmt, output)
     if text is not None:
         click.echo(text, nl=False)
     else:
@@ -68,9 +68,9 @@ def transcript_import(app: App, slug: str, file: Path) -> None:
     Example:
       podcast transcript import 2024-05-atd ~/Documents/2024-05-atd.srt
     """
-    from podcast.workflows import transcripts as transcript_files
+    from podcast.workflows import transcripts
 
-    saved = transcript_files.import_file(app.config(), slug, file, dry_run=app.dry_run)
+    saved = transcripts.import_file(app.config(), slug, file, dry_run=app.dry_run)
     app.echo(saved.describe(app.dry_run))
 
 

@@ -14,11 +14,19 @@ from typing import Any
 
 from podcast.core import timecode
 from podcast.core.errors import EpisodeError
+from podcast.core.text import Url
 from podcast.domain.edits import EditList
-from podcast.project.config import ChapterDecl
 
 MAX_TITLE = 255
 _NOTES_LINE = re.compile(r"^\s*[-*]?\s*\(?((?:\d{1,2}:)?\d{1,2}:\d{2}(?:\.\d+)?)\)?\s*[-–—:]?\s+(\S.*)$")
+
+
+@dataclass(frozen=True)
+class ChapterDecl:
+    start: str  # source timeline: "00:04:10", "04:10" or "250.5"
+    title: str
+    url: Url = Url("")
+    img: str = ""  # image file in the episode folder
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,8 @@ from lxml import etree
 
 from podcast.core import timecode
 from podcast.core.errors import ImportProblem
+from podcast.core.text import url_problem
 from podcast.domain import apple
-from podcast.project.config import url_problem
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://podcastindex.org/namespace/1.0"

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import struct
 from collections.abc import Iterable, Sequence
@@ -32,7 +33,7 @@ from lxml import etree
 
 from podcast.core import timecode
 from podcast.core.errors import EpisodeError
-from podcast.project.config import text_problem, url_problem
+from podcast.core.text import text_problem, url_problem
 
 FORMATS = (
     "Audacity labels, Reaper/Ultraschall chapters or region CSV, Audition marker CSV, Hindenburg project, "
@@ -349,3 +350,15 @@ def to_audacity(cuts: Iterable[tuple[float, float, str]], chapters: Iterable[tup
     """Audacity labels (source timeline): regions for the cuts, points for the chapters."""
     rows = [(start, end, label) for start, end, label in cuts] + [(start, start, title) for start, title in chapters]
     return "".join(f"{a:.6f}\t{b:.6f}\t{label}\n" for a, b, label in sorted(rows))
+
+
+def regions(found: Sequence[Marker], duration: float, name: str) -> list[Marker]:
+    """The regions (cuts) of the markers, sorted; every marker checked against the recording's
+    length and the regions against each other."""
+    check_inside(found, duration, name)
+    spans = sorted((m for m in found if m.is_region), key=lambda m: m.start)
+    for a, b in itertools.pairwise(spans):
+        if a.end is not None and b.start < a.end:
+            where = f"lines {a.line} and {b.line}" if a.line else f"at {timecode.format(b.start)}"
+            raise MarkerError(f"{name}: the regions {a.title!r} and {b.title!r} overlap ({where})")
+    return spans

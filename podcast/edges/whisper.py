@@ -130,7 +130,10 @@ def onnxruntime() -> Any:
     return runtime
 
 
-def load(settings: Transcribe) -> Any:
+Model = Any  # faster_whisper.WhisperModel, imported only when a model is loaded (it takes a while)
+
+
+def load(settings: Transcribe) -> Model:
     quiet_onnxruntime()
     from faster_whisper import WhisperModel
 

@@ -20,16 +20,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, NewType
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from podcast.core import fsutil
 from podcast.core.errors import ConfigError
+from podcast.core.text import Url, text_problem, url_join, url_problem
 from podcast.domain import apple
+from podcast.domain.chapters import ChapterDecl
 from podcast.project import producer_files
 
 # A web address a listener's app or browser follows: http(s) only (no javascript:, data:, ...).
-Url = NewType("Url", str)
 # An e-mail address (itunes:owner, podcast:locked owner).
 Email = NewType("Email", str)
 
@@ -248,14 +248,6 @@ class Soundbite:
 
 
 @dataclass(frozen=True)
-class ChapterDecl:
-    start: str  # source timeline: "00:04:10", "04:10" or "250.5"
-    title: str
-    url: Url = Url("")
-    img: str = ""  # image file in the episode folder
-
-
-@dataclass(frozen=True)
 class Edit:
     # "mix": the sources joined end to end, edited and processed; "as-is": the one source
     # published byte for byte (an imported episode); "multitrack": one file per microphone.
@@ -373,10 +365,6 @@ def _file_name(path: Path, name: str) -> None:
         raise ConfigError(
             f"{path}: '{name}' must be a file name inside the episode folder (or, for a recording, an absolute path)"
         )
-
-
-def url_join(base: str, *parts: str) -> str:
-    return "/".join([base.rstrip("/"), *(p.strip("/") for p in parts)])
 
 
 def _apply_override(raw: dict[str, Any], dotted: str, value: str, path: Path) -> None:
@@ -614,7 +602,6 @@ def _parse_datetime(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) ->
     raise ConfigError(f"{path}: '{key}' must be a date, not {value!r}")
 
 
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff]")
 _EMAIL = re.compile(r"^[^@\s<>\"']+@[^@\s<>\"']+\.[^@\s<>\"'.]+$")
 
 
@@ -626,31 +613,11 @@ def _parse_text(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str
     return text
 
 
-def text_problem(text: str) -> str:
-    """Why `text` cannot be a title, a name or a summary ('' when it can)."""
-    if bad := _CONTROL.search(text):
-        return f"contains a control character (U+{ord(bad.group()):04X}) at position {bad.start() + 1}: remove it"
-    return ""
-
-
 def _parse_url(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
     text = _parse_text(value, path, key, ctx).strip()
     if text and (why := url_problem(text)):
         raise ConfigError(f"{path}: '{key}' {why}")
     return text
-
-
-def url_problem(text: str) -> str:
-    """Why `text` is not a web address a listener's app may follow ('' when it is one)."""
-    try:
-        parts = urlsplit(text)
-    except ValueError:
-        return f"is not a web address: {text!r}"
-    if parts.scheme.lower() not in ("http", "https"):
-        return f"must be an http:// or https:// address, not {text!r}"
-    if not parts.hostname or any(c.isspace() for c in text):
-        return f"is not a web address: {text!r}"
-    return ""
 
 
 def _parse_email(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:

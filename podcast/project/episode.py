@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podcast.core import fsutil, i18n
+from podcast.core import fsutil, i18n, timecode
 from podcast.core.errors import ConfigError, EpisodeError, RecordingMissing
-from podcast.domain import markers, suggestions
-from podcast.domain.edits import EditList
+from podcast.core.text import Url
+from podcast.domain import chapters, edits, markers, suggestions
+from podcast.domain.chapters import ChapterDecl
+from podcast.domain.edits import Cut, EditList
 from podcast.domain.transcript import Segment, Word
 from podcast.project.config import EPISODE_NAME, NOTES_NAME, Config, EpisodeMeta, load_episode
 from podcast.project.state import State
@@ -80,7 +82,7 @@ class Publication:
     def edit_list(self) -> EditList | None:
         return EditList.from_json(self.edits) if self.edits else None
 
-    def to_info(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "published": {role: vars(obj) for role, obj in self.objects.items()},
             "published_edits": self.edits,
@@ -89,17 +91,14 @@ class Publication:
         }
 
     @classmethod
-    def from_info(cls, info: dict[str, Any], at: str = "") -> Publication:
-        objects = {role: PublishedObject(**obj) for role, obj in (info.get("published") or {}).items()}
-        audio = objects.get("audio")
-        if audio and audio.duration is None and info.get("duration"):  # records written before 0.2
-            objects["audio"] = PublishedObject(audio.key, audio.size, audio.type, float(info["duration"]))
+    def from_json(cls, data: dict[str, Any], at: str = "") -> Publication:
+        objects = {role: PublishedObject(**obj) for role, obj in (data.get("published") or {}).items()}
         return cls(
             objects,
             at,
-            info.get("published_edits", ""),
-            list(info.get("published_chapters", [])),
-            info.get("published_segments", ""),
+            str(data.get("published_edits", "")),
+            list(data.get("published_chapters", [])),
+            str(data.get("published_segments", "")),
         )
 
 
@@ -179,6 +178,36 @@ class Episode:
         if not path.is_file():
             raise EpisodeError(f"markers file not found: {path.name} (in {self.folder})")
         return markers.read(path, path.name)
+
+    def marked_chapters(self) -> list[ChapterDecl]:
+        """The chapters the editor's markers declare (their points), recording timeline."""
+        return [ChapterDecl(f"{m.start:.3f}", m.title, Url(m.url)) for m in self.markers() if not m.is_region]
+
+    def check_declared(self, duration: float) -> None:
+        """What the producer declared, checked against a recording of `duration` seconds before
+        any stage runs: the cuts (episode.toml, the markers' regions, accepted suggestions) inside
+        it and apart, the chapters outside the cuts and in order, the soundbites inside it.
+        Raises the EpisodeError the stage using them would raise later."""
+        marker_file = self.marker_file()
+        name = marker_file.name if marker_file else "markers"
+        spans = markers.regions(self.markers(), duration, name)
+        accepted = [
+            Cut(s.start, min(s.end, duration), "suggested")
+            for s in self.suggestions()
+            if s.status == "accepted" and s.start < duration
+        ]
+        marked = [Cut(m.start, m.end or m.start, "cut") for m in spans]
+        edl = edits.build(self.meta.edit.cuts, duration, auto_cuts=accepted, marked_cuts=marked)
+        chapters.resolve(self.meta.chapters, self.notes, edl, edl.duration, self.marked_chapters(), name)
+        for bite in self.meta.soundbites:
+            try:
+                start = timecode.parse(bite.start)
+            except ValueError as exc:
+                raise EpisodeError(f"soundbite at {bite.start}: {exc}") from None
+            if start + bite.duration > duration + 0.05:
+                raise EpisodeError(f"soundbite at {bite.start}: it ends after the recording ({duration:.1f} s)")
+            if edl.range_to_output(start, start + bite.duration) is None:
+                raise EpisodeError(f"soundbite at {bite.start}: it lies inside a cut")
 
     @property
     def suggestions_path(self) -> Path:
@@ -340,8 +369,8 @@ class Episode:
             return self.segments()
 
     def publication(self, state: State | None = None) -> Publication:
-        record = (state or self.state()).get("upload")
-        return Publication.from_info(record.info, record.at) if record else Publication()
+        """What the upload stage last published (its result), or nothing."""
+        return (state or self.state()).result("upload", Publication) or Publication()
 
 
 def segments_path(config: Config, slug: str) -> Path:

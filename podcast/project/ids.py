@@ -9,7 +9,8 @@ import uuid
 from urllib.parse import urlsplit
 
 from podcast.core.errors import StorageError
-from podcast.project.config import Config, url_join
+from podcast.core.text import url_join
+from podcast.project.config import Config
 
 PODCAST_GUID_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")  # Podcasting 2.0 spec
 # A storage key: path segments that start with a letter or digit (no dotfiles, no "..").

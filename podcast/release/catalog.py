@@ -15,12 +15,11 @@ from podcast.core import fsutil, timecode
 from podcast.core.errors import EpisodeError, PodcastError
 from podcast.domain.edits import EditList
 from podcast.domain.transcript import Segment
+from podcast.edges.storage import content_type
 from podcast.project import episode as episodes
 from podcast.project.config import Config
 from podcast.project.episode import Episode, Publication
 from podcast.project.ids import check_key, key_suffix
-
-WITHDRAWN = "withdrawn"  # the state record `podcast unpublish` leaves
 
 
 @dataclass
@@ -46,7 +45,7 @@ class Item:
         """The chapters of the published audio (published timeline)."""
         if "chapters.json" not in self.publication.objects:
             return []
-        return self.publication.chapters or self.episode.chapters()  # records written before 0.2
+        return self.publication.chapters
 
 
 @dataclass
@@ -66,7 +65,7 @@ def collect(config: Config, now: dt.datetime | None = None) -> Catalog:
             continue
         state = ep.state()
         publication = ep.publication(state)
-        if state.get(WITHDRAWN):
+        if state.withdrawn:
             catalog.waiting.append(f"{slug}: withdrawn (podcast unpublish)")
         elif ep.meta.draft:
             catalog.waiting.append(f"{slug}: draft")
@@ -79,6 +78,58 @@ def collect(config: Config, now: dt.datetime | None = None) -> Catalog:
             catalog.items.append(Item(ep, date, publication))
     catalog.items.sort(key=lambda it: (it.date, it.episode.slug), reverse=True)
     return catalog
+
+
+@dataclass(frozen=True)
+class Referenced:
+    """An object the feed (or its pages) points at: what `podcast check` confirms is there, and
+    what the ledger records as used."""
+
+    key: str
+    size: int
+    type: str
+    episode: str = ""  # "" for the show's own (its art)
+
+
+def referenced(config: Config, shown: Catalog, art_key: str | None) -> list[Referenced]:
+    """Every object the feed built from `shown` references: each episode's published files, then
+    the show's art."""
+    found = [
+        Referenced(obj.key, obj.size, obj.type, item.episode.slug)
+        for item in shown.items
+        for obj in item.publication.objects.values()
+    ]
+    art = config.artwork_path
+    if art_key and art is not None:
+        found.append(Referenced(art_key, art.stat().st_size, content_type(art_key)))
+    return found
+
+
+@dataclass(frozen=True)
+class Released:
+    """The feed's record (build/state.json): the episodes it carried and, for a public feed,
+    the first GUID each one (and the show) was published with, never overwritten: a GUID that
+    changes later keeps failing `podcast check`, even after a forced publication."""
+
+    episodes: tuple[str, ...] = ()
+    public_guids: dict[str, str] = field(default_factory=dict)
+    public_show_guid: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "episodes": list(self.episodes),
+            "public_guids": dict(self.public_guids),
+            "public_show_guid": self.public_show_guid,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], at: str = "") -> Released:
+        guids = data.get("public_guids") or {}
+        return cls(
+            tuple(str(slug) for slug in data.get("episodes") or ()),
+            {str(k): str(v) for k, v in guids.items()} if isinstance(guids, dict) else {},
+            str(data.get("public_show_guid") or ""),
+        )
 
 
 def artwork_key(config: Config) -> str | None:

@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 from lxml import etree
 
@@ -26,7 +25,7 @@ from podcast.project.episode import Episode
 from podcast.project.ids import episode_guid, guid_from_feed_url, is_public, preview_guids, public_url, show_guid
 from podcast.project.state import State
 from podcast.release import catalog, notes, rss
-from podcast.release.catalog import Catalog, Item
+from podcast.release.catalog import Catalog, Item, Referenced, Released
 from podcast.release.notes import MAX_DESCRIPTION_BYTES
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,8})?$")
@@ -65,14 +64,14 @@ def run(
     xml: bytes,
     store: storage.Storage,
     art_key: str | None,
-    previous: dict[str, Any] | None = None,
+    previous: Released | None = None,
     *,
     http: bool = False,
 ) -> list[Finding]:
-    previous = previous or {}
+    previous = previous or Released()
     findings = [*channel_rules(config, xml), *item_rules(config, shown, previous)]
     findings += guid_rules(config, previous, _live_guid(store))
-    objects = _objects(shown, config, art_key)
+    objects = catalog.referenced(config, shown, art_key)
     findings += object_rules(store, objects)
     if http:
         findings += http_rules(config, objects)
@@ -83,8 +82,7 @@ def check_project(config: Config, *, http: bool = False) -> list[Finding]:
     """Everything, without publishing: what `podcast check` prints."""
     shown = catalog.collect(config)
     art_key = catalog.artwork_key(config)
-    record = State(config.build_dir / "state.json").get("feed")
-    previous = record.info if record else {}
+    previous = State(config.build_dir / "state.json").result("feed", Released) or Released()
     try:
         xml = rss.build(config, shown, art_key)
     except FeedError as exc:  # e.g. no title: say why with the show's rules, not the builder's
@@ -105,14 +103,14 @@ def _live_guid(store: storage.Storage) -> str | None:
     return found.text.strip() if found is not None and found.text else None
 
 
-def guid_rules(config: Config, previous: dict[str, Any], live: str | None) -> Iterable[Finding]:
+def guid_rules(config: Config, previous: Released, live: str | None) -> Iterable[Finding]:
     """A public show's podcast:guid is its identity for directories and apps: fixed once, never
     derived from a preview address, never changed after the first public publication."""
     guid = show_guid(config)
     if not is_public(config.show.base_url):
         return
     fixed = f'guid = "{guid_from_feed_url(config.feed_url)}"'
-    first = previous.get("public_show_guid")
+    first = previous.public_show_guid
     if first and first != guid:
         yield Finding(
             ERROR,
@@ -223,7 +221,7 @@ def _artwork(name: str, report: artwork.Report, element: str, slug: str) -> Iter
         yield Finding(WARNING, element, f"{name}: {message}", "run `podcast artwork fix`", slug)
 
 
-def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
+def item_rules(config: Config, shown: Catalog, previous: Released) -> Iterable[Finding]:
     yield from _guid_rules(config, shown, previous)
     yield from imported_rules(config, shown)
     for item in shown.items:
@@ -242,9 +240,9 @@ def item_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iter
             )
 
 
-def _guid_rules(config: Config, shown: Catalog, previous: dict[str, Any]) -> Iterable[Finding]:
+def _guid_rules(config: Config, shown: Catalog, previous: Released) -> Iterable[Finding]:
     guids = Counter(episode_guid(config, it.episode.slug, it.episode.meta.guid) for it in shown.items)
-    published = previous.get("public_guids", {}) if is_public(config.show.base_url) else {}
+    published = previous.public_guids if is_public(config.show.base_url) else {}
     for item in shown.items:
         slug = item.episode.slug
         guid = episode_guid(config, slug, item.episode.meta.guid)
@@ -334,21 +332,9 @@ def _episode_content_rules(config: Config, item: Item) -> Iterable[Finding]:
         yield from _artwork(ep.meta.artwork, _inspect(ep, ep.meta.artwork), "item itunes:image", slug)
 
 
-def _objects(shown: Catalog, config: Config, art_key: str | None) -> list[tuple[str, dict[str, Any], str]]:
-    """(key, expected {size, type}, episode) of every object the feed references."""
-    found = [
-        (obj.key, {"size": obj.size, "type": obj.type}, it.episode.slug)
-        for it in shown.items
-        for obj in it.publication.objects.values()
-    ]
-    if art_key and config.artwork_path:
-        size = config.artwork_path.stat().st_size
-        found.append((art_key, {"size": size, "type": storage.content_type(art_key)}, ""))
-    return found
-
-
-def object_rules(store: storage.Storage, objects: list[tuple[str, dict[str, Any], str]]) -> Iterable[Finding]:
-    for key, expected, slug in objects:
+def object_rules(store: storage.Storage, objects: list[Referenced]) -> Iterable[Finding]:
+    for ref in objects:
+        key, slug = ref.key, ref.episode
         info = store.head(key)
         if info is None:
             yield Finding(
@@ -358,19 +344,19 @@ def object_rules(store: storage.Storage, objects: list[tuple[str, dict[str, Any]
                 f"run `podcast publish {slug or '--all'}`",
                 slug,
             )
-        elif info.size != int(expected["size"]):
+        elif info.size != ref.size:
             yield Finding(
                 ERROR,
                 "published file",
-                f"{key} has {info.size} bytes, the feed says {expected['size']}",
+                f"{key} has {info.size} bytes, the feed says {ref.size}",
                 f"run `podcast upload {slug} --force`",
                 slug,
             )
-        elif info.content_type and _mime(info.content_type) != _mime(str(expected["type"])):
+        elif info.content_type and _mime(info.content_type) != _mime(ref.type):
             yield Finding(
                 ERROR,
                 "published file",
-                f"{key} is served as {info.content_type}, expected {expected['type']}",
+                f"{key} is served as {info.content_type}, expected {ref.type}",
                 f"run `podcast upload {slug} --force`",
                 slug,
             )
@@ -380,32 +366,35 @@ def _mime(value: str) -> str:
     return value.split(";")[0].strip().lower()
 
 
-def http_rules(config: Config, objects: list[tuple[str, dict[str, Any], str]]) -> Iterable[Finding]:
+def http_rules(config: Config, objects: list[Referenced]) -> Iterable[Finding]:
     """HEAD and a one-byte Range request on each public URL, as a podcast app would."""
-    for key, expected, slug in objects:
-        url = public_url(config, key)
+    for ref in objects:
+        url = public_url(config, ref.key)
         try:
             found = web.probe(url)
         except FetchError as exc:
-            yield Finding(ERROR, "public URL", str(exc), "check show.base_url and that the files are served", slug)
+            yield Finding(
+                ERROR, "public URL", str(exc), "check show.base_url and that the files are served", ref.episode
+            )
             continue
-        yield from _served_rules(url, found, expected, slug)
+        yield from _served_rules(url, found, ref)
 
 
-def _served_rules(url: str, found: web.Probe, expected: dict[str, Any], slug: str) -> Iterable[Finding]:
-    if found.length != str(expected["size"]):
+def _served_rules(url: str, found: web.Probe, ref: Referenced) -> Iterable[Finding]:
+    slug = ref.episode
+    if found.length != str(ref.size):
         yield Finding(
             ERROR,
             "public URL",
-            f"{url}: Content-Length {found.length}, expected {expected['size']}",
+            f"{url}: Content-Length {found.length}, expected {ref.size}",
             "republish, or purge the CDN",
             slug,
         )
-    if _mime(found.content_type) != _mime(str(expected["type"])):
+    if _mime(found.content_type) != _mime(ref.type):
         yield Finding(
             ERROR,
             "public URL",
-            f"{url}: Content-Type {found.content_type!r}, expected {expected['type']}",
+            f"{url}: Content-Type {found.content_type!r}, expected {ref.type}",
             "set the server's or bucket's content types",
             slug,
         )

@@ -1,11 +1,11 @@
-"""Full-text search across every episode's transcript: an SQLite FTS5 index in build/,
-kept up to date by the pipeline. Accents and case are folded (unicode61, remove_diacritics),
+"""Full-text search across the published transcripts: an SQLite FTS5 index in build/, brought
+up to date from the catalog (live episodes only: no draft, no withdrawn episode) before every
+query. Accents and case are folded (unicode61, remove_diacritics),
 and queries are made of quoted terms, so FTS syntax in what people type is never interpreted."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 import sqlite3
@@ -15,9 +15,9 @@ from pathlib import Path
 
 from podcast.core import fsutil
 from podcast.core.errors import PodcastError
-from podcast.project import episode as episodes
 from podcast.project.config import Config
 from podcast.project.ids import episode_page_url
+from podcast.release import catalog
 
 log = logging.getLogger("podcast.search")
 
@@ -76,25 +76,24 @@ def _open(path: Path) -> sqlite3.Connection:
     return connection
 
 
-def update_index(config: Config) -> int:
-    """(Re)index the episodes whose transcript changed; drop those that are gone. Returns how many."""
+def update_index(config: Config, shown: catalog.Catalog) -> int:
+    """(Re)index the live episodes whose published transcript changed; drop the others (gone,
+    withdrawn, back to draft). Returns how many were indexed."""
     changed = 0
     with _connect(config) as db:
         known = dict(db.execute("SELECT slug, digest FROM indexed").fetchall())
         present = set()
-        for slug in episodes.all_slugs(config):
-            segments = episodes.segments_path(config, slug)
-            if not segments.is_file():
+        for item in shown.items:
+            if "transcript.vtt" not in item.publication.objects:
                 continue
+            slug = item.episode.slug
             present.add(slug)
-            digest = fsutil.sha256_file(segments)
+            segments = item.segments()
+            digest = item.publication.segments or fsutil.sha256_text(repr(segments))
             if known.get(slug) == digest:
                 continue
             db.execute("DELETE FROM passages WHERE slug = ?", (slug,))
-            rows = [
-                (s["text"], s.get("speaker", ""), slug, s["start"])
-                for s in json.loads(segments.read_text(encoding="utf-8"))
-            ]
+            rows = [(s.text, s.speaker, slug, s.start) for s in segments]
             db.executemany("INSERT INTO passages (text, speaker, slug, start) VALUES (?, ?, ?, ?)", rows)
             db.execute("INSERT OR REPLACE INTO indexed (slug, digest) VALUES (?, ?)", (slug, digest))
             changed += 1
@@ -113,8 +112,10 @@ def fts_query(text: str) -> str:
 
 
 def search(config: Config, text: str, limit: int = 20) -> list[Hit]:
-    update_index(config)
-    titles = {}
+    """Passages of the published transcripts (what listeners can hear now) matching `text`."""
+    shown = catalog.collect(config)
+    update_index(config, shown)
+    titles = {item.episode.slug: item.episode.meta.title for item in shown.items}
     with _connect(config) as db:
         rows = db.execute(
             "SELECT slug, speaker, start, snippet(passages, 0, '[', ']', '…', 16) FROM passages "
@@ -123,11 +124,6 @@ def search(config: Config, text: str, limit: int = 20) -> list[Hit]:
         ).fetchall()
     hits = []
     for slug, speaker, start, snippet in rows:
-        if slug not in titles:
-            try:
-                titles[slug] = episodes.load(config, slug).meta.title
-            except PodcastError:
-                titles[slug] = slug
         url = f"{episode_page_url(config, slug)}#t={int(start)}"
-        hits.append(Hit(slug, titles[slug], speaker, float(start), snippet, url))
+        hits.append(Hit(slug, titles.get(slug, slug), speaker, float(start), snippet, url))
     return hits

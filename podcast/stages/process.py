@@ -25,7 +25,6 @@ Memory stays flat: every pass streams; nothing holds the whole recording.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import json
 import logging
 import math
@@ -37,14 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from podcast.core import fsutil, timecode
+from podcast.core import fsutil
 from podcast.core.errors import EpisodeError, LoudnessError, MediaError
 from podcast.domain import edits, levels, markers
 from podcast.edges import ffmpeg
 from podcast.edges import filtergraphs as audiograph
 from podcast.edges.filtergraphs import Piece, Program
 from podcast.project.config import Audio
-from podcast.stages import Context, Outcome
+from podcast.stages import INPUT_ONLY, Context, Outcome, Processed
 
 log = logging.getLogger("podcast.process")
 
@@ -83,32 +82,60 @@ class Plan:
     notes: list[str]  # what the analysis found, for the report and -v
 
 
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    """Where the job's files are (the job's fingerprint holds their hashes)."""
+
+    sources: tuple[Path, ...]
+    intro: Path | None = None
+    outro: Path | None = None
+    bed: Path | None = None
+    markers: tuple[markers.Marker, ...] = ()  # the editor's markers, recording timeline
+    markers_name: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ProcessJob:
+    sources: tuple[str, ...]  # sha256 of each recording
+    as_is: bool  # published byte for byte (an imported episode)
+    audio: dict[str, Any]  # the show's [audio] settings
+    edit: dict[str, Any]  # the episode's [edit] settings
+    files: tuple[str | None, ...]  # sha256 of the intro, outro, music bed and markers file
+    accepted: tuple[tuple[float, float], ...]  # suggested cuts the producer accepted
+    speech: bool  # whether the speech is kept for Whisper
+    inputs: Inputs = dataclasses.field(metadata=INPUT_ONLY)
+
+
 class ProcessStage:
     name = "process"
-    version = 4
+    version = 5
 
-    def inputs(self, ctx: Context) -> object:
+    def prepare(self, ctx: Context) -> ProcessJob:
         ep = ctx.episode
-        sources = ep.require_sources()
+        sources = tuple(ep.require_sources())
+        hashes = tuple(ctx.state.file_hash(p) for p in sources)
         if ep.as_is:
-            return {"as-is": ctx.state.file_hash(sources[0])}
+            return ProcessJob(hashes, True, {}, {}, (), (), False, Inputs(sources))
         intro, outro, bed = self._jingles(ctx)
         marker_file = ep.marker_file()
-        return {
-            "sources": [ctx.state.file_hash(p) for p in sources],
-            "audio": dataclasses.asdict(ctx.config.audio),
-            "edit": dataclasses.asdict(ep.meta.edit),
-            "files": [ctx.state.file_hash(p) if p else None for p in (intro, outro, bed, marker_file)],
-            "accepted": [(s.start, s.end) for s in ep.suggestions() if s.status == "accepted"],
-            "speech": ep.has_transcript,
-        }
+        found = tuple(ep.markers())
+        return ProcessJob(
+            hashes,
+            False,
+            dataclasses.asdict(ctx.config.audio),
+            dataclasses.asdict(ep.meta.edit),
+            tuple(ctx.state.file_hash(p) if p else None for p in (intro, outro, bed, marker_file)),
+            tuple((s.start, s.end) for s in ep.suggestions() if s.status == "accepted"),
+            ep.has_transcript,
+            Inputs(sources, intro, outro, bed, found, marker_file.name if marker_file else ""),
+        )
 
-    def plan(self, ctx: Context) -> list[str]:
-        if ctx.episode.as_is:
-            source = ctx.episode.require_sources()[0]
+    def describe(self, ctx: Context, job: ProcessJob) -> list[str]:
+        if job.as_is:
+            source = job.inputs.sources[0]
             probe = ffmpeg.probe(source)
-            return [f"as it is: {source.name} ({probe.codec}, {probe.duration:.1f} s) published byte for byte"]
-        plan = self._plan(ctx)
+            return [f"as it is: {source.name} ({probe.codec}, {probe.duration:.1f} s of audio) published byte for byte"]
+        plan = self._plan(ctx, job)
         audio = ctx.config.audio
         layout = "mono" if audio.channels == 1 else "stereo"
         codec = (
@@ -125,17 +152,17 @@ class ProcessStage:
             f"encode: {codec}",
         ]
 
-    def edit_list(self, ctx: Context) -> edits.EditList:
-        """The edit list a run would apply now."""
-        if ctx.episode.as_is:
-            return edits.EditList.whole(round(ffmpeg.probe(ctx.episode.require_sources()[0]).duration, 3))
-        return self._plan(ctx).edl
+    def edit_list(self, ctx: Context, job: ProcessJob) -> edits.EditList:
+        """The edit list a run of `job` would apply (the recording analysed for silences)."""
+        if job.as_is:
+            return edits.EditList.whole(round(ffmpeg.probe(job.inputs.sources[0]).duration, 3))
+        return self._plan(ctx, job).edl
 
-    def run(self, ctx: Context) -> Outcome:
-        if ctx.episode.as_is:
-            return self._as_is(ctx)
+    def run(self, ctx: Context, job: ProcessJob) -> Outcome[Processed]:
+        if job.as_is:
+            return self._as_is(ctx, job.inputs.sources[0])
         ep, audio = ctx.episode, ctx.config.audio
-        plan = self._plan(ctx)
+        plan = self._plan(ctx, job)
         for note in plan.notes:
             log.info("%s: %s", ep.slug, note)
         warnings = [w for t in plan.tracks for w in t.warnings]
@@ -176,20 +203,20 @@ class ProcessStage:
                     raise LoudnessError(str(report["verdict"]))  # the report stays; the audio does not
                 fsutil.write_text(ep.edit_list_path, plan.edl.to_json())
                 outputs = self._keep_speech(ctx, speech if ep.has_transcript else [])
-        message = f"{probe.duration:.1f} s, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP"
+        message = f"{probe.duration:.1f} s of audio, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP"
         if warnings:
             message += "; warning: " + "; ".join(warnings)
+        delivered = report["delivered"]
         return Outcome(
-            outputs=[ep.processed_audio, ep.edit_list_path, *outputs],
-            info={"duration": round(probe.duration, 3), "loudness": report["delivered"], "speech": len(outputs)},
-            message=message,
+            [ep.processed_audio, ep.edit_list_path, *outputs],
+            Processed(round(probe.duration, 3), dict(delivered) if isinstance(delivered, dict) else {}, len(outputs)),
+            message,
         )
 
-    def _as_is(self, ctx: Context) -> Outcome:
+    def _as_is(self, ctx: Context, source: Path) -> Outcome[Processed]:
         """An episode published as it is (imported): the same bytes, measured but not changed,
         so apps that already downloaded it see nothing new."""
         ep = ctx.episode
-        source = ep.require_sources()[0]
         probe = ffmpeg.probe(source)
         bar = ctx.progress("measure", probe.duration)
         try:
@@ -202,9 +229,9 @@ class ProcessStage:
         fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
         fsutil.write_text(ep.edit_list_path, edits.EditList.whole(round(probe.duration, 3)).to_json())
         return Outcome(
-            outputs=[ep.processed_audio, ep.edit_list_path],
-            info={"duration": round(probe.duration, 3), "loudness": measured.as_dict()},
-            message=f"as it is: {probe.duration:.1f} s, {measured.integrated:.1f} LUFS (not changed)",
+            [ep.processed_audio, ep.edit_list_path],
+            Processed(round(probe.duration, 3), measured.as_dict()),
+            f"as it is: {probe.duration:.1f} s of audio, {measured.integrated:.1f} LUFS (not changed)",
         )
 
     # -- planning -------------------------------------------------------------------------
@@ -222,11 +249,11 @@ class ProcessStage:
             paths.append(path)
         return paths[0], paths[1], paths[2]
 
-    def _plan(self, ctx: Context) -> Plan:
-        ep, audio, edit = ctx.episode, ctx.config.audio, ctx.episode.meta.edit
-        sources = ep.require_sources()
+    def _plan(self, ctx: Context, job: ProcessJob) -> Plan:
+        audio, edit = ctx.config.audio, ctx.episode.meta.edit
+        sources = list(job.inputs.sources)
         probes = [ffmpeg.probe(p) for p in sources]
-        intro, outro, bed = self._jingles(ctx)
+        intro, outro, bed = job.inputs.intro, job.inputs.outro, job.inputs.bed
         bar = ctx.progress("analyse", sum(p.duration for p in probes))
         try:
             if edit.mode == "multitrack":
@@ -255,12 +282,8 @@ class ProcessStage:
                 "(e.g. -60) or set trim_silence = false"
             )
         jingles = [edits.Jingle(p.name, _jingle_length(p), audio.jingle_overlap) if p else None for p in (intro, outro)]
-        marked = [edits.Cut(m.start, m.end or m.start, "cut") for m in _marked_regions(ctx, total)]
-        accepted = [
-            edits.Cut(s.start, min(s.end, total), "suggested")
-            for s in ep.suggestions()
-            if s.status == "accepted" and s.start < total
-        ]
+        marked = [edits.Cut(m.start, m.end or m.start, "cut") for m in _marked_regions(job.inputs, total)]
+        accepted = [edits.Cut(start, min(end, total), "suggested") for start, end in job.accepted if start < total]
         edl = edits.build(
             edit.cuts, total, auto_cuts=[*accepted, *auto], marked_cuts=marked, intro=jingles[0], outro=jingles[1]
         )
@@ -764,21 +787,8 @@ def _offsets(ctx: Context, sources: list[Path], names: list[str]) -> tuple[list[
     return offsets, notes
 
 
-def _marked_regions(ctx: Context, duration: float) -> list[markers.Marker]:
-    """The regions of the editor's markers (cuts), every marker checked against the recording's
-    length and the regions against each other."""
-    found = ctx.episode.markers()
-    if not found:
-        return []
-    path = ctx.episode.marker_file()
-    name = path.name if path else "markers"
-    markers.check_inside(found, duration, name)
-    regions = sorted((m for m in found if m.is_region), key=lambda m: m.start)
-    for a, b in itertools.pairwise(regions):
-        if a.end is not None and b.start < a.end:
-            where = f"lines {a.line} and {b.line}" if a.line else f"at {timecode.format(b.start)}"
-            raise markers.MarkerError(f"{name}: the regions {a.title!r} and {b.title!r} overlap ({where})")
-    return regions
+def _marked_regions(inputs: Inputs, duration: float) -> list[markers.Marker]:
+    return markers.regions(inputs.markers, duration, inputs.markers_name or "markers")
 
 
 def _jingle_length(path: Path) -> float:

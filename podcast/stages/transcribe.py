@@ -11,16 +11,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from podcast.core import fsutil, i18n, timecode
 from podcast.core.errors import EpisodeError
-from podcast.domain import glossary, transcript
+from podcast.domain import glossary, transcript, transcript_files
 from podcast.edges import diarize, ffmpeg, whisper
 from podcast.project.episode import segment_from_dict
 from podcast.project.state import fingerprint
-from podcast.stages import Context, Outcome
-from podcast.workflows import transcripts as transcript_files
+from podcast.stages import INPUT_ONLY, Context, Outcome, Transcribed
 
 log = logging.getLogger("podcast.transcribe")
 
@@ -88,49 +89,63 @@ def write_outputs(ctx: Context, cues: list[transcript.Segment]) -> list[Path]:
     return outputs
 
 
+@dataclass(frozen=True)
+class TranscribeJob:
+    """Either the producer's transcript (`own`), or Whisper's output (`whisper`, its cache key)
+    turned into captions with the corrections, the glossary and the speakers' names."""
+
+    own: str  # sha256 of the episode's own transcript.vtt, or "" for Whisper
+    whisper: str  # the key of Whisper's cached output, or "" for the producer's transcript
+    edits: str | None  # sha256 of the edit list the times are mapped through
+    title: str
+    language: str
+    corrections: dict[str, str] = field(default_factory=dict)
+    glossary: tuple[Any, ...] = ()
+    guests: tuple[str, ...] = ()
+    speakers: tuple[Any, ...] = ()
+    cache: Path | None = field(default=None, metadata=INPUT_ONLY)
+
+
 class TranscribeStage:
     name = "transcribe"
-    version = 6
+    version = 7
 
-    def inputs(self, ctx: Context) -> object | None:
+    def prepare(self, ctx: Context) -> TranscribeJob | None:
         settings, ep = ctx.config.transcribe, ctx.episode
+        edits = ctx.state.file_hash(ep.edit_list_path) if ep.edit_list_path.is_file() else None
         if ep.own_transcript.is_file():  # the producer's transcript wins, even with transcription off
-            return {
-                "own": ctx.state.file_hash(fsutil.require_inside(ep.own_transcript, ctx.config.root)),
-                "edits": ctx.state.file_hash(ep.edit_list_path) if ep.edit_list_path.is_file() else None,
-                "title": ep.meta.title,
-                "language": _language(ctx),
-            }
+            own = ctx.state.file_hash(fsutil.require_inside(ep.own_transcript, ctx.config.root))
+            return TranscribeJob(own, "", edits, ep.meta.title, _language(ctx))
         if not settings.enabled or ep.meta.transcribe is False:
             return None
-        meta = ctx.episode.meta
-        return {
-            "whisper": whisper_key(ctx),
-            "edits": ctx.state.file_hash(ep.edit_list_path) if ep.edit_list_path.is_file() else None,
-            "corrections": {**settings.corrections, **meta.corrections},
-            "glossary": [settings.glossary_match, glossary.VERSION],
-            "guests": [g.name for g in meta.guests],
-            "title": meta.title,
-            "speakers": [
+        meta = ep.meta
+        key = whisper_key(ctx)
+        return TranscribeJob(
+            "",
+            key,
+            edits,
+            meta.title,
+            _language(ctx),
+            {**settings.corrections, **meta.corrections},
+            (settings.glossary_match, glossary.VERSION),
+            tuple(g.name for g in meta.guests),
+            (
                 settings.speakers,
                 *speaker_names(ctx),
                 voice_names(ctx),
                 {n: ctx.state.file_hash(p) for n, p in voice_samples(ctx).items()},
                 diarize.available(),
-            ],
-        }
+            ),
+            ep.build / "cache" / f"whisper-{key}.json",
+        )
 
-    def plan(self, ctx: Context) -> list[str]:
-        if ctx.episode.own_transcript.is_file():
+    def describe(self, ctx: Context, job: TranscribeJob) -> list[str]:
+        if job.own:
             return [f"use the episode's own {ctx.episode.own_transcript.name} (no Whisper)"]
         s = ctx.config.transcribe
-        try:
-            cached = self._cache(ctx).is_file()
-        except EpisodeError:
-            cached = False
         what = (
             "reuse the cached Whisper output"
-            if cached
+            if job.cache and job.cache.is_file()
             else (
                 f"Whisper {s.model}, language {s.language}, beam {s.beam_size}, "
                 f"{f'batches of {s.batch_size}' if s.batch_size else 'sequential'}, VAD {'on' if s.vad else 'off'}"
@@ -138,30 +153,21 @@ class TranscribeStage:
         )
         return [f"{what}; writes {', '.join(transcript.FORMATS)}"]
 
-    def _cache(self, ctx: Context) -> Path:
-        key = whisper_key(ctx)
-        return ctx.episode.build / "cache" / f"whisper-{key}.json"
-
-    def run(self, ctx: Context) -> Outcome:
-        if ctx.episode.own_transcript.is_file():
+    def run(self, ctx: Context, job: TranscribeJob) -> Outcome[Transcribed]:
+        if job.own or job.cache is None:
             return self._own(ctx)
         ep, settings = ctx.episode, ctx.config.transcribe
-        cache = self._cache(ctx)
-        if cache.is_file():
-            raw = [segment_from_dict(item) for item in json.loads(cache.read_text(encoding="utf-8"))]
-            log.info("reusing the cached Whisper output %s", cache.name)
+        if job.cache.is_file():
+            raw = [segment_from_dict(item) for item in json.loads(job.cache.read_text(encoding="utf-8"))]
+            log.info("reusing the cached Whisper output %s", job.cache.name)
         else:
             raw = self._decode(ctx)
-            fsutil.write_text(cache, json.dumps([dataclasses.asdict(s) for s in raw], ensure_ascii=False))
+            fsutil.write_text(job.cache, json.dumps([dataclasses.asdict(s) for s in raw], ensure_ascii=False))
         if settings.glossary_match:
-            raw, changes = glossary.correct_all(raw, ctx.episode.glossary)
+            raw, changes = glossary.correct_all(raw, ep.glossary)
             for change in changes:
                 log.info("glossary at %s: %r -> %r", timecode.format(change.start), change.heard, change.term)
-        corrections = {
-            **{g.name.lower(): g.name for g in ep.meta.guests},
-            **settings.corrections,
-            **ep.meta.corrections,
-        }
+        corrections = {**{g.name.lower(): g.name for g in ep.meta.guests}, **job.corrections}
         kept, dropped = transcript.clean(transcript.split_cues(raw), corrections)
         for seg in dropped:
             log.info("dropped segment %s-%s: %r", timecode.format(seg.start), timecode.format(seg.end), seg.text)
@@ -171,10 +177,9 @@ class TranscribeStage:
         detail = f"{len(kept)} segments, {words} words" + (f", {len(dropped)} dropped" if dropped else "")
         if named_by:
             detail += f", speakers named from {named_by}"
-        info = {"segments": len(kept), "words": words, "dropped": len(dropped), "source": "whisper"}
-        return Outcome(outputs, info, detail)
+        return Outcome(outputs, Transcribed(len(kept), words, len(dropped), "whisper"), detail)
 
-    def _own(self, ctx: Context) -> Outcome:
+    def _own(self, ctx: Context) -> Outcome[Transcribed]:
         """The producer's transcript (recording timeline) mapped through the edit list."""
         ep = ctx.episode
         text = fsutil.read_text(ep.own_transcript, ctx.config.root)
@@ -192,15 +197,13 @@ class TranscribeStage:
         detail = f"{len(kept)} cues, {words} words, from {ep.own_transcript.name}"
         if dropped:
             detail += f" ({len(dropped)} inside cuts left out)"
-        return Outcome(outputs, {"segments": len(kept), "words": words, "source": "own"}, detail)
+        return Outcome(outputs, Transcribed(len(kept), words, 0, "own"), detail)
 
     def _decode(self, ctx: Context) -> list[transcript.Segment]:
         """Whisper on each speech file; times moved by the intro into the published timeline;
         each track's cues named by its speaker."""
         settings = ctx.config.transcribe
-        model = ctx.shared.get("whisper")
-        if model is None:
-            model = ctx.shared["whisper"] = whisper.load(settings)
+        model = ctx.models.whisper(settings)
         files = speech_files(ctx)
         durations = [ffmpeg.probe(path).duration for path in files]
         edl = ctx.episode.edit_list()
@@ -299,7 +302,7 @@ def _by_voice(ctx: Context, segments: list[transcript.Segment], people: list[str
     def read(start: float, end: float) -> np.ndarray:
         return ffmpeg.decode_pcm(speech, start, end - start)
 
-    embedder = ctx.shared.get("embedder") or ctx.shared.setdefault("embedder", diarize.Embedder())
+    embedder = ctx.models.embedder()
     bar = ctx.progress("speakers", length)
     try:
         turns = diarize.diarize(read, regions, len(people), embedder, bar.update)

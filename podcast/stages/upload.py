@@ -10,14 +10,35 @@ present (see `pipeline.release`).
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from podcast.core.errors import EpisodeError, StorageError
 from podcast.domain import transcript
 from podcast.edges import storage
 from podcast.project.episode import Publication, PublishedObject
 from podcast.project.ids import check_key, media_key
-from podcast.stages import Context, Outcome
+from podcast.stages import INPUT_ONLY, Context, Outcome
+
+
+@dataclass(frozen=True)
+class File:
+    role: str  # "audio", "transcript.vtt", "chapters.json", "image", "chapter-img.NAME"
+    key: str  # content-addressed: the file's hash is in it
+    size: int
+    path: Path = field(metadata=INPUT_ONLY)
+
+
+@dataclass(frozen=True)
+class UploadJob:
+    files: tuple[File, ...]  # the audio first: media before what refers to it
+    storage: dict[str, Any]
+    base_url: str
+    duration: float | None = field(metadata=INPUT_ONLY)  # of the audio, for the feed
+    edits: str = field(metadata=INPUT_ONLY)  # the edit list the audio was cut with
+    chapters: tuple[dict[str, Any], ...] = field(metadata=INPUT_ONLY)
+    with_transcript: bool = field(metadata=INPUT_ONLY)
 
 
 def episode_files(ctx: Context) -> dict[str, Path]:
@@ -28,8 +49,8 @@ def episode_files(ctx: Context) -> dict[str, Path]:
         files.update({f"transcript.{fmt}": ep.transcript(fmt) for fmt in transcript.FORMATS})
     if ep.meta.artwork:
         files["image"] = ep.file(ep.meta.artwork)
-    tagged = ctx.state.get("tag")
-    if tagged and tagged.info.get("chapters"):
+    tagged = ctx.upstream.tagged
+    if tagged and tagged.chapters:
         files["chapters.json"] = ep.chapters_path
         for decl in ep.meta.chapters:
             if decl.img:
@@ -54,35 +75,39 @@ def object_key(ctx: Context, role: str, path: Path) -> str:
 
 class UploadStage:
     name = "upload"
-    version = 2
+    version = 3
 
-    def inputs(self, ctx: Context) -> object:
+    def prepare(self, ctx: Context) -> UploadJob:
         _check_reviewed(ctx)
-        files = episode_files(ctx)
-        for path in files.values():
+        files = []
+        for role, path in episode_files(ctx).items():
             if not path.is_file():
                 raise EpisodeError(f"{path.name} is missing (run `podcast publish {ctx.episode.slug}`)")
-        return {
-            "files": {role: ctx.state.file_hash(p) for role, p in files.items()},
-            "storage": dataclasses.asdict(ctx.config.storage),
-            "base_url": ctx.config.show.base_url,
-        }
+            files.append(File(role, object_key(ctx, role, path), path.stat().st_size, path))
+        processed = ctx.upstream.processed
+        edl = ctx.episode.edit_list()
+        roles = {f.role for f in files}
+        return UploadJob(
+            tuple(files),
+            dataclasses.asdict(ctx.config.storage),
+            ctx.config.show.base_url,
+            processed.duration if processed else None,
+            edl.to_json() if edl else "",
+            tuple(ctx.episode.chapters()) if "chapters.json" in roles else (),
+            "transcript.vtt" in roles,
+        )
 
-    def plan(self, ctx: Context) -> list[str]:
+    def describe(self, ctx: Context, job: UploadJob) -> list[str]:
         store = storage.open_storage(ctx.config)
-        lines = []
-        for role, path in episode_files(ctx).items():
-            key = object_key(ctx, role, path)
-            verb = "skip (already there)" if store.same(key, path) else "upload"
-            lines.append(f"{verb} {key} ({path.stat().st_size:,} bytes)")
-        return lines
+        return [
+            f"{'skip (already there)' if store.same(f.key, f.path) else 'upload'} {f.key} ({f.size:,} bytes)"
+            for f in job.files
+        ]
 
-    def run(self, ctx: Context) -> Outcome:
+    def run(self, ctx: Context, job: UploadJob) -> Outcome[Publication]:
         store = storage.open_storage(ctx.config)
-        files = episode_files(ctx)
-        todo = {role: path for role, path in files.items() if not store.same(object_key(ctx, role, path), path)}
-        total = sum(path.stat().st_size for path in todo.values())
-        bar = ctx.progress("upload", float(total))
+        todo = [f for f in job.files if not store.same(f.key, f.path)]
+        bar = ctx.progress("upload", float(sum(f.size for f in todo)))
         sent = 0
 
         def advance(count: int) -> None:
@@ -91,32 +116,23 @@ class UploadStage:
             bar.update(float(sent))
 
         try:
-            for role, path in todo.items():  # media first: the dict starts with the audio
-                store.put_file(object_key(ctx, role, path), path, advance)
+            for file in todo:  # media first: the job lists the audio first
+                store.put_file(file.key, file.path, advance)
         finally:
             bar.close()
-        process = ctx.state.get("process")
-        duration = process.info.get("duration") if process else None
         published: dict[str, PublishedObject] = {}
-        for role, path in files.items():
-            key = object_key(ctx, role, path)
-            size = path.stat().st_size
-            info = store.head(key)
-            if info is None or info.size != size:
-                raise StorageError(f"{key}: not present with {size} bytes after upload")
-            published[role] = PublishedObject(
-                key, size, storage.content_type(key), duration if role == "audio" else None
-            )
-        skipped = len(files) - len(todo)
-        edl = ctx.episode.edit_list()
-        chapters = ctx.episode.chapters() if "chapters.json" in files else []
-        return Outcome(
-            [],
-            Publication(
-                published,
-                edits=edl.to_json() if edl else "",
-                chapters=chapters,
-                segments=ctx.episode.keep_published_segments() if "transcript.vtt" in files else "",
-            ).to_info(),
-            f"{len(todo)} sent ({sent:,} bytes), {skipped} already there, to {store.describe()}",
+        for file in job.files:
+            info = store.head(file.key)
+            if info is None or info.size != file.size:
+                raise StorageError(f"{file.key}: not present with {file.size} bytes after upload")
+            duration = job.duration if file.role == "audio" else None
+            published[file.role] = PublishedObject(file.key, file.size, storage.content_type(file.key), duration)
+        publication = Publication(
+            published,
+            edits=job.edits,
+            chapters=list(job.chapters),
+            segments=ctx.episode.keep_published_segments() if job.with_transcript else "",
         )
+        skipped = len(job.files) - len(todo)
+        message = f"{len(todo)} sent ({sent:,} bytes), {skipped} already there, to {store.describe()}"
+        return Outcome([], publication, message)

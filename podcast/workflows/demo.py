@@ -139,5 +139,4 @@ def run(config: Config, options: pipeline.Options) -> tuple[str, pipeline.RunRep
     if options.force or not recording.exists():
         seconds = write_recording(recording)
         generated = f"generated {recording} ({seconds:.0f} s)"
-    names = [stage.name for stage in pipeline.STAGES]
-    return generated, pipeline.run(config, None, names, options, with_feed=True)
+    return generated, pipeline.publish(config, pipeline.Selection.all(), options)

@@ -36,18 +36,18 @@ from podcast.core import timecode
 from podcast.core.errors import ConfigError, ImportProblem, PodcastError
 from podcast.core.progress import ProgressFactory, no_progress
 from podcast.core.report import Report
-from podcast.domain import feedreader
+from podcast.core.text import url_problem
+from podcast.domain import feedreader, transcript_files
 from podcast.domain.feedreader import Item, Show, Skipped
 from podcast.edges import ffmpeg
 from podcast.edges import http as web
 from podcast.edges import images as artwork
 from podcast.project import episode as episodes
 from podcast.project import imported_feed, producer_files
-from podcast.project.config import CONFIG_NAME, EPISODE_NAME, NOTES_NAME, Config, load_config, load_episode, url_problem
+from podcast.project.config import CONFIG_NAME, EPISODE_NAME, NOTES_NAME, Config, load_config, load_episode
 from podcast.project.ids import guid_from_feed_url
 from podcast.release import notes
 from podcast.workflows import scaffold
-from podcast.workflows import transcripts as transcript_files
 
 log = logging.getLogger("podcast.importer")
 

@@ -16,10 +16,12 @@ from pathlib import Path
 from podcast import pipeline
 from podcast.core import fsutil
 from podcast.core.errors import EpisodeError
+from podcast.core.text import Url
 from podcast.domain import chapters, markers
+from podcast.domain.chapters import ChapterDecl
 from podcast.domain.edits import EditList
 from podcast.edges import ffmpeg
-from podcast.project.config import ChapterDecl, Config, Url
+from podcast.project.config import Config
 from podcast.project.episode import MARKERS_STEM, Episode, load
 
 CUT_LABELS = {"cut": "cut", "trim": "silence trimmed", "pause": "pause shortened", "suggested": "suggested cut"}

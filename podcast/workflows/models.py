@@ -20,9 +20,9 @@ from pathlib import Path
 from podcast.core import fsutil
 from podcast.core.errors import FetchError, ModelError, PodcastError
 from podcast.core.progress import ProgressFactory, no_progress
+from podcast.core.text import url_problem
 from podcast.edges import http as web
 from podcast.edges import whisper
-from podcast.project.config import url_problem
 
 HUB_ENV = "PODCAST_MODEL_HUB"
 DEFAULT_HUB = "https://huggingface.co"

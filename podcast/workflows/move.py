@@ -16,8 +16,9 @@ an app see the same show and the same episodes.
 from __future__ import annotations
 
 from podcast.core.errors import PodcastError
+from podcast.core.text import url_problem
 from podcast.project import imported_feed
-from podcast.project.config import FEED_NAME, Config, url_problem
+from podcast.project.config import FEED_NAME, Config
 from podcast.project.ids import show_guid
 
 REDIRECT_WEEKS = 4

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 
 from podcast import pipeline
 from podcast.core.errors import PodcastError
+from podcast.core.text import url_join
 from podcast.edges import storage
 from podcast.project import episode as episodes
-from podcast.project.config import FEED_NAME, Config, url_join
+from podcast.project.config import FEED_NAME, Config
 from podcast.project.ledger import Entry
-from podcast.release.catalog import WITHDRAWN
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,7 @@ def unpublish(config: Config, slug: str, *, dry_run: bool = False) -> list[str]:
     if dry_run:
         return [f"would remove {slug} from the feed, then delete:"] + [f"  {k} ({size:,} bytes)" for k, size in known]
     with pipeline.lock(config):
-        state = ep.state()
-        state.records.pop("upload", None)
-        state.record_done(WITHDRAWN, "", {}, {"objects": len(known)})
+        ep.state().withdraw(len(known))
         result = pipeline.release(config)
         store = storage.open_storage(config)  # the release updated the ledger
         protected = _live_keys(config, store)

@@ -30,8 +30,7 @@ from podcast.domain.transcript import Segment
 from podcast.project import episode as episodes
 from podcast.project.config import Config
 from podcast.release import site
-from podcast.workflows import serve
-from podcast.workflows import transcripts as transcript_files
+from podcast.workflows import serve, transcripts
 
 UNSURE_BELOW = 0.8  # word probability under which a word is highlighted: best F1 and recall - share (benchmark)
 MAX_BODY = 20 << 20
@@ -96,9 +95,9 @@ def cues_from(payload: Any) -> list[Segment]:
 def save(config: Config, slug: str, payload: Any) -> str:
     """Keep the page's cues as the episode's reviewed transcript, then write every transcript
     output from them (the transcribe stage, which reads it instead of running Whisper)."""
-    saved = transcript_files.save_reviewed(config, slug, cues_from(payload), "podcast review")
+    saved = transcripts.save_reviewed(config, slug, cues_from(payload), "podcast review")
     try:
-        report = pipeline.run(config, [slug], ["transcribe"], pipeline.Options(), with_feed=False)
+        report = pipeline.run_stages(config, pipeline.Selection.of([slug]), ["transcribe"], pipeline.Options())
         failed = next((e.failed[1] for e in report.episodes if e.failed), "")
     except PodcastError as exc:  # another run holds the project, for one
         failed = str(exc)

@@ -10,22 +10,12 @@ from pathlib import Path
 
 from podcast.core import fsutil
 from podcast.core.errors import ConfigError, EpisodeError, MediaError
+from podcast.core.text import text_problem, url_join, url_problem
 from podcast.edges import ffmpeg
 from podcast.edges import images as artwork
 from podcast.project import episode as episodes
 from podcast.project import producer_files
-from podcast.project.config import (
-    CONFIG_NAME,
-    EPISODE_NAME,
-    FEED_NAME,
-    NOTES_NAME,
-    Config,
-    load_config,
-    load_episode,
-    text_problem,
-    url_join,
-    url_problem,
-)
+from podcast.project.config import CONFIG_NAME, EPISODE_NAME, FEED_NAME, NOTES_NAME, Config, load_config, load_episode
 from podcast.project.ids import guid_from_feed_url, is_public
 
 
