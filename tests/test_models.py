@@ -16,6 +16,7 @@ import pytest
 
 from podcast.core.errors import ModelError
 from podcast.edges import whisper
+from podcast.project.config import Transcribe
 
 from .conftest import Run
 
@@ -82,7 +83,7 @@ def test_pull_resumes_an_interrupted_download_and_checks_it(hub: dict[str, Any],
     assert not (target / "README.md").exists()
     assert "already here" in run("model", "pull", "tiny.en").output
     assert str(target) in run("model", "list").output
-    assert whisper.resolve(whisper.Transcribe(model="tiny.en")) == str(target)
+    assert whisper.resolve(Transcribe(model="tiny.en")) == str(target)
 
 
 def test_pull_refuses_a_corrupt_file_and_unknown_models(hub: dict[str, Any], run: Run, project: Path) -> None:
@@ -94,4 +95,4 @@ def test_pull_refuses_a_corrupt_file_and_unknown_models(hub: dict[str, Any], run
     result = run("model", "pull", "huge-v9")
     assert result.exit_code == 1 and "unknown model" in result.stderr and "large-v3" in result.stderr
     with pytest.raises(ModelError, match="podcast model pull small"):
-        whisper.resolve(whisper.Transcribe(model="small"))
+        whisper.resolve(Transcribe(model="small"))

@@ -124,7 +124,7 @@ def run_options(f: Any) -> Any:
     return f
 
 
-class Text(click.ParamType):
+class Text(click.ParamType):  # type: ignore[type-arg]  # click's stubs: ParamType is not generic at run time
     """Free text from the command line: refused when the terminal did not send UTF-8 (Python
     then carries the undecodable bytes as surrogates, which no file or tag can hold)."""
 

@@ -33,7 +33,7 @@ from podcast.workflows import importer, move
 @common
 @run_options
 @click.pass_obj
-def import_command(app: App, source: str, directory: Path | None, **choices: object) -> None:
+def import_command(app: App, /, source: str, directory: Path | None, **choices: object) -> None:
     """Bring a show in from its current host: SOURCE is its feed's URL or a saved feed file.
 
     Creates the project in DIRECTORY (or fills the current one): the show's settings and
@@ -47,6 +47,7 @@ def import_command(app: App, source: str, directory: Path | None, **choices: obj
       podcast import saved-feed.xml --owner contact@paroles.example.org
     """
     root = directory if directory is not None else _current_project(app)
+    # click hands the options over by name; importer.Options declares (and its fields check) their types
     options = importer.Options(**choices, dry_run=app.dry_run, progress=app.options().progress)  # type: ignore[arg-type]
     show(app, importer.run(root, source, options).report(app.dry_run))
 

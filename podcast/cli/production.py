@@ -26,7 +26,7 @@ from podcast.workflows import doctor, scaffold
 @click.option("--no-input", is_flag=True, help="Ask nothing (for scripts): what is not given stays empty.")
 @common
 @click.pass_obj
-def init(app: App, directory: Path, no_input: bool, **given: Any) -> None:
+def init(app: App, /, directory: Path, no_input: bool, **given: Any) -> None:
     """Create config.toml (every key documented), a placeholder cover and episodes/ in DIR.
 
     Asks for the title, the author and the owner's e-mail unless they are given (or

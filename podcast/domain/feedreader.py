@@ -134,7 +134,7 @@ def read_show(path: Path, source_url: str) -> Show:
     _sniff(path)
     show = Show()
     try:
-        for _, element in etree.iterparse(str(path), events=("end",), **_parser_options()):  # type: ignore[call-overload]
+        for _, element in etree.iterparse(str(path), events=("end",), **_parser_options()):
             if element.tag == "item":
                 element.clear(keep_tail=False)
             elif element.tag == "channel":
@@ -150,7 +150,7 @@ def read_show(path: Path, source_url: str) -> Show:
 def read_items(path: Path, base_url: str) -> Iterator[Item | Skipped]:
     """Every item, in the feed's order, as an Item, or Skipped when it has no audio."""
     try:
-        for _, element in etree.iterparse(str(path), events=("end",), tag="item", **_parser_options()):  # type: ignore[call-overload]
+        for _, element in etree.iterparse(str(path), events=("end",), tag="item", **_parser_options()):
             yield _item(element, base_url)
             element.clear(keep_tail=False)
             while element.getprevious() is not None:  # free what came before, too

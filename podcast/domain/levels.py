@@ -147,7 +147,8 @@ def downmix(k: np.ndarray, mono: np.ndarray, gains: tuple[float, float]) -> np.n
     into the other's microphone adds coherently)."""
     a, b = (0.5 * 10 ** (g / 20) for g in gains)
     cross = (4 * mono - k[:, 0] - k[:, 1]) / 2
-    return np.maximum(a * a * k[:, 0] + b * b * k[:, 1] + 2 * a * b * cross, 0.0)
+    mixed: np.ndarray = np.maximum(a * a * k[:, 0] + b * b * k[:, 1] + 2 * a * b * cross, 0.0)
+    return mixed
 
 
 def voices(k: np.ndarray, mono: np.ndarray) -> Voices:

@@ -78,7 +78,8 @@ class Embedder:
         count = 1 + (len(samples) - N_FFT) // HOP
         index = np.arange(N_FFT)[None, :] + HOP * np.arange(count)[:, None]
         power = np.abs(np.fft.rfft(samples[index] * self.window, axis=1)) ** 2
-        return np.log10(power @ self.basis.T + 1e-10).astype(np.float32)
+        mel: np.ndarray = np.log10(power @ self.basis.T + 1e-10).astype(np.float32)
+        return mel
 
     def embed(self, pieces: Sequence[np.ndarray]) -> np.ndarray:
         """One vector per piece of audio: its 0.8 s windows embedded, averaged, normalised."""
@@ -100,7 +101,8 @@ class Embedder:
         embedded = np.concatenate(found)
         embedded /= np.linalg.norm(embedded, axis=1, keepdims=True) + 1e-12
         np.add.at(vectors, np.array(owners), embedded)
-        return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
+        normalised: np.ndarray = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-12)
+        return normalised
 
 
 def _hamming(length: int) -> np.ndarray:
@@ -131,7 +133,8 @@ def mel_basis() -> np.ndarray:
     lower = -ramps[:-2] / gaps[:-1, None]
     upper = ramps[2:] / gaps[1:, None]
     weights = np.maximum(0, np.minimum(lower, upper))
-    return weights * (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    basis: np.ndarray = weights * (2.0 / (edges[2:] - edges[:-2]))[:, None]
+    return basis
 
 
 @dataclass(frozen=True)

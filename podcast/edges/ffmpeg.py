@@ -81,14 +81,15 @@ def run(
     log.debug("  (%s took %.1f s)", tool, time.perf_counter() - started)
     if proc.returncode != 0:
         raise MediaError(f"{tool} failed: {last_error_line(stderr)}")
-    return stderr if tool != "ffprobe" else stdout
+    return str(stderr if tool != "ffprobe" else stdout)
 
 
 def _communicate(proc: Any, on_progress: ProgressCallback | None, line_sink: LineSink | None = None) -> tuple[Any, Any]:
     """Collect the output; on Ctrl-C or any error, stop the child before re-raising."""
     try:
         if (on_progress is None and line_sink is None) or proc.stdout is None:
-            return proc.communicate()
+            stdout, stderr = proc.communicate()
+            return stdout, stderr
         return _follow_progress(proc, on_progress, line_sink)
     except BaseException:
         proc.kill()
@@ -183,9 +184,11 @@ def parse_probe(text: str) -> Probe:
 
 
 def _float(value: object) -> float | None:
+    if not isinstance(value, str | int | float):
+        return None
     try:
-        number = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+        number = float(value)
+    except ValueError:
         return None
     return number if math.isfinite(number) else None
 

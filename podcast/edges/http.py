@@ -20,6 +20,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from podcast import __version__
@@ -38,7 +39,15 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
 
     max_redirections = MAX_REDIRECTS
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: IO[bytes],
+        code: int,
+        msg: str,
+        headers: http.client.HTTPMessage,
+        newurl: str,
+    ) -> urllib.request.Request | None:
         if urlsplit(newurl).scheme.lower() not in ("http", "https"):
             raise FetchError(f"{req.full_url}: redirected to {newurl}, which is not http(s)")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
@@ -57,7 +66,8 @@ def _open(url: str, headers: dict[str, str] | None = None, method: str = "GET") 
     _check_url(url)
     request = urllib.request.Request(url, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})})
     try:
-        return _opener.open(request, timeout=TIMEOUT)  # type: ignore[no-any-return]
+        response: http.client.HTTPResponse = _opener.open(request, timeout=TIMEOUT)
+        return response
     except urllib.error.HTTPError as exc:
         exc.close()
         raise FetchError(f"{url}: the server answered {exc.code} {exc.reason}") from None

@@ -171,6 +171,7 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     for candidate in FONTS:
         if Path(candidate).is_file():
             return ImageFont.truetype(candidate, size)
+    # Pillow's stubs type load_default() as the bitmap font; with a size it returns a FreeTypeFont.
     return ImageFont.load_default(size)  # type: ignore[return-value]
 
 

@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from podcast.core import fsutil
 from podcast.core.errors import StorageError
@@ -53,6 +53,7 @@ CONTENT_TYPES = {
 IMMUTABLE = "public, max-age=31536000, immutable"  # content-addressed keys never change
 SHORT = "public, max-age=300"  # the feed and pages: apps and browsers see updates within minutes
 
+T = TypeVar("T")
 Progress = Callable[[int], None]  # bytes sent since the last call
 
 
@@ -341,7 +342,7 @@ class S3Storage:
         with self._errors("setting the bucket's CORS rules"):
             self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": rules})
 
-    def _get_config(self, action: str, absent: str, read: Any) -> Any:
+    def _get_config(self, action: str, absent: str, read: Callable[[], T]) -> T | None:
         from botocore.exceptions import ClientError
 
         try:

@@ -19,7 +19,7 @@ import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, NewType
+from typing import TYPE_CHECKING, Any, Literal, NewType, TypeVar
 from zoneinfo import ZoneInfo
 
 from podcast.core import fsutil
@@ -32,6 +32,11 @@ from podcast.project import producer_files
 # A web address a listener's app or browser follows: http(s) only (no javascript:, data:, ...).
 # An e-mail address (itunes:owner, podcast:locked owner).
 Email = NewType("Email", str)
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 CONFIG_NAME = "config.toml"
 FEED_NAME = "feed.xml"  # the feed's name beside the published files
@@ -502,7 +507,7 @@ def _hints(cls: Any) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _build(cls: type[Any], table: Mapping[str, Any], path: Path, prefix: str, **ctx: Any) -> Any:
+def _build(cls: type[T], table: Mapping[str, Any], path: Path, prefix: str, **ctx: Any) -> T:
     hints = _hints(typing.cast(Any, cls))
     names = [f.name for f in dataclasses.fields(cls)]
     for key in table:

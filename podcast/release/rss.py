@@ -103,7 +103,7 @@ def _emit(parent: Any, elements: list[tuple[str, str | None, dict[str, str]]]) -
                 element.attrib[key] = notes.clean_text(value)
 
 
-class _ChannelExtension(BaseExtension):  # type: ignore[misc]
+class _ChannelExtension(BaseExtension):  # type: ignore[misc]  # feedgen is untyped: its base class is Any
     def __init__(self) -> None:
         self.elements: list[tuple[str, str | None, dict[str, str]]] = []
 
@@ -115,7 +115,7 @@ class _ChannelExtension(BaseExtension):  # type: ignore[misc]
         return rss_feed
 
 
-class _ItemExtension(BaseEntryExtension):  # type: ignore[misc]
+class _ItemExtension(BaseEntryExtension):  # type: ignore[misc]  # feedgen is untyped: its base class is Any
     def __init__(self) -> None:
         self.elements: list[tuple[str, str | None, dict[str, str]]] = []
 

@@ -300,7 +300,8 @@ def _by_voice(ctx: Context, segments: list[transcript.Segment], people: list[str
     length = ffmpeg.probe(speech).duration
 
     def read(start: float, end: float) -> np.ndarray:
-        return ffmpeg.decode_pcm(speech, start, end - start)
+        samples: np.ndarray = ffmpeg.decode_pcm(speech, start, end - start)
+        return samples
 
     embedder = ctx.models.embedder()
     bar = ctx.progress("speakers", length)

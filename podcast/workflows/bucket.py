@@ -63,7 +63,7 @@ class Access:
 
     @property
     def policy_changes(self) -> bool:
-        return _canonical(self.policy_before) != _canonical(self.policy_after)
+        return bool(_canonical(self.policy_before) != _canonical(self.policy_after))
 
     @property
     def cors_changes(self) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,9 +61,9 @@ def run_checks(config: Config | None, config_error: str = "", load_model: bool =
         checks.append(_try("speaker model", lambda: _speaker_model(load_model), required=required))
     checks.append(_try("storage", lambda: _storage(config.public_dir)))
     for art in episodes.artwork_paths(config):
-        checks.append(_try(f"artwork {art.name}", lambda art=art: _artwork(art)))  # type: ignore[misc]
+        checks.append(_try(f"artwork {art.name}", functools.partial(_artwork, art)))
     for slug in episodes.all_slugs(config):
-        checks.append(_try(f"episode {slug}", lambda slug=slug: _episode(config, slug), required=False))  # type: ignore[misc]
+        checks.append(_try(f"episode {slug}", functools.partial(_episode, config, slug), required=False))
     return checks
 
 
