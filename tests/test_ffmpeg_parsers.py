@@ -89,21 +89,6 @@ def test_ebur128_recorded(name: str, expected: tuple[float, float, float]) -> No
 
 
 @pytest.mark.parametrize(
-    ("name", "duration", "expected"),
-    [
-        ("silencedetect-tail.txt", 6.0, [(3.99967, 6.0)]),  # ffmpeg closes the last silence at the end
-        ("silencedetect-speech.txt", 2.6, [(1.73728, 2.03828)]),
-    ],
-)
-def test_silencedetect_recorded(name: str, duration: float, expected: list[tuple[float, float]]) -> None:
-    assert ffmpeg.parse_silencedetect((GOLDEN / name).read_text(), duration) == expected
-
-
-def test_silence_still_open_at_the_end_closes_at_the_duration() -> None:
-    assert ffmpeg.parse_silencedetect("[silencedetect @ 0x1] silence_start: 4.5\n", 6.0) == [(4.5, 6.0)]
-
-
-@pytest.mark.parametrize(
     ("name", "expected"),
     [
         ("ffprobe-wav.json", (6.0, 2, 48000, "pcm_s16le", "wav")),

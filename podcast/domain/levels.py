@@ -6,7 +6,7 @@ From those: the silences (trimmed ends, long pauses), the speech loudness (to ke
 bed's ducking, to start the level search), whether a stereo recording holds one voice per
 channel and how loud each voice is on its own active parts (to balance them), and for
 one-microphone-per-person recordings each track's activity, level and alignment.
-Numbers in, numbers out: the decoding is ffmpeg's (`ffmpeg.block_energies`).
+Numbers in, numbers out: the decoding is ffmpeg's (`edges.ffmpeg.block_energies`).
 """
 
 from __future__ import annotations
@@ -238,3 +238,11 @@ def alignment(reference: np.ndarray, other: np.ndarray, rate: int, limit: float 
     peak = int(np.argmax(np.abs(lags)))
     clarity = float(np.abs(lags[peak]) / (np.std(lags) + 1e-12))
     return round((peak - before) / rate, 4), clarity
+
+
+def mean_squares(samples: np.ndarray, frames: int, width: int) -> np.ndarray:
+    """Interleaved float samples of `width` channels → the mean square of each channel per block
+    of `frames` frames (the length must be a whole number of blocks)."""
+    blocks = samples.reshape(-1, frames, width).astype(np.float64)
+    found: np.ndarray = (blocks**2).mean(axis=1).astype(np.float32)
+    return found

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from podcast.core.errors import MediaError, ToolMissing
+from podcast.edges import filtergraphs
 
 log = logging.getLogger("podcast.ffmpeg")
 
@@ -407,21 +408,6 @@ _SILENCE_START = re.compile(r"silence_start: (-?[\d.]+)")
 _SILENCE_END = re.compile(r"silence_end: (-?[\d.]+)")
 
 
-def parse_silencedetect(stderr: str, duration: float) -> list[tuple[float, float]]:
-    """(start, end) of each silence; a silence still open at the end closes at `duration`."""
-    found: list[tuple[float, float]] = []
-    start: float | None = None
-    for line in stderr.splitlines():
-        if match := _SILENCE_START.search(line):
-            start = max(0.0, float(match.group(1)))
-        elif (match := _SILENCE_END.search(line)) and start is not None:
-            found.append((start, min(duration, float(match.group(1)))))
-            start = None
-    if start is not None and start < duration:
-        found.append((start, duration))
-    return found
-
-
 def generate(args: Sequence[str], output: Path) -> None:
     """Run ffmpeg with free-form arguments (lavfi sources for the demo and tests)."""
     run("ffmpeg", ["-hide_banner", "-nostdin", "-y", *args, str(output)])
@@ -464,11 +450,6 @@ def decode_pcm(path: Path, offset: float, duration: float, rate: int = 16000) ->
     return np.frombuffer(bytes(stdout), dtype=np.float32)
 
 
-ANALYSIS_RATE = 8000
-# BS.1770's K-weighting, closely enough for speech at 8 kHz: its high-pass and its +4 dB shelf.
-K_WEIGHTING = "highpass=f=38:poles=2,highshelf=f=1500:g=4:t=q:w=0.707"
-
-
 def block_energies(
     path: Path, channels: int, block: float = 0.02, span: tuple[float, float | None] | None = None
 ) -> tuple[Any, Any, Any]:
@@ -478,27 +459,15 @@ def block_energies(
     file is downmixed first; with 2 a mono file has one channel."""
     import numpy as np
 
-    layout = "stereo" if channels == 2 else "mono"
-    mono = "pan=mono|c0=0.5*c0+0.5*c1," if channels == 2 else ""
-    parts = [
-        f"[0:a:0]aresample={ANALYSIS_RATE}{resampler()},aformat=sample_fmts=flt:channel_layouts={layout},asplit=3[a][b][c]",
-        f"[a]{mono}highpass=f=80,aformat=channel_layouts=mono[m]",
-        f"[b]{K_WEIGHTING},aformat=channel_layouts={layout}[k]",
-    ]
-    # `join` with an explicit map: `amerge` would reorder the channels by layout (FL FR FC).
-    if channels == 2:
-        parts.append(f"[c]{mono}{K_WEIGHTING},aformat=channel_layouts=mono[d]")
-        parts.append("[m][k][d]join=inputs=3:channel_layout=4.0:map=0.0-FL|1.0-FR|1.1-FC|2.0-BC[out]")
-    else:
-        parts.append("[c]anullsink")
-        parts.append("[m][k]join=inputs=2:channel_layout=stereo:map=0.0-FL|1.0-FR[out]")
+    from podcast.domain import levels  # numpy: imported when a recording is analysed, not at start-up
+
     seek = ["-ss", f"{span[0]:.3f}"] if span else []
     seek += ["-t", f"{span[1]:.3f}"] if span and span[1] is not None else []
     cmd = [which("ffmpeg"), "-hide_banner", "-nostdin", "-v", "error", *seek, "-i", str(path)]
-    cmd += ["-filter_complex", ";".join(parts), "-map", "[out]", "-f", "f32le", "-"]
+    cmd += ["-filter_complex", filtergraphs.energies_graph(channels, resampler()), "-map", "[out]", "-f", "f32le", "-"]
     log.info("$ %s", shlex.join(cmd))
     width = 2 + channels if channels == 2 else 2
-    frames = int(ANALYSIS_RATE * block)
+    frames = int(filtergraphs.ANALYSIS_RATE * block)
     step = frames * width * 4 * 500  # 10 s at a time
     chunks: list[Any] = []
     proc = start(cmd, text=False)
@@ -509,8 +478,7 @@ def block_energies(
             pending += chunk
             usable = len(pending) // (frames * width * 4) * (frames * width * 4)
             if usable:
-                samples = np.frombuffer(pending[:usable], dtype="<f4").reshape(-1, frames, width)
-                chunks.append((samples.astype(np.float64) ** 2).mean(axis=1).astype(np.float32))
+                chunks.append(levels.mean_squares(np.frombuffer(pending[:usable], dtype="<f4"), frames, width))
                 pending = pending[usable:]
         _, stderr = proc.communicate()
     except BaseException:
@@ -536,8 +504,3 @@ def version(tool: str) -> str:
     stdout, stderr = _communicate(start([which(tool), flag]), None)
     text = stdout or stderr
     return text.splitlines()[0] if text else tool
-
-
-def speak(text: str, voice: str, output: Path, *, speed: int = 150, pitch: int = 50) -> None:
-    """Synthesise speech with espeak-ng into a WAV file (demo and tests)."""
-    run("espeak-ng", ["-v", voice, "-s", str(speed), "-p", str(pitch), "-w", str(output), text])

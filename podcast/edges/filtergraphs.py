@@ -328,3 +328,29 @@ def filter_index(graph: str, name: str) -> list[int]:
                 found.append(number)
             number += 1
     return found
+
+
+ANALYSIS_RATE = 8000
+# BS.1770's K-weighting, closely enough for speech at 8 kHz: its high-pass and its +4 dB shelf.
+K_WEIGHTING = "highpass=f=38:poles=2,highshelf=f=1500:g=4:t=q:w=0.707"
+
+
+def energies_graph(channels: int, resampler: str) -> str:
+    """The analysis stream of a recording at 8 kHz: the 80 Hz high-passed mono downmix
+    (silences), each channel K-weighted, and (stereo) the downmix K-weighted (loudness),
+    interleaved as one multichannel output [out]."""
+    layout = "stereo" if channels == 2 else "mono"
+    mono = "pan=mono|c0=0.5*c0+0.5*c1," if channels == 2 else ""
+    parts = [
+        f"[0:a:0]aresample={ANALYSIS_RATE}{resampler},aformat=sample_fmts=flt:channel_layouts={layout},asplit=3[a][b][c]",
+        f"[a]{mono}highpass=f=80,aformat=channel_layouts=mono[m]",
+        f"[b]{K_WEIGHTING},aformat=channel_layouts={layout}[k]",
+    ]
+    # `join` with an explicit map: `amerge` would reorder the channels by layout (FL FR FC).
+    if channels == 2:
+        parts.append(f"[c]{mono}{K_WEIGHTING},aformat=channel_layouts=mono[d]")
+        parts.append("[m][k][d]join=inputs=3:channel_layout=4.0:map=0.0-FL|1.0-FR|1.1-FC|2.0-BC[out]")
+    else:
+        parts.append("[c]anullsink")
+        parts.append("[m][k]join=inputs=2:channel_layout=stereo:map=0.0-FL|1.0-FR[out]")
+    return ";".join(parts)

@@ -15,7 +15,7 @@ from pathlib import Path
 from podcast import pipeline
 from podcast.core import fsutil
 from podcast.core.errors import MediaError
-from podcast.edges import ffmpeg
+from podcast.edges import espeak, ffmpeg
 from podcast.project.config import Config
 
 RATE = 48000
@@ -93,7 +93,7 @@ def _render_piece(piece: Piece, out: Path) -> Path:
     if piece.kind in VOICES:
         voice, pitch = VOICES[piece.kind]
         raw = out.with_suffix(".speech.wav")
-        ffmpeg.speak(piece.text, voice, raw, speed=160, pitch=pitch)
+        espeak.speak(piece.text, voice, raw, speed=160, pitch=pitch)
         length = ffmpeg.probe(raw).duration
         if length > slot - 0.3:
             raise MediaError(f"demo: the line {piece.text[:30]!r}… lasts {length:.1f} s, more than its {slot} s slot")
