@@ -119,7 +119,11 @@ Run = Callable[..., Result]
 
 @pytest.fixture
 def project(tmp_path: Path, artwork: Path) -> Path:
-    root = tmp_path / "show"
+    return make_project(tmp_path / "show", artwork)
+
+
+def make_project(root: Path, artwork: Path) -> Path:
+    """A new show made by `podcast init`, with a real cover and transcription off."""
     CliRunner().invoke(cli, ["init", str(root), "--title", "Essai & Cie"], catch_exceptions=False)
     shutil.copy(artwork, root / "cover.jpg")
     config = root / "config.toml"

@@ -6,13 +6,17 @@ import hashlib
 import json
 import re
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import feedparser
 import podcastparser
 import pytest
+from click.testing import CliRunner, Result
 
-from .conftest import Run, add_episode, duration, edit, ffmpeg_stderr, make_tone
+from podcast.cli import cli
+
+from .conftest import Run, add_episode, duration, edit, ffmpeg_stderr, make_project, make_tone
 
 
 def sha(path: Path) -> str:
@@ -28,12 +32,11 @@ def ebur128(path: Path) -> tuple[float, float]:
     return integrated, peak
 
 
-@pytest.fixture
-def published(project: Path, run: Run, speech_wav: Path, tmp_path: Path) -> dict[str, object]:
-    """Speech + a tone with a loud 'cough' to cut, published with transcription on."""
-    tone = make_tone(tmp_path / "tone.wav", seconds=3, volume_db=-30)
-    cough = make_tone(tmp_path / "cough.wav", seconds=1, freq=900, volume_db=-6)
-    source = tmp_path / "interview.wav"
+def interview(speech_wav: Path, folder: Path) -> Path:
+    """Speech, then a loud 'cough' (1 s, to cut), then a quiet tone: a 48 kHz stereo WAV."""
+    tone = make_tone(folder / "tone.wav", seconds=3, volume_db=-30)
+    cough = make_tone(folder / "cough.wav", seconds=1, freq=900, volume_db=-6)
+    source = folder / "interview.wav"
     subprocess.run(
         [
             "ffmpeg",
@@ -54,6 +57,11 @@ def published(project: Path, run: Run, speech_wav: Path, tmp_path: Path) -> dict
         ],
         check=True,
     )
+    return source
+
+
+def publish_interview(project: Path, run: Run, speech_wav: Path, folder: Path) -> dict[str, object]:
+    source = interview(speech_wav, folder)
     speech_len = duration(speech_wav)
     cut = f"{speech_len:.3f}-{speech_len + 1:.3f}"
     add_episode(
@@ -71,43 +79,78 @@ def published(project: Path, run: Run, speech_wav: Path, tmp_path: Path) -> dict
     return {"raw_hash": raw_hash, "source_len": duration(source), "output": result.output}
 
 
-def test_publish_end_to_end(project: Path, published: dict[str, object]) -> None:
-    public = project / "public"
-    feed_path = public / "feed.xml"
-    parsed = feedparser.parse(feed_path.read_bytes())
+@pytest.fixture
+def published(project: Path, run: Run, speech_wav: Path, tmp_path: Path) -> dict[str, object]:
+    """Speech + a tone with a loud 'cough' to cut, published with transcription on."""
+    return publish_interview(project, run, speech_wav, tmp_path)
+
+
+@dataclass(frozen=True)
+class Show:
+    """One show published once, read by the end-to-end tests below (which change nothing)."""
+
+    root: Path
+    facts: dict[str, object]
+
+    @property
+    def media(self) -> Path:
+        return next((self.root / "public" / "episodes" / "ep-1").glob("ep-1-*.mp3"))
+
+    @property
+    def feed(self) -> Path:
+        return self.root / "public" / "feed.xml"
+
+
+@pytest.fixture(scope="module")
+def show(tmp_path_factory: pytest.TempPathFactory, artwork: Path, speech_wav: Path) -> Show:
+    folder = tmp_path_factory.mktemp("end-to-end")
+    root = make_project(folder / "show", artwork)
+
+    def invoke(*args: str) -> Result:
+        return CliRunner().invoke(cli, ["--project", str(root), *args], catch_exceptions=False)
+
+    return Show(root, publish_interview(root, invoke, speech_wav, folder))
+
+
+def test_end_to_end_two_feed_readers_see_the_episode_and_its_file(show: Show) -> None:
+    parsed = feedparser.parse(show.feed.read_bytes())
     assert not parsed.bozo, parsed.bozo_exception
     assert parsed.feed.title == "Essai & Cie"
     (entry,) = parsed.entries
     assert entry.title == "Première « émission » & <test>"
     enclosure = entry.enclosures[0]
-    media = public / enclosure.href.split("127.0.0.1:8000/", 1)[1]
-    assert int(enclosure.length) == media.stat().st_size
+    assert show.root / "public" / enclosure.href.split("127.0.0.1:8000/", 1)[1] == show.media
+    assert int(enclosure.length) == show.media.stat().st_size
     assert enclosure.type == "audio/mpeg"
-
-    with feed_path.open("rb") as handle:
+    with show.feed.open("rb") as handle:
         gpodder = podcastparser.parse("http://127.0.0.1:8000/feed.xml", handle)
     (episode,) = gpodder["episodes"]
-    assert episode["enclosures"][0]["file_size"] == media.stat().st_size
-    length = duration(media)
-    assert abs(episode["total_time"] - length) <= 1
+    assert episode["enclosures"][0]["file_size"] == show.media.stat().st_size
+    assert abs(episode["total_time"] - duration(show.media)) <= 1
     assert episode["guid"] and episode["published"] > 0
 
-    # the declared cut removed one second; the edit list says what else (trimmed silence)
-    edl = json.loads((project / "build" / "ep-1" / "edits.json").read_text())
+
+def test_end_to_end_the_declared_cut_is_applied(show: Show) -> None:
+    """The declared cut removed one second; the edit list says what else (trimmed silence)."""
+    edl = json.loads((show.root / "build" / "ep-1" / "edits.json").read_text())
     declared = [c for c in edl["cuts"] if c["kind"] == "cut"]
     assert len(declared) == 1 and abs(declared[0]["end"] - declared[0]["start"] - 1.0) < 0.001
-    assert edl["source_duration"] == pytest.approx(published["source_len"], abs=0.01)
-    assert abs(length - edl["output_duration"]) < 0.08  # container duration includes encoder padding
-    integrated, peak = ebur128(media)
+    assert edl["source_duration"] == pytest.approx(show.facts["source_len"], abs=0.01)
+    # the container's duration includes the encoder's padding
+    assert abs(duration(show.media) - edl["output_duration"]) < 0.08
+
+
+def test_end_to_end_the_loudness_is_on_target(show: Show) -> None:
+    integrated, peak = ebur128(show.media)
     assert -17.0 <= integrated <= -15.0
     assert peak <= -1.0
-    report = json.loads((project / "build" / "ep-1" / "loudness.json").read_text())
-    assert report["pass"] is True
+    assert json.loads((show.root / "build" / "ep-1" / "loudness.json").read_text())["pass"] is True
 
-    # tags, read back by ffprobe
+
+def test_end_to_end_the_tags_read_back(show: Show) -> None:
     tags = json.loads(
         subprocess.run(
-            ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(media)],
+            ["ffprobe", "-v", "error", "-show_entries", "format_tags", "-of", "json", str(show.media)],
             capture_output=True,
             text=True,
             check=True,
@@ -117,19 +160,20 @@ def test_publish_end_to_end(project: Path, published: dict[str, object]) -> None
     assert tags["album"] == "Essai & Cie"
     assert tags["track"] == "1"
 
-    # a real transcript, in the published timeline
-    vtt = (project / "build" / "ep-1" / "transcript.vtt").read_text()
+
+def test_end_to_end_a_real_transcript_in_the_published_timeline(show: Show) -> None:
+    vtt = (show.root / "build" / "ep-1" / "transcript.vtt").read_text()
     assert vtt.startswith("WEBVTT")
     assert "bienvenue" in vtt.lower() and "notre podcast" in vtt.lower()  # what base reliably hears from espeak
     cues = [float(m.group(1)) * 60 + float(m.group(2)) for m in re.finditer(r"\d\d:(\d\d):(\d\d\.\d+) -->", vtt)]
-    # speech starts at 1.0 s in the source, at 0.25 s once the leading silence is trimmed:
-    # cue times are in the published timeline
+    # speech starts at 1.0 s in the source, at 0.25 s once the leading silence is trimmed
     assert cues and cues[0] < 0.8
-    assert all(t < length for t in cues)
-    assert b'type="text/vtt" language="fr" rel="captions"' in feed_path.read_bytes()
+    assert all(t < duration(show.media) for t in cues)
+    assert b'type="text/vtt" language="fr" rel="captions"' in show.feed.read_bytes()
 
-    # the raw recording is untouched
-    assert sha(project / "episodes" / "ep-1" / "interview.wav") == published["raw_hash"]
+
+def test_end_to_end_the_raw_recording_is_untouched(show: Show) -> None:
+    assert sha(show.root / "episodes" / "ep-1" / "interview.wav") == show.facts["raw_hash"]
 
 
 def test_second_publish_does_nothing(project: Path, run: Run, published: dict[str, object]) -> None:
