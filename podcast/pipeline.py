@@ -500,7 +500,7 @@ def status(config: Config) -> tuple[list[list[str]], list[str]]:
         total = sum(e.size for e in entries.values())
         notes.append(
             f"superseded published files: {len(entries)}, {total / 1e6:.1f} MB "
-            "(`podcast prune` lists those unused for 7 days)"
+            "(`podcast prune` lists them, with the date each becomes deletable)"
         )
     return status_table(config), notes
 

@@ -3,6 +3,7 @@ real buckets served right (SeaweedFS, a real browser)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import pty
@@ -54,14 +55,15 @@ def interactive(args: list[str], answers: list[str], cwd: Path) -> tuple[int, st
 
 
 def test_init_asks_and_the_first_publication_works(tmp_path: Path) -> None:
-    code, said = interactive(
-        ["init", "show"], ["Paroles solidaires", "Association Paroles", "contact@paroles.example.org"], tmp_path
-    )
+    answers = ["Paroles solidaires", "Association Paroles", "contact@paroles.example.org", "Karim"]
+    code, said = interactive(["init", "show"], answers, tmp_path)
     assert code == 0, said
-    assert "Title of the show" in said and "Owner's e-mail" in said
+    assert "Title of the show" in said and "Owner's e-mail" in said and "Host's name" in said
+    assert "next: cd show && podcast new SLUG" in said
     root = tmp_path / "show"
     config = (root / "config.toml").read_text()
     assert 'author = "Association Paroles"' in config and 'email = "contact@paroles.example.org"' in config
+    assert '[[show.hosts]]\nname = "Karim"\nrole = "host"' in config
     cover = root / "artwork" / "cover.jpg"
     report = artwork.inspect(cover)
     assert report.ok and report.size == (3000, 3000) and report.mode == "RGB" and artwork.is_placeholder(cover)
@@ -170,10 +172,15 @@ def test_superseded_files_are_pruned_after_a_grace_period(project: Path, run: Ru
     assert len(superseded) == 1 and superseded[0] in second, old  # still served: a listener may be downloading it
     status = run("status")
     assert "superseded published files: 1" in status.output
-    listed = run("prune")
-    assert "nothing to prune" in listed.output  # within the 7 days
+    listed = run("prune")  # within the 7 days: listed, with the date it may go
+    week = (dt.datetime.now(dt.UTC) + dt.timedelta(days=7)).strftime("%Y-%m-%d")
+    assert f"{superseded[0]} (" in listed.output and f"deletable from {week}" in listed.output, listed.output
+    assert "none deletable yet" in listed.output
+    kept = run("prune", "--yes")
+    assert "deleted" not in kept.output and superseded[0] in published_keys(project)
     now = run("prune", "--days", "0")
-    assert superseded[0] in now.output and "nothing deleted" in now.output and superseded[0] in published_keys(project)
+    assert f"{superseded[0]} (" in now.output and "deletable now" in now.output and "nothing deleted" in now.output
+    assert superseded[0] in published_keys(project)
     done = run("prune", "--days", "0", "--yes")
     assert done.exit_code == 0 and "deleted 1 object(s)" in done.output
     assert superseded[0] not in published_keys(project)
@@ -355,7 +362,7 @@ def test_prune_and_unpublish_on_a_bucket_delete_only_our_objects(
     assert pruned.exit_code == 0 and "deleted 1 object(s)" in pruned.output
     (gone,) = before - keys()
     assert gone.endswith(".mp3") and "podcast/episodes/ep/not-ours.mp3" in keys()
-    assert run("unpublish", "ep").exit_code == 0
+    assert run("unpublish", "ep", "--yes").exit_code == 0
     assert {k for k in keys() if k.startswith("podcast/episodes/")} == {"podcast/episodes/ep/not-ours.mp3"}
 
 

@@ -70,7 +70,7 @@ def test_unpublish_deletes_only_what_the_tool_published(published: Path, run: Ru
     (published / "public" / "notes-de-travail.txt").write_text("à garder")
     raw = published / "episodes" / "ep" / "short.wav"
     before = raw.read_bytes()
-    result = run("unpublish", "ep")
+    result = run("unpublish", "ep", "--yes")
     assert result.exit_code == 0, result.output
     assert all(f"deleted episodes/ep/{name}" in result.output for name in ours)
     assert sorted(p.name for p in folder.iterdir()) == ["keep-me.mp3"]

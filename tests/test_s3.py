@@ -244,7 +244,7 @@ def test_unpublish_removes_the_feed_entry_first_then_the_objects(
     assert run("publish", "ep").exit_code == 0
     dry = run("unpublish", "ep", "--dry-run")
     assert "would remove ep from the feed, then delete:" in dry.output and "episodes/ep/ep-" in dry.output
-    result = run("unpublish", "ep")
+    result = run("unpublish", "ep", "--yes")
     assert result.exit_code == 0, result.output
     s3 = client(seaweed.endpoint)
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]  # type: ignore[attr-defined]

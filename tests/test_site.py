@@ -155,7 +155,7 @@ def test_search_finds_only_what_listeners_can_hear(project: Path, run: Run, tmp_
     assert run("publish", "--all").exit_code == 0
     found = run("search", "territoires").output
     assert "1 passage(s)" in found and "b [00:00:01]" in found
-    assert run("unpublish", "b").exit_code == 0
+    assert run("unpublish", "b", "--yes").exit_code == 0
     assert "0 passage(s)" in run("search", "territoires").output
 
 

@@ -148,6 +148,30 @@ class Text(click.ParamType):  # type: ignore[type-arg]  # click's stubs: ParamTy
 TEXT = Text()
 
 
+def confirm(question: str) -> bool:
+    """Yes or no, at the terminal or from piped input (y, yes, o, oui); no when input has ended."""
+    if sys.stdin.isatty():
+        return bool(click.confirm(question, default=False))
+    answer = ask(f"{question} [y/N]")
+    return (answer or "").strip().lower() in ("y", "yes", "o", "oui")
+
+
+def ask(question: str, default: str = "") -> str | None:
+    """An answer typed at the terminal, or the next line of piped input (`printf 'Titre\\n…' |
+    podcast init`); None once piped input has ended. Either way, one line of text (UTF-8)."""
+    if sys.stdin.isatty():
+        return str(click.prompt(question, default=default, show_default=bool(default), type=TEXT))
+    try:
+        line = sys.stdin.readline()
+    except UnicodeDecodeError:
+        raise click.BadParameter("the answers piped in are not UTF-8 text") from None
+    if not line:
+        return None
+    answer = TEXT.convert(line.strip(), None, None) or default
+    click.echo(f"{question}: {answer}")
+    return answer
+
+
 class PodcastGroup(click.Group):
     """The one place where errors become messages: ours as one line, and anything else (a bug)
     as one line asking for a report, with the traceback under -vv. Ctrl-C goes on to __main__.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +9,10 @@ import click
 
 from podcast import pipeline
 from podcast.cli import ui
-from podcast.cli.base import TEXT, App, cli, common, run_options, show, show_run
+from podcast.cli.base import TEXT, App, ask, cli, common, run_options, show, show_run
 from podcast.core.errors import PodcastError
-from podcast.workflows import doctor, scaffold
+from podcast.core.report import Report
+from podcast.workflows import doctor, guide, scaffold
 
 
 @cli.command()
@@ -20,34 +20,48 @@ from podcast.workflows import doctor, scaffold
 @click.option("--title", type=TEXT, help="The show's title (asked when not given).")
 @click.option("--author", type=TEXT, help="Who makes the show: itunes:author, the owner's name (asked).")
 @click.option("--email", type=TEXT, help="The owner's e-mail, which directories verify the show with (asked).")
+@click.option("--host", "hosts", type=TEXT, multiple=True, help="A host's name, for transcripts and quotes (asked).")
 @click.option("--description", type=TEXT, default="", help="What the show is about.")
 @click.option("--language", default="fr", show_default=True, help="ISO 639-1 code of the spoken language.")
 @click.option("--base-url", default="http://127.0.0.1:8000", show_default=True, help="Where files are served from.")
 @click.option("--no-input", is_flag=True, help="Ask nothing (for scripts): what is not given stays empty.")
 @common
 @click.pass_obj
-def init(app: App, /, directory: Path, no_input: bool, **given: Any) -> None:
-    """Create config.toml (every key documented), a placeholder cover and episodes/ in DIR.
+def init(app: App, /, directory: Path, no_input: bool, hosts: tuple[str, ...], **given: Any) -> None:
+    """Create config.toml (every key documented), a placeholder cover, episodes/ and a
+    .gitignore in DIR.
 
-    Asks for the title, the author and the owner's e-mail unless they are given (or
-    --no-input, or no terminal).
+    Asks for the title, the author, the owner's e-mail and the host's name unless they are
+    given (or --no-input). Answers may be piped in, one per line, in that order.
 
     \b
     Examples:
       podcast init mon-podcast
-      podcast init mon-podcast --title "Paroles solidaires" --author "Paroles" --email contact@example.org
+      podcast init mon-podcast --title "Paroles solidaires" --email contact@example.org --host "Karim"
+      printf 'Paroles solidaires\\nParoles\\ncontact@example.org\\nKarim\\n' | podcast init mon-podcast
     """
-    ask = not no_input and sys.stdin.isatty()
+    notes = Report()
     questions = {
         "title": ("Title of the show", "Mon podcast"),
         "author": ("Author (a person or an organisation)", ""),
         "email": ("Owner's e-mail (directories verify the show with it)", ""),
+        "host": ("Host's name (who presents the show)", ""),
     }
+    answers: dict[str, str] = {}
     for key, (question, fallback) in questions.items():
-        if given[key] is None:
-            given[key] = click.prompt(question, type=TEXT) if ask else fallback
-    for path in scaffold.init(directory, scaffold.ShowAnswers(**given)):
-        app.echo(f"created {path}")
+        if given.get(key) is not None or (key == "host" and hosts):
+            continue
+        answer = None if no_input else ask(question, fallback)
+        if answer is None and not no_input and key == "title":
+            notes.warning(f"warning: no answer for the title (input ended): {fallback!r}, set show.title later")
+        answers[key] = answer if answer is not None else fallback
+    host = answers.pop("host", "")
+    given.update({key: value for key, value in answers.items()})
+    names = [*hosts, *([host] if host.strip() else [])]
+    given["hosts"] = tuple(scaffold.host(name) for name in names)
+    report = scaffold.create(directory, scaffold.ShowAnswers(**given))
+    notes.extend(report)
+    show(app, notes)
 
 
 @cli.command()
@@ -69,8 +83,9 @@ def new(app: App, slug: str, title: str, sources: tuple[Path, ...]) -> None:
     Example:
       podcast new 2024-05-atd --title "Doit-on refonder la société ?" --source interview.wav
     """
-    folder = scaffold.new_episode(app.config(), slug, title, list(sources))
-    app.echo(f"created {folder}: edit episode.toml and notes.md, then `podcast publish {slug}`")
+    config = app.config()
+    folder = scaffold.new_episode(config, slug, title, list(sources))
+    show(app, scaffold.new_report(config, folder, list(sources)))
 
 
 @cli.command()
@@ -112,7 +127,9 @@ def publish(app: App, slugs: tuple[str, ...], all_: bool) -> None:
       podcast publish --all
       podcast publish 2024-05-atd --dry-run
     """
-    show_run(app, pipeline.publish(app.config(), _targets(slugs, all_), app.options()))
+    config, selection = app.config(), _targets(slugs, all_)
+    run = pipeline.publish(config, selection, app.options())
+    show(app, guide.after_publish(config, run, selection, app.dry_run))
 
 
 def _stage_command(name: str, summary: str) -> None:
@@ -221,14 +238,13 @@ def demo(app: App) -> None:
     from podcast.workflows import demo as demo_module
 
     config = app.config()
-    generated, report = demo_module.run(config, app.options())
+    generated, run = demo_module.run(config, app.options())
+    out = Report()
     if generated:
-        app.echo(generated)
-    try:
-        show_run(app, report)
-    finally:
-        app.echo(f"feed: {config.public_dir / 'feed.xml'} (served as {config.feed_url} by `podcast serve`)")
-        app.echo(f"files: {config.public_dir}/episodes/  build outputs: {config.build_dir}/")
+        out.info(generated)
+    out.extend(run.report(app.dry_run))
+    out.extend(guide.after_demo(config))
+    show(app, out)
 
 
 @cli.group(name="model")

@@ -4,27 +4,37 @@ from __future__ import annotations
 
 import click
 
-from podcast.cli.base import App, cli, common, run_options
+from podcast.cli.base import App, cli, common, confirm, run_options, show
+from podcast.core.report import Report
 
 
 @cli.command()
 @click.argument("slug")
+@click.option("--yes", is_flag=True, help="Do it without asking.")
 @common
 @run_options
 @click.pass_obj
-def unpublish(app: App, slug: str) -> None:
+def unpublish(app: App, slug: str, yes: bool) -> None:
     """Remove an episode from the feed (published first), then delete its published files.
 
-    The episode's folder and build outputs stay; `podcast publish SLUG` brings it back.
+    Asks first (the list of files), unless --yes. The episode's folder and build outputs stay;
+    `podcast publish SLUG` brings it back.
 
     \b
-    Example:
+    Examples:
       podcast unpublish 2024-05-atd --dry-run
+      podcast unpublish 2024-05-atd --yes
     """
-    from podcast.workflows.removal import unpublish as unpublish_episode
+    from podcast.workflows import removal
 
-    for line in unpublish_episode(app.config(), slug, dry_run=app.dry_run):
-        app.echo(line)
+    config = app.config()
+    if not yes and not app.dry_run:
+        show(app, removal.unpublish(config, slug, dry_run=True))
+        if not confirm(f"Remove {slug} from the feed and delete these files?"):
+            refused = Report()
+            refused.error(f"error: nothing done: `podcast unpublish {slug} --yes` does it without asking")
+            show(app, refused)
+    show(app, removal.unpublish(config, slug, dry_run=app.dry_run))
 
 
 @cli.command()
@@ -33,8 +43,9 @@ def unpublish(app: App, slug: str) -> None:
 @common
 @click.pass_obj
 def prune(app: App, days: float, yes: bool) -> None:
-    """List published files nothing published has referenced for DAYS days (superseded audio
-    after a re-edit, an orphan from a failed publication); delete them with --yes.
+    """List the published files nothing published references any more (superseded audio after
+    a re-edit, an orphan from a failed publication), with the date each becomes deletable;
+    --yes deletes those unused for DAYS days.
 
     Only files this tool published are considered, never one the current feed or pages use;
     the default of 7 days lets a listener who started a download finish it.
@@ -46,8 +57,7 @@ def prune(app: App, days: float, yes: bool) -> None:
     """
     from podcast.workflows.removal import prune as prune_objects
 
-    for line in prune_objects(app.config(), days, delete=yes):
-        app.echo(line)
+    show(app, prune_objects(app.config(), days, delete=yes))
 
 
 @cli.command()

@@ -14,79 +14,110 @@ from dataclasses import dataclass
 
 from podcast import pipeline
 from podcast.core.errors import PodcastError
+from podcast.core.report import Report
 from podcast.core.text import url_join
 from podcast.edges import storage
 from podcast.project import episode as episodes
 from podcast.project.config import FEED_NAME, Config
-from podcast.project.ledger import Entry
 
 
 @dataclass(frozen=True)
 class Unused:
     key: str
     size: int
-    idle_days: float
+    idle_since: dt.datetime  # since when nothing published has needed it
+
+    def deletable_from(self, days: float) -> dt.datetime:
+        return self.idle_since + dt.timedelta(days=days)
 
 
-def unpublish(config: Config, slug: str, *, dry_run: bool = False) -> list[str]:
+def unpublish(config: Config, slug: str, *, dry_run: bool = False) -> Report:
     """Take an episode out of the feed (a release without it, published first), then delete
     the objects it had published, as recorded in the ledger."""
-    ep = episodes.load(config, slug)
-    store = storage.open_storage(config)
-    prefix = f"episodes/{slug}/"
-    known = sorted((key, e.size) for key, e in store.ledger.entries.items() if key.startswith(prefix))
+    out = Report()
+    episodes.load(config, slug)
     if dry_run:
-        return [f"would remove {slug} from the feed, then delete:"] + [f"  {k} ({size:,} bytes)" for k, size in known]
+        out.info(f"would remove {slug} from the feed, then delete:")
+        for key, size in doomed(config, slug):
+            out.info(f"  {key} ({size:,} bytes)")
+        return out
     with pipeline.lock(config):
-        ep.state().withdraw(len(known))
+        ep = episodes.load(config, slug)
+        prefix = f"episodes/{slug}/"
+        ep.state().withdraw(len(doomed(config, slug)))
         result = pipeline.release(config)
         store = storage.open_storage(config)  # the release updated the ledger
         protected = _live_keys(config, store)
-        lines = [f"{slug} removed from the feed; {result.message}"]
+        out.info(f"{slug} removed from the feed; {result.message}")
         for key, entry in sorted(store.ledger.superseded().items()):
             if key.startswith(prefix) and key not in protected:
                 store.delete(key)
-                lines.append(f"deleted {key} ({entry.size:,} bytes)")
-    return lines
+                out.info(f"deleted {key} ({entry.size:,} bytes)")
+    out.info(f"`podcast status` shows it withdrawn; `podcast publish {slug}` brings it back")
+    return out
 
 
-def unused(config: Config, days: float, now: dt.datetime | None = None) -> list[Unused]:
-    """Objects this tool published that nothing published has referenced for `days` days."""
-    now = now or dt.datetime.now(dt.UTC)
+def doomed(config: Config, slug: str) -> list[tuple[str, int]]:
+    """(key, size) of what unpublishing `slug` would delete: what the ledger says it published."""
+    store = storage.open_storage(config)
+    prefix = f"episodes/{slug}/"
+    return sorted((key, e.size) for key, e in store.ledger.entries.items() if key.startswith(prefix))
+
+
+def superseded(config: Config) -> list[Unused]:
+    """Objects this tool published that nothing published references now (nor the live feed)."""
     store = storage.open_storage(config)
     protected = _live_keys(config, store)
-    found = []
-    for key, entry in sorted(store.ledger.superseded().items()):
-        idle = _idle_days(entry, now)
-        if idle >= days and key not in protected:
-            found.append(Unused(key, entry.size, idle))
-    return found
+    return [
+        Unused(key, entry.size, entry.idle_since())
+        for key, entry in sorted(store.ledger.superseded().items())
+        if key not in protected
+    ]
 
 
-def prune(config: Config, days: float, *, delete: bool) -> list[str]:
-    """List (or, with `delete`, delete) what `unused` finds."""
+def prune(config: Config, days: float, *, delete: bool, now: dt.datetime | None = None) -> Report:
+    """Every superseded object with the date it becomes deletable (unused for `days` days);
+    with `delete`, delete those whose date has come."""
     if days < 0:
         raise PodcastError("--days must be 0 or more")
+    now = now or dt.datetime.now(dt.UTC)
+    out = Report()
     with pipeline.lock(config):
-        found = unused(config, days)
-        total = sum(u.size for u in found)
+        found = superseded(config)
         if not found:
-            return [f"nothing to prune: every object unused for {days:g} days or more is gone"]
-        lines = [f"  {u.key} ({u.size:,} bytes, unused for {u.idle_days:.0f} days)" for u in found]
-        if not delete:
-            return [
-                f"{len(found)} object(s), {total:,} bytes, unused for {days:g} days or more:",
-                *lines,
-                "nothing deleted: run `podcast prune --yes` to delete them",
-            ]
-        store = storage.open_storage(config)
-        for item in found:
-            store.delete(item.key)
-        return [f"deleted {len(found)} object(s), {total:,} bytes:", *lines]
+            out.info("nothing to prune: no published file is superseded")
+            return out
+        ready = [u for u in found if u.deletable_from(days) <= now]
+        waiting = [u for u in found if u.deletable_from(days) > now]
+        if delete and ready:
+            store = storage.open_storage(config)
+            for item in ready:
+                store.delete(item.key)
+            out.info(f"deleted {len(ready)} object(s), {sum(u.size for u in ready):,} bytes:")
+            for item in ready:
+                out.info(f"  {item.key} ({item.size:,} bytes)")
+            found = waiting
+        _listing(out, found, days, now)
+        if ready and not delete:
+            out.info(f"nothing deleted: `podcast prune --yes` deletes the {len(ready)} deletable now")
+    return out
 
 
-def _idle_days(entry: Entry, now: dt.datetime) -> float:
-    return (now - entry.idle_since()).total_seconds() / 86400
+def _listing(out: Report, found: list[Unused], days: float, now: dt.datetime) -> None:
+    if not found:
+        return
+    total = sum(u.size for u in found)
+    out.info(f"{len(found)} superseded file(s), {total:,} bytes (nothing the feed or pages use now):")
+    for item in found:
+        when = item.deletable_from(days)
+        state = "deletable now" if when <= now else f"deletable from {when:%Y-%m-%d %H:%M} UTC"
+        out.info(f"  {item.key} ({item.size:,} bytes, unused since {item.idle_since:%Y-%m-%d}): {state}")
+    if all(u.deletable_from(days) > now for u in found):
+        first = min(u.deletable_from(days) for u in found)
+        out.info(
+            f"none deletable yet: files stay {days:g} days after their last use (a listener may still be "
+            f"downloading one); the first on {first:%Y-%m-%d}"
+        )
 
 
 _URL_ATTR = re.compile(rb'(?:url|href)="([^"]+)"')

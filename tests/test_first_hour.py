@@ -1,0 +1,146 @@
+"""The first hour of a new producer (#23): `init` hears piped answers and asks for the host, the
+project ignores what git should not hold, each first command says what to do next, nothing
+published goes without a word (unpublish asks, prune lists every superseded file with its
+date), and episodes made in the same minute keep their order."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+from pathlib import Path
+
+from click.testing import CliRunner
+from lxml import etree
+
+from podcast.cli import cli
+from podcast.workflows import scaffold
+
+from .conftest import Run, add_episode, edit, make_tone
+
+
+def test_init_takes_piped_answers_and_names_the_host(tmp_path: Path) -> None:
+    root = tmp_path / "paroles"
+    answers = "Paroles solidaires\nAssociation Paroles\ncontact@paroles.example.org\nKarim Benali\n"
+    result = CliRunner().invoke(cli, ["init", str(root)], input=answers)
+    assert result.exit_code == 0, result.output + result.stderr
+    config = (root / "config.toml").read_text()
+    assert 'title = "Paroles solidaires"' in config and 'email = "contact@paroles.example.org"' in config
+    assert '[[show.hosts]]\nname = "Karim Benali"\nrole = "host"' in config
+    assert result.output.strip().splitlines()[-1].startswith(f"next: cd {root} && podcast new SLUG")
+
+    ended = CliRunner().invoke(cli, ["init", str(tmp_path / "b")], input="Titre seul\n")  # input ends early
+    assert ended.exit_code == 0 and 'title = "Titre seul"' in (tmp_path / "b" / "config.toml").read_text()
+    nothing = CliRunner().invoke(cli, ["init", str(tmp_path / "c")], input="")
+    assert nothing.exit_code == 0 and "no answer for the title" in nothing.stderr
+
+
+def test_the_gitignore_keeps_recordings_and_build_outputs_out(tmp_path: Path) -> None:
+    root = tmp_path / "show"
+    assert CliRunner().invoke(cli, ["init", str(root), "--no-input", "--title", "T"]).exit_code == 0
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    ignored = [
+        "episodes/2024-05-atd/recording.wav",
+        "episodes/2024-05-atd/interview.FLAC".lower(),
+        "episodes/2024-05-atd/partie-2.aiff",
+        "episodes/2024-05-atd/zoom.m4a",
+        "episodes/imported/episode-12.mp3",
+        "build/2024-05-atd/audio.mp3",
+        "build/feed.xml",
+        "public/feed.xml",
+        "episodes/2024-05-atd/.episode.toml.x1y2.part.toml",
+    ]
+    kept = [
+        "config.toml",
+        "imported-feed.toml",
+        "artwork/cover.jpg",
+        "episodes/2024-05-atd/episode.toml",
+        "episodes/2024-05-atd/notes.md",
+        "episodes/2024-05-atd/transcript.vtt",
+        "episodes/2024-05-atd/labels.txt",
+        ".gitignore",
+    ]
+    check = subprocess.run(
+        ["git", "-C", str(root), "check-ignore", "--no-index", *ignored, *kept], capture_output=True, text=True
+    )
+    assert sorted(check.stdout.split()) == sorted(ignored)
+    assert all(pattern in (root / ".gitignore").read_text() for pattern in scaffold.AUDIO_PATTERNS)
+
+
+def test_each_first_command_ends_with_the_next_step(project: Path, run: Run, tmp_path: Path) -> None:
+    made = run("new", "ep", "--title", "Premier", "--source", str(make_tone(tmp_path / "a.wav", seconds=2)))
+    assert made.output.strip().splitlines()[-1] == (
+        "next: edit episode.toml and notes.md (guests, chapters, cuts), check with `podcast publish ep --dry-run`, "
+        "then `podcast publish ep`"
+    )
+    empty = run("new", "sans-son", "--title", "Sans son")
+    assert "next: put the recording in" in empty.output
+    dry = run("publish", "ep", "--dry-run")
+    assert dry.output.strip().splitlines()[-1] == "next: `podcast publish ep` does it"
+    done = run("publish", "ep")
+    assert done.exit_code == 0
+    assert done.output.strip().splitlines()[-1].startswith("next: `podcast serve`, then open http://127.0.0.1:8000/")
+    failed = run("publish", "--all")  # sans-son has no recording: skipped, the rest is up to date
+    assert failed.output.strip().splitlines()[-1].startswith("next:")
+    shutil.copytree(Path(__file__).resolve().parents[1] / "episodes" / "demo", project / "episodes" / "demo")
+    demo = run("demo")
+    assert demo.exit_code == 0, demo.output + demo.stderr
+    assert demo.output.strip().splitlines()[-1].startswith("next: `podcast serve`, then open ")
+
+
+def test_episodes_made_the_same_minute_keep_their_order(project: Path, run: Run, tmp_path: Path) -> None:
+    tone = make_tone(tmp_path / "a.wav", seconds=2)
+    for slug in ("un", "deux", "trois"):
+        assert run("new", slug, "--title", slug.title(), "--source", str(tone)).exit_code == 0
+    assert run("publish", "--all").exit_code == 0
+    items = etree.parse(str(project / "public" / "feed.xml")).findall("channel/item")
+    dates = [item.findtext("pubDate") for item in items]
+    assert len(set(dates)) == 3, dates  # each its own pubDate...
+    assert [item.findtext("title") for item in items] == ["Trois", "Deux", "Un"]  # ...newest first
+
+
+def test_a_new_date_after_others_in_the_same_minute() -> None:
+    from zoneinfo import ZoneInfo
+
+    class Show:  # what _date reads of the config
+        tz = ZoneInfo("Europe/Paris")
+
+    now = dt.datetime(2024, 5, 14, 10, 0, 12, tzinfo=ZoneInfo("Europe/Paris"))
+    config = Show()
+    assert scaffold._date(config, [], now) == dt.datetime(2024, 5, 14, 10, 0)  # type: ignore[arg-type]
+    taken = [dt.datetime(2024, 5, 14, 10, 0, tzinfo=ZoneInfo("Europe/Paris"))]
+    assert scaffold._date(config, taken, now) == dt.datetime(2024, 5, 14, 10, 0, 12)  # type: ignore[arg-type]
+    same_second = [dt.datetime(2024, 5, 14, 8, 0, 12, tzinfo=dt.UTC)]  # 10:00:12 in Paris
+    assert scaffold._date(config, same_second, now) == dt.datetime(2024, 5, 14, 10, 0, 13)  # type: ignore[arg-type]
+    scheduled = [dt.datetime(2024, 6, 1, 8, 0, tzinfo=ZoneInfo("Europe/Paris"))]  # a later episode, waiting
+    assert scaffold._date(config, scheduled, now) == dt.datetime(2024, 5, 14, 10, 0)  # type: ignore[arg-type]
+
+
+def test_unpublish_asks_and_status_shows_it_withdrawn(project: Path, run: Run, tmp_path: Path) -> None:
+    add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
+    assert run("publish", "ep").exit_code == 0
+    before = sorted(p.name for p in (project / "public" / "episodes" / "ep").iterdir())
+    invoke = lambda *args, text="": CliRunner().invoke(cli, ["--project", str(project), *args], input=text)  # noqa: E731
+    refused = invoke("unpublish", "ep")  # no terminal, no answer: nothing happens
+    assert refused.exit_code == 1 and "--yes" in refused.stderr and "would remove ep from the feed" in refused.output
+    assert sorted(p.name for p in (project / "public" / "episodes" / "ep").iterdir()) == before
+    said_no = invoke("unpublish", "ep", text="n\n")
+    assert said_no.exit_code == 1 and (project / "public" / "episodes" / "ep").is_dir()
+    said_yes = invoke("unpublish", "ep", text="o\n")
+    assert said_yes.exit_code == 0, said_yes.output + said_yes.stderr
+    assert "deleted episodes/ep/" in said_yes.output
+    assert etree.parse(str(project / "public" / "feed.xml")).find("channel/item") is None
+    assert "`podcast publish ep` brings it back" in said_yes.output
+    assert "withdrawn (podcast unpublish)" in run("status").output
+
+
+def test_prune_lists_every_superseded_file_with_its_date(project: Path, run: Run, tmp_path: Path) -> None:
+    folder = add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2), title="Premier")
+    assert run("publish", "ep").exit_code == 0
+    for title in ("Deuxième", "Troisième"):  # each re-tag supersedes the published MP3
+        edit(folder / "episode.toml", 'title = "', f'title = "{title} ')
+        assert run("publish", "ep").exit_code == 0
+    assert "superseded published files: 2" in run("status").output
+    listed = run("prune")
+    assert listed.exit_code == 0 and "2 superseded file(s)" in listed.output, listed.output
+    assert listed.output.count("deletable from ") == 2 and "nothing to prune" not in listed.output
