@@ -283,16 +283,18 @@ def test_broken_enclosures_fail_alone_and_resume(host: FeedServer, tmp_path: Pat
     assert f"truncated: {size // 2:,} of {size:,} bytes arrived" in first.stderr
     assert "the server sent an empty file" in first.stderr
     assert not any(p.name.startswith(".") for p in (project / "episodes").iterdir())  # nothing half-imported
-    assert [p.name for p in (project / "episodes").iterdir()] == ["_example"]
+    folder = next((project / "episodes").glob("l-habitat*"))
+    assert (folder / "episode.toml").is_file() and not (folder / "habitat.mp3").exists()  # kept, audio pending
+    assert "2 episode(s) have their audio pending" in first.stderr
 
     del host.behaviour.truncate["/cdn/habitat.mp3"]
     shutil.copy(media / "premier.mp3", host.root / "cdn" / "premier.mp3")
     host.behaviour.requests.clear()
     again = podcast("import", url, str(project))
     assert again.exit_code == 0, again.stderr
+    assert "audio fetched for 2 episode(s) imported before" in again.output
     assert ("/cdn/habitat.mp3", f"bytes={size // 2}-") in host.behaviour.requests  # resumed where it stopped
-    imported = next((project / "episodes").glob("l-habitat*")) / "habitat.mp3"
-    assert sha(imported) == sha(media / "habitat.mp3")
+    assert sha(folder / "habitat.mp3") == sha(media / "habitat.mp3")
 
 
 def test_a_server_that_ignores_range_is_downloaded_again(host: FeedServer, tmp_path: Path, media: Path) -> None:

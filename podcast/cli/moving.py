@@ -30,6 +30,16 @@ from podcast.workflows import importer, move
     "--retag", is_flag=True, help="Write our tags into the audio (it then changes: apps may download it again)."
 )
 @click.option("--jobs", default=3, show_default=True, type=click.IntRange(1, 8), help="Downloads at a time.")
+@click.option(
+    "--update-show",
+    is_flag=True,
+    help="Let config.toml take the feed's show settings (title, GUID, owner...) where they differ.",
+)
+@click.option(
+    "--metadata-only",
+    is_flag=True,
+    help="Import every episode's details but not its audio (pending: a later import fetches it).",
+)
 @common
 @run_options
 @click.pass_obj
@@ -38,13 +48,17 @@ def import_command(app: App, /, source: str, directory: Path | None, **choices: 
 
     Creates the project in DIRECTORY (or fills the current one): the show's settings and
     podcast:guid, and each episode with its GUID, date, notes, guests, chapters, art,
-    transcript and audio, published as it was. Run it again to add new episodes: those
-    already here are left exactly as they are. Then `podcast move` says how to move the feed.
+    transcript and audio, published as it was. A config.toml still as `podcast init` left it
+    is filled from the feed; one you edited is changed only with --update-show. An episode
+    whose audio cannot be downloaded is imported with its audio pending. Run it again to add
+    new episodes and fetch pending audio: the others are left exactly as they are. Then
+    `podcast move` says how to move the feed.
 
     \b
     Examples:
       podcast import https://feeds.example.org/paroles.rss paroles-solidaires
       podcast import saved-feed.xml --owner contact@paroles.example.org
+      podcast import https://feeds.example.org/paroles.rss --metadata-only    # audio later
     """
     root = directory if directory is not None else _current_project(app)
     # click hands the options over by name; importer.Options declares (and its fields check) their types

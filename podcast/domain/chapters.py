@@ -97,7 +97,7 @@ def _start(decl: ChapterDecl, edl: EditList | None, origin: str) -> float:
 def _check_order(starts: list[tuple[float, ChapterDecl]], origin: str, duration: float) -> None:
     for (a, da), (b, db) in itertools.pairwise(starts):
         if b == a:
-            raise EpisodeError(f"chapters {da.title!r} and {db.title!r} ({origin}) start at the same time {db.start}")
+            raise EpisodeError(_same_start(da, db, origin))
         if b < a:
             raise EpisodeError(
                 f"chapter {db.title!r} at {db.start} comes before the chapter above it ({origin}): "
@@ -105,10 +105,40 @@ def _check_order(starts: list[tuple[float, ChapterDecl]], origin: str, duration:
             )
     for start, decl in starts:
         if start >= duration:
-            raise EpisodeError(
-                f"chapter {decl.title!r} at {decl.start} ({origin}) is beyond the end of the "
-                f"episode ({timecode.format(duration)})"
-            )
+            raise EpisodeError(_beyond(decl, origin, duration))
+
+
+def _same_start(first: ChapterDecl, second: ChapterDecl, origin: str) -> str:
+    return f"chapters {first.title!r} and {second.title!r} ({origin}) start at the same time {second.start}"
+
+
+def _beyond(decl: ChapterDecl, origin: str, duration: float) -> str:
+    end = timecode.format(duration)
+    return f"chapter {decl.title!r} at {decl.start} ({origin}) is beyond the end of the episode ({end})"
+
+
+def fitting(
+    declared: Sequence[ChapterDecl], duration: float | None, origin: str
+) -> tuple[list[ChapterDecl], list[str]]:
+    """The chapters `resolve` accepts, sorted, and why each of the others is left out: the feed's
+    rules, for chapters that come from elsewhere (an imported feed), where one that does not fit
+    the audio is dropped instead of failing the episode. `duration` None: not known yet."""
+    kept: list[tuple[float, ChapterDecl]] = []
+    dropped = []
+    for decl in declared:
+        try:
+            start = _start(decl, None, origin)
+        except EpisodeError as exc:
+            dropped.append(str(exc))
+            continue
+        if duration is not None and start >= duration:
+            dropped.append(_beyond(decl, origin, duration))
+        elif kept and any(start == other for other, _ in kept):
+            dropped.append(_same_start(next(d for s, d in kept if s == start), decl, origin))
+        else:
+            kept.append((start, decl))
+    kept.sort(key=lambda pair: pair[0])
+    return [decl for _, decl in kept], dropped
 
 
 def _to_output(source_time: float, decl: ChapterDecl, edl: EditList | None, origin: str) -> float:

@@ -238,6 +238,18 @@ def _int(value: str) -> int | None:
     return int(value) if value.isdigit() and len(value) < 7 else None
 
 
+MAX_LENGTH_DIGITS = 13  # an enclosure's length in bytes: up to 10 TB, more than any episode
+
+
+def _length(value: str) -> int:
+    """An enclosure's length attribute in bytes (0 when absent or not a number): real episodes
+    are tens of megabytes, so any count of ASCII digits up to MAX_LENGTH_DIGITS."""
+    value = value.strip()
+    if not value or len(value) > MAX_LENGTH_DIGITS or not all("0" <= c <= "9" for c in value):
+        return 0
+    return int(value)
+
+
 def _fill_show(show: Show, channel: etree._Element, source_url: str) -> None:
     self_url = _attr(channel, "atom:link[@rel='self']", "href")
     base = _url(self_url, source_url) or source_url
@@ -347,7 +359,7 @@ def _enclosure(element: etree._Element, base: str) -> Enclosure | None:
     for enclosure in element.iterfind("enclosure"):
         url = _url(enclosure.get("url") or "", base)
         if url:
-            length = _int(enclosure.get("length") or "") or 0
+            length = _length(enclosure.get("length") or "")
             found.append(Enclosure(url, length, (enclosure.get("type") or "").strip().lower()))
     audio = [e for e in found if e.type.startswith("audio/")]
     return (audio or found)[0] if found else None

@@ -27,6 +27,7 @@ from podcast.core.errors import ConfigError
 from podcast.core.text import Url, text_problem, url_join, url_problem
 from podcast.domain import apple
 from podcast.domain.chapters import ChapterDecl
+from podcast.domain.soundbites import Soundbite
 from podcast.project import producer_files
 
 # A web address a listener's app or browser follows: http(s) only (no javascript:, data:, ...).
@@ -246,13 +247,6 @@ class Guest:
 
 
 @dataclass(frozen=True)
-class Soundbite:
-    start: str  # source timeline, like chapters
-    duration: float
-    title: str = ""
-
-
-@dataclass(frozen=True)
 class Edit:
     # "mix": the sources joined end to end, edited and processed; "as-is": the one source
     # published byte for byte (an imported episode); "multitrack": one file per microphone.
@@ -342,6 +336,20 @@ def load_config(root: Path, overrides: Mapping[str, str] | None = None) -> Confi
     raw = producer_files.read(path)
     for dotted, value in (overrides or {}).items():
         _apply_override(raw, dotted, value, path)
+    return _config(root, raw)
+
+
+def check_config_text(root: Path, text: str) -> Config:
+    """The config `text` would be as root's config.toml: a writer's proof before it writes."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{root / CONFIG_NAME}: invalid TOML: {exc}") from None
+    return _config(root, raw)
+
+
+def _config(root: Path, raw: dict[str, Any]) -> Config:
+    path = root / CONFIG_NAME
     config = _build(Config, raw, path, "", root=root)
     _check_config(config, path)
     return config
@@ -627,9 +635,14 @@ def _parse_url(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
 
 def _parse_email(value: Any, path: Path, key: str, ctx: Mapping[str, Any]) -> str:
     text = _parse_text(value, path, key, ctx).strip()
-    if text and not _EMAIL.match(text):
-        raise ConfigError(f"{path}: '{key}' is not an e-mail address: {text!r}")
+    if why := email_problem(text):
+        raise ConfigError(f"{path}: '{key}' {why}")
     return text
+
+
+def email_problem(text: str) -> str:
+    """Why `text` is not an e-mail address ('' when it is one, or empty)."""
+    return f"is not an e-mail address: {text!r}" if text and not _EMAIL.match(text) else ""
 
 
 _SCALARS: dict[Any, Callable[..., Any]] = {

@@ -139,9 +139,17 @@ class Episode:
     def missing_sources(self) -> list[Path]:
         return [p for p in self.sources if not p.exists()]
 
+    @property
+    def audio_pending(self) -> bool:
+        """An imported episode whose audio has not been downloaded yet (its download failed, or
+        `podcast import --metadata-only`): the next `podcast import` fetches it."""
+        return self.meta.imported is not None and self.meta.edit.mode == "as-is" and bool(self.missing_sources())
+
     def require_sources(self) -> list[Path]:
         if not self.meta.source:
             raise RecordingMissing("episode.toml names no source recording")
+        if self.audio_pending:
+            raise RecordingMissing("audio pending: imported without its audio; `podcast import` fetches it")
         missing = self.missing_sources()
         if missing:
             names = ", ".join(p.name for p in missing)

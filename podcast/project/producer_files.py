@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import tomllib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,6 +104,21 @@ class Document:
         rows.append(item)
         self.changed.append(f"[[{dotted}]]")
 
+    def keep_rows(self, dotted: str, keep: Callable[[Mapping[str, Any]], bool]) -> None:
+        """Remove the `[[section.name]]` tables for which `keep` (given each as plain data) is
+        false; the others stay as they were written, comments included."""
+        *sections, key = dotted.split(".")
+        table = self._table(sections)
+        rows = table.get(key)
+        if not isinstance(rows, AoT):
+            return
+        for index in reversed(range(len(rows))):
+            if not keep(rows[index].unwrap()):
+                del rows[index]
+                self.changed.append(f"-[[{dotted}]]")
+        if not len(rows):
+            del table[key]
+
     def remove(self, dotted: str) -> None:
         *sections, key = dotted.split(".")
         table = self._table(sections)
@@ -137,9 +152,12 @@ def open_document(path: Path, root: Path | None = None) -> Document:
 
 
 @contextlib.contextmanager
-def edit(path: Path, root: Path | None = None, *, dry_run: bool = False) -> Iterator[Document]:
+def edit(
+    path: Path, root: Path | None = None, *, dry_run: bool = False, check: Callable[[str], object] | None = None
+) -> Iterator[Document]:
     """Edit a producer's file in place: written (atomically) only when a value changed, and
-    refused when the file changed on disk while we edited it (an editor saved it meanwhile)."""
+    refused when the file changed on disk while we edited it (an editor saved it meanwhile).
+    `check` is given the new text first, and raises to refuse it (nothing is then written)."""
     before = _text(path, root)
     document = parse(before, str(path))
     yield document
@@ -147,6 +165,8 @@ def edit(path: Path, root: Path | None = None, *, dry_run: bool = False) -> Iter
         return
     text = document.text()
     tomllib.loads(text)  # what we write must read back (tomlkit escapes; this is the proof)
+    if check is not None:
+        check(text)
     if _text(path, root) != before:
         raise ConfigError(f"{path} changed while podcast was editing it: nothing written, run the command again")
     fsutil.write_text(path, text)

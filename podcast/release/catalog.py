@@ -11,8 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from podcast.core import fsutil, timecode
+from podcast.core import fsutil
 from podcast.core.errors import EpisodeError, PodcastError
+from podcast.domain import soundbites as soundbites_rule
 from podcast.domain.edits import EditList
 from podcast.domain.transcript import Segment
 from podcast.edges.storage import content_type
@@ -149,8 +150,7 @@ def soundbites(item: Item) -> list[tuple[float, float, str]]:
     found = []
     for bite in ep.meta.soundbites:
         try:
-            source = timecode.parse(bite.start)
-            start = edl.to_output(source) if edl else source
+            start = soundbites_rule.place(bite, edl)
         except ValueError as exc:
             raise EpisodeError(f"{ep.slug}: soundbite at {bite.start} {exc}") from None
         found.append((start, bite.duration, bite.title))

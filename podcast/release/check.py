@@ -18,6 +18,7 @@ from podcast.core.report import Level, Report
 from podcast.edges import http as web
 from podcast.edges import images as artwork
 from podcast.edges import storage
+from podcast.project import episode as episodes
 from podcast.project import imported_feed
 from podcast.project.config import FEED_NAME, Config
 from podcast.project.episode import Episode
@@ -85,7 +86,12 @@ def check_project(config: Config, *, http: bool = False) -> list[Finding]:
     try:
         xml = rss.build(config, shown, art_key)
     except FeedError as exc:  # e.g. no title: say why with the show's rules, not the builder's
-        findings = [*_text_rules(config), *_owner_rules(config), *guid_rules(config, previous, None)]
+        findings = [
+            *_text_rules(config),
+            *_owner_rules(config),
+            *guid_rules(config, previous, None),
+            *imported_identity_rules(config),
+        ]
         return findings or [Finding(ERROR, "feed", str(exc), "fix config.toml")]
     return run(config, shown, xml, storage.open_storage(config), art_key, previous, http=http)
 
@@ -261,11 +267,31 @@ def _guid_rules(config: Config, shown: Catalog, previous: Released) -> Iterable[
             )
 
 
+def imported_identity_rules(config: Config) -> Iterable[Finding]:
+    """An imported show is the same show: its podcast:guid is the old feed's, whatever the
+    address it is previewed or published at (directories and apps know the show by it)."""
+    record = imported_feed.load(config.root)
+    if record is None or not record.guid or show_guid(config) == record.guid:
+        return
+    fix = f'set guid = "{record.guid}" in [show] of config.toml'
+    if record.source:
+        fix += f" (or `podcast import {record.source} --update-show`)"
+    yield Finding(
+        ERROR,
+        "podcast:guid",
+        f"{show_guid(config)} here, {record.guid} in the feed this show was imported from: "
+        "directories and apps would see a new show",
+        fix,
+    )
+
+
 def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
     """An imported show keeps every episode of the old feed, with its GUID and date: an app
     subscribed there sees the same episodes here, none twice, none lost."""
+    yield from imported_identity_rules(config)
     record = imported_feed.load(config.root)
     by_guid = {episode_guid(config, it.episode.slug, it.episode.meta.guid): it for it in shown.items}
+    pending = _pending_guids(config) if record else set()
     for entry in record.items if record else ():
         guid, title = entry.guid, entry.title
         item = by_guid.get(guid)
@@ -274,7 +300,9 @@ def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
                 ERROR,
                 "imported episode",
                 f"{title!r} (GUID {guid}) of the old feed is not in ours: its listeners would lose it",
-                "publish it (`podcast status` says where it is), or remove its [[items]] entry from "
+                "run `podcast import` again: its audio is pending"
+                if guid in pending
+                else "publish it (`podcast status` says where it is), or remove its [[items]] entry from "
                 f"{imported_feed.NAME} if it should go",
             )
             continue
@@ -287,6 +315,19 @@ def imported_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
                 f"set date = {date} in episode.toml",
                 item.episode.slug,
             )
+
+
+def _pending_guids(config: Config) -> set[str]:
+    """GUIDs of imported episodes whose audio is still to be fetched."""
+    found = set()
+    for slug in episodes.all_slugs(config):
+        try:
+            ep = episodes.load(config, slug)
+        except PodcastError:
+            continue
+        if ep.audio_pending:
+            found.add(ep.meta.guid)
+    return found
 
 
 def _episode_text_rules(item: Item) -> Iterable[Finding]:

@@ -1,16 +1,22 @@
 """`podcast import SOURCE`: bring a show in from its current host, without its listeners noticing.
 
-The show's settings fill a new project (an existing one is left as it is, with a note of what
-differs), its podcast:guid is kept verbatim (or computed from the old feed URL by the
-Podcasting 2.0 rule, as directories did), and each item becomes episodes/SLUG/ with its GUID
-kept forever, its date, numbers, notes (HTML → Markdown, sanitised), guests, chapters,
-soundbites, art and transcript, and its audio downloaded and published as it was, byte for byte.
+The show's settings fill a new project, or a config.toml still as `podcast init` left it; a
+config.toml the producer has edited is changed only with --update-show (the import is refused
+while it differs from the feed). Its podcast:guid is kept verbatim (or computed from the old
+feed URL by the Podcasting 2.0 rule, as directories did), and each item becomes episodes/SLUG/
+with its GUID kept forever, its date, numbers, notes (HTML → Markdown, sanitised), guests,
+chapters, soundbites, art and transcript, and its audio downloaded and published as it was,
+byte for byte. Chapters and soundbites are checked against the audio by the feed's own rules:
+one that does not fit is left out with a warning, never failing the episode or the feed.
 
 An episode is imported whole or not at all: it is built in a staging folder renamed into place
-at the end. Media download into build/import/downloads/ and resume after an interruption.
-Importing again adds the new items and leaves the others exactly as they are (the producer may
-have edited them). imported-feed.toml keeps every GUID, date and length the old feed had:
-`podcast check` fails when one is missing from our feed or changed.
+at the end. When its audio cannot be downloaded (no network, a host down) or is not asked for
+(--metadata-only), the episode is still imported, its audio *pending*: `podcast status` says
+so and the next import fetches it. Media download into build/import/downloads/ and resume after
+an interruption. Importing again adds the new items, fetches pending audio, and leaves the
+others exactly as they are (the producer may have edited them). imported-feed.toml keeps every
+GUID, date and length the old feed had: `podcast check` fails when one is missing from our
+feed or changed, or when the show's GUID is not the old feed's.
 """
 
 from __future__ import annotations
@@ -22,29 +28,44 @@ import json
 import logging
 import os
 import re
+import shlex
 import shutil
 import tempfile
 import threading
 import unicodedata
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from podcast import pipeline
 from podcast.core import timecode
-from podcast.core.errors import ConfigError, ImportProblem, PodcastError
+from podcast.core.errors import ImportProblem, PodcastError
 from podcast.core.progress import ProgressFactory, no_progress
 from podcast.core.report import Report
-from podcast.core.text import url_problem
+from podcast.core.text import Url, url_problem
+from podcast.domain import chapters as chapter_rules
 from podcast.domain import feedreader, transcript_files
+from podcast.domain import soundbites as soundbite_rules
+from podcast.domain.chapters import ChapterDecl
 from podcast.domain.feedreader import Item, Show, Skipped
+from podcast.domain.soundbites import Soundbite
 from podcast.edges import ffmpeg
 from podcast.edges import http as web
 from podcast.edges import images as artwork
 from podcast.project import episode as episodes
 from podcast.project import imported_feed, producer_files
-from podcast.project.config import CONFIG_NAME, EPISODE_NAME, NOTES_NAME, Config, load_config, load_episode
+from podcast.project.config import (
+    CONFIG_NAME,
+    EPISODE_NAME,
+    NOTES_NAME,
+    Config,
+    check_config_text,
+    email_problem,
+    load_config,
+    load_episode,
+)
 from podcast.project.ids import guid_from_feed_url
 from podcast.release import notes
 from podcast.workflows import scaffold
@@ -63,41 +84,161 @@ class Options:
     transcribe: tuple[str, ...] = ()  # slugs (or "all"): transcribed when the feed has no transcript
     retag: bool = False  # write our tags into the audio (changes its bytes)
     jobs: int = 3  # downloads at a time
+    update_show: bool = False  # --update-show: config.toml takes the feed's show settings
+    metadata_only: bool = False  # --metadata-only: every episode's audio left pending
     dry_run: bool = False
     progress: ProgressFactory = no_progress
+
+
+@dataclass(frozen=True)
+class Change:
+    """A show setting config.toml and the feed disagree on."""
+
+    key: str
+    here: Any
+    feed: Any
+    rows: tuple[producer_files.Row, ...] = ()  # hosts or funding the feed has and config.toml lacks
+
+    def line(self) -> str:
+        return f"  {self.key}: {_shown(self.here)} in config.toml, {_shown(self.feed)} in the feed"
+
+
+@dataclass(frozen=True)
+class ShowPlan:
+    """What becomes of config.toml: "create" (a new project), "fill" (still as `init` left it),
+    "update" (--update-show), "keep" (the same, or a show imported before: the producer's
+    edits stand), or "refuse" (edited, differs, and no --update-show)."""
+
+    action: str
+    changes: tuple[Change, ...] = ()
+
+
+@dataclass
+class Outcome:
+    """One episode: imported (or its pending audio fetched), with what was left out."""
+
+    slug: str
+    pending: str = ""  # why its audio is not here ('' when it is)
+    dropped: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Imported:
     project: Path
+    source: str = ""
     created: bool = False
+    plan: ShowPlan = ShowPlan("keep")
     added: list[str] = field(default_factory=list)
+    fetched: list[str] = field(default_factory=list)
+    pending: list[tuple[str, str]] = field(default_factory=list)  # (slug, why)
+    dropped: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     left_out: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
+    def record(self, outcome: Outcome, new: bool) -> None:
+        if new:
+            self.added.append(outcome.slug)
+        elif not outcome.pending:
+            self.fetched.append(outcome.slug)
+        if outcome.pending:
+            self.pending.append((outcome.slug, outcome.pending))
+        self.dropped += [f"{outcome.slug}: {why}: left out" for why in outcome.dropped]
+
     def report(self, dry_run: bool = False) -> Report:
         out = Report()
         if self.created and not dry_run:
             out.info(f"created {self.project} from the feed")
+        _show_lines(self, out, dry_run)
         for note in self.notes:
             out.warning(f"warning: {note}")
-        if self.added:
-            out.info(f"imported {len(self.added)} episode(s): {', '.join(self.added)}")
-        if self.skipped:
-            out.info(f"left as they are: {len(self.skipped)} episode(s) already imported")
-        for line in self.left_out:
-            out.warning(f"warning: not an episode: {line}")
-        for line in self.failed:
-            out.error(f"error: {line}")
-        if self.failed:
-            out.error(
-                f"{len(self.failed)} episode(s) not imported: run the same command again to retry (downloads resume)"
-            )
-        elif not dry_run:
-            out.info("next: `podcast publish --all`, then `podcast move` for the steps to move the feed")
+        if self.plan.action != "refuse":
+            _episode_lines(self, out)
+            _pending_lines(self, out)
+            _failed_lines(self, out, dry_run)
         return out
+
+
+def _episode_lines(imported: Imported, out: Report) -> None:
+    if imported.added:
+        out.info(f"imported {len(imported.added)} episode(s): {', '.join(imported.added)}")
+    if imported.fetched:
+        out.info(f"audio fetched for {len(imported.fetched)} episode(s) imported before: {', '.join(imported.fetched)}")
+    if imported.skipped:
+        out.info(f"left as they are: {len(imported.skipped)} episode(s) already imported")
+    for line in imported.dropped:
+        out.warning(f"warning: {line}")
+    for line in imported.left_out:
+        out.warning(f"warning: not an episode: {line}")
+
+
+def _failed_lines(imported: Imported, out: Report, dry_run: bool) -> None:
+    for line in imported.failed:
+        out.error(f"error: {line}")
+    if imported.failed:
+        out.error(
+            f"{len(imported.failed)} episode(s) not imported: run the same command again to retry (downloads resume)"
+        )
+    elif not dry_run and not imported.pending:
+        out.info("next: `podcast publish --all`, then `podcast move` for the steps to move the feed")
+
+
+def _show_lines(imported: Imported, out: Report, dry_run: bool) -> None:
+    plan, would = imported.plan, "would be " if dry_run else ""
+    lines = [change.line() for change in plan.changes]
+    if plan.action == "fill" and lines:
+        out.info(f"{CONFIG_NAME} was as `podcast init` left it: {would}filled from the feed")
+        for line in lines:
+            out.info(line)
+    elif plan.action == "update":
+        out.info(f"{CONFIG_NAME} {would}updated from the feed (--update-show):")
+        for line in lines:
+            out.info(line)
+    elif plan.action == "refuse":
+        for line in lines:
+            out.warning(line)
+        out.error(
+            f"error: {CONFIG_NAME} differs from the feed's show (above){'' if dry_run else ': nothing imported'}: "
+            f"`{_again(imported, '--update-show')}` takes the feed's values (directories "
+            "know the show by its podcast:guid), or edit config.toml to match"
+        )
+    elif identity := [c.line() for c in plan.changes if c.key in IDENTITY]:
+        # a show imported before: the producer's edits since stand; only its identity is worth a word
+        for line in identity:
+            out.warning(f"warning: {line.strip()}")
+        out.warning(f"warning: {CONFIG_NAME} left as it is (`{_again(imported, '--update-show')}` takes the feed's)")
+
+
+def _pending_lines(imported: Imported, out: Report) -> None:
+    if not imported.pending:
+        return
+    again = f"`{_again(imported)}` fetches it"
+    if all(why == METADATA_ONLY for _, why in imported.pending):
+        out.info(f"{len(imported.pending)} episode(s) imported without their audio (--metadata-only): {again}")
+        return
+    for slug, why in imported.pending:
+        if why != METADATA_ONLY:
+            out.error(f"error: {slug}: audio not downloaded ({why}): imported with its audio pending")
+    out.error(
+        f"{len(imported.pending)} episode(s) have their audio pending (`podcast status` lists them): {again} "
+        "(downloads resume)"
+    )
+
+
+METADATA_ONLY = "not asked for (--metadata-only)"
+IDENTITY = ("show.guid", "show.title")  # what a re-import points out when config.toml differs
+
+
+def _again(imported: Imported, *flags: str) -> str:
+    """The import command to run again, from wherever it was run."""
+    return shlex.join(["podcast", "import", imported.source or "FEED", str(imported.project), *flags])
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(repr(v) for v in value) + "]"
+    return repr(value)
 
 
 def run(root: Path, source: str, options: Options) -> Imported:
@@ -107,18 +248,23 @@ def run(root: Path, source: str, options: Options) -> Imported:
         show = feedreader.read_show(feed, source_url)
         _check_lock(show, options)
         guids, wanted = _survey(feed, show.self_url)
-        report = Imported(root)
+        answers = _answers(show, source_url)
+        report = Imported(root, source)
         report.notes += show.problems
         if show.new_feed_url:
             report.notes.append(f"the feed says it moved to {show.new_feed_url}: import that one if it is newer")
+        report.plan = _show_plan(root, answers, options)
         if options.dry_run:
             return _dry_run(root, show, guids, wanted, report)
-        if not (root / CONFIG_NAME).is_file():
-            _create_project(root, show, source_url, report)
+        if report.plan.action == "refuse":
+            return report
+        if report.plan.action == "create":
+            _create_project(root, show, answers, report)
         config = load_config(root)
         with pipeline.lock(config):
-            _compare_show(config, show, source_url, report)
-            _write_record(config, show, source_url, feed)
+            if report.plan.action in ("fill", "update"):
+                config = _update_show(config, show, report)
+            _write_record(config, show, answers.guid, source_url, feed)
             _import_items(config, feed, show, options, report, wanted)
         return report
 
@@ -165,12 +311,15 @@ def _survey(feed: Path, base: str) -> tuple[list[str], int]:
 
 
 def _dry_run(root: Path, show: Show, guids: list[str], total: int, report: Imported) -> Imported:
-    known = set(_known_guids(load_config(root))) if (root / CONFIG_NAME).is_file() else set()
-    report.created = not (root / CONFIG_NAME).is_file()
+    config = load_config(root) if (root / CONFIG_NAME).is_file() else None
+    known = _known_guids(config) if config else {}
+    pending = [slug for slug in known.values() if config and _pending(config, slug)]
+    report.created = config is None
     new = [g for g in guids if g not in known]
     report.notes.append(
         f"would import {len(new)} of {len(guids)} episode(s) of {show.title!r} (about {total / 1e6:.0f} MB of audio)"
         + (f"; {len(guids) - len(new)} already here" if known else "")
+        + (f", {len(pending)} of them with their audio pending (would be fetched)" if pending else "")
     )
     return report
 
@@ -178,18 +327,25 @@ def _dry_run(root: Path, show: Show, guids: list[str], total: int, report: Impor
 # -- The show -------------------------------------------------------------------------------
 
 
-def _create_project(root: Path, show: Show, source_url: str, report: Imported) -> None:
-    guid = show.guid or (guid_from_feed_url(source_url or show.self_url) if (source_url or show.self_url) else "")
+def _feed_guid(show: Show, source_url: str) -> str:
+    """The show's podcast:guid as directories know it: the feed's, or computed from the feed's
+    address by the Podcasting 2.0 rule."""
+    url = source_url or show.self_url
+    return show.guid or (guid_from_feed_url(url) if url else "")
+
+
+def _answers(show: Show, source_url: str) -> scaffold.ShowAnswers:
+    """The show's settings as the feed gives them ('' or () where it says nothing)."""
     hosts = tuple((p.name, p.role or "host", p.href, p.img) for p in show.persons if p.role in ("", "host", "co-host"))
-    answers = scaffold.ShowAnswers(
+    return scaffold.ShowAnswers(
         title=show.title,
         author=show.author or show.owner_name,
-        email=show.owner_email if "@" in show.owner_email else "",
+        email="" if email_problem(show.owner_email) else show.owner_email,
         description=show.description,
-        language=show.language or "fr",
+        language=show.language,
         owner=show.owner_name,
-        guid=guid,
-        categories=tuple(show.categories) or ("Society & Culture",),
+        guid=_feed_guid(show, source_url),
+        categories=tuple(show.categories),
         explicit=show.explicit,
         type=show.type,
         link=show.link,
@@ -199,29 +355,96 @@ def _create_project(root: Path, show: Show, source_url: str, report: Imported) -
         hosts=hosts,
         funding=tuple(show.funding),
     )
-    try:
-        scaffold.init(root, answers)
-    except ConfigError as exc:  # e.g. an owner e-mail that is not one: import without it
-        report.notes.append(f"{exc}: left empty")
-        scaffold.init(root, scaffold.ShowAnswers(**{**vars(answers), "email": ""}))
+
+
+def _create_project(root: Path, show: Show, answers: scaffold.ShowAnswers, report: Imported) -> None:
+    if show.owner_email and not answers.email:
+        report.notes.append(f"the owner's e-mail {show.owner_email!r} is not an e-mail address: left empty")
+    defaults = replace(
+        answers, language=answers.language or "fr", categories=answers.categories or ("Society & Culture",)
+    )
+    scaffold.init(root, defaults)
     report.created = True
     if show.image:
-        _show_artwork(root, show.image, report)
+        _show_artwork(root / "artwork" / "cover.jpg", show.image, report, show.title)
 
 
-def _show_artwork(root: Path, url: str, report: Imported) -> None:
+def _show_plan(root: Path, answers: scaffold.ShowAnswers, options: Options) -> ShowPlan:
+    if not (root / CONFIG_NAME).is_file():
+        return ShowPlan("create")
+    changes = tuple(_changes(load_config(root), answers))
+    if not changes:
+        return ShowPlan("keep")
+    if options.update_show:
+        return ShowPlan("update", changes)
+    if imported_feed.load(root) is not None:
+        return ShowPlan("keep", changes)
+    return ShowPlan("fill" if scaffold.untouched(root) else "refuse", changes)
+
+
+def _changes(config: Config, answers: scaffold.ShowAnswers) -> list[Change]:
+    """What the feed says of the show that config.toml does not (what it does not say is no change)."""
+    found = []
+    for key, value in scaffold.show_values(answers).items():
+        if key == "show.base_url" or value in ("", [], ()):
+            continue
+        here = _setting(config, key)
+        if (list(here) if isinstance(here, tuple) else here) != value:
+            found.append(Change(key, here, value))
+    hosts = {h.name for h in config.show.hosts}
+    rows = tuple(scaffold.host_row(*h) for h in answers.hosts if h[0] not in hosts)
+    if rows:
+        found.append(Change("show.hosts", sorted(hosts), [r["name"] for r in rows], rows))
+    urls = {f.url for f in config.show.funding}
+    money = tuple({"url": url, "text": text} for url, text in answers.funding if url not in urls)
+    if money:
+        found.append(Change("show.funding", sorted(urls), [m["url"] for m in money], money))
+    return found
+
+
+def _setting(config: Config, dotted: str) -> Any:
+    value: Any = config
+    for part in dotted.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _update_show(config: Config, show: Show, report: Imported) -> Config:
+    """config.toml takes the feed's settings (through the style-preserving writer, checked
+    before it is written); a placeholder cover becomes the show's."""
+    root = config.root
+    before = config.show.title
+    with producer_files.edit(root / CONFIG_NAME, root, check=lambda text: check_config_text(root, text)) as document:
+        for change in report.plan.changes:
+            if change.rows:
+                for row in change.rows:
+                    document.append(change.key, row)
+            else:
+                document.set(change.key, change.feed)
+    config = load_config(root)
+    art = config.artwork_path
+    if art is not None and artwork.is_placeholder(art):
+        if show.image:
+            _show_artwork(art, show.image, report, config.show.title)
+        elif config.show.title != before:
+            artwork.placeholder(art, config.show.title)
+    return config
+
+
+def _show_artwork(target: Path, url: str, report: Imported, title: str) -> None:
     """The show's cover, in place of the placeholder (a PNG is rewritten as the JPEG the
     config names; a cover directories would refuse is fixed, the original kept)."""
-    target = root / "artwork" / "cover.jpg"
     download = target.with_name("cover-imported")
     try:
         web.download(url, download)
     except PodcastError as exc:
         report.notes.append(f"the show's cover could not be downloaded ({exc}): the placeholder stays")
+        if artwork.is_placeholder(target):
+            artwork.placeholder(target, title)
         return
     os.replace(download, target)
     if _usable_art(target, report, "the show's cover") is None:
-        artwork.placeholder(target, load_config(root).show.title)
+        artwork.placeholder(target, title)
 
 
 def _usable_art(path: Path, report: Imported, what: str) -> Path | None:
@@ -240,33 +463,19 @@ def _usable_art(path: Path, report: Imported, what: str) -> Path | None:
     return path
 
 
-def _compare_show(config: Config, show: Show, source_url: str, report: Imported) -> None:
-    """An existing project's config is the producer's: say what differs, change nothing."""
-    if report.created:
-        return
-    expected = show.guid or (guid_from_feed_url(source_url) if source_url else "")
-    if expected and config.show.guid != expected:
-        report.notes.append(
-            f'the feed\'s podcast:guid is {expected}: set guid = "{expected}" in [show] of config.toml, '
-            "or directories will see a new show"
-        )
-    if show.title and show.title != config.show.title:
-        report.notes.append(f"the feed's title is {show.title!r}; config.toml has {config.show.title!r}")
-
-
 # -- The record of the old feed -----------------------------------------------------------------
 
 
-def _write_record(config: Config, show: Show, source_url: str, feed: Path) -> None:
-    """imported-feed.toml: every item of the old feed (its GUID, date, length), merged with what
-    an earlier import recorded (an entry, once written, never changes)."""
+def _write_record(config: Config, show: Show, guid: str, source_url: str, feed: Path) -> None:
+    """imported-feed.toml: the show's GUID and every item of the old feed (its GUID, date,
+    length), merged with what an earlier import recorded (an entry, once written, never changes)."""
     items = (
         imported_feed.OldItem(item.guid, item.title, item.date.isoformat() if item.date else "", item.enclosure.length)
         for item in feedreader.read_items(feed, show.self_url)
         if isinstance(item, Item)
     )
     previous = imported_feed.load(config.root) or imported_feed.ImportedFeed()
-    imported_feed.save(config.root, previous.merged(source_url, show.guid, items))
+    imported_feed.save(config.root, previous.merged(source_url, guid, items))
 
 
 # -- The episodes ---------------------------------------------------------------------------------
@@ -281,6 +490,13 @@ def _known_guids(config: Config) -> dict[str, str]:
             if ep.meta.guid:
                 known[ep.meta.guid] = slug
     return known
+
+
+def _pending(config: Config, slug: str) -> bool:
+    try:
+        return episodes.load(config, slug).audio_pending
+    except PodcastError:
+        return False
 
 
 def _import_items(config: Config, feed: Path, show: Show, options: Options, report: Imported, total: int) -> None:
@@ -301,20 +517,25 @@ def _import_items(config: Config, feed: Path, show: Show, options: Options, repo
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-            pending: dict[Future[str], str] = {}
+            pending: dict[Future[Outcome], tuple[str, bool]] = {}
             try:
                 for item in feedreader.read_items(feed, show.self_url):
                     if isinstance(item, Skipped):
                         report.left_out.append(f"{item.title}: {item.why}")
                         continue
                     if item.guid in known:
-                        report.skipped.append(f"{known[item.guid]}: already imported")
-                        continue
-                    slug = unique_slug(item.title, taken)
-                    taken.add(slug)
-                    known[item.guid] = slug
-                    job = pool.submit(_import_item, config, item, slug, show, options, advance)
-                    pending[job] = item.title
+                        slug = known[item.guid]
+                        if options.metadata_only or not _pending(config, slug):
+                            report.skipped.append(f"{slug}: already imported")
+                            continue
+                        job = pool.submit(_complete_item, config, item, slug, advance)
+                        pending[job] = (item.title, False)
+                    else:
+                        slug = unique_slug(item.title, taken)
+                        taken.add(slug)
+                        known[item.guid] = slug
+                        job = pool.submit(_import_item, config, item, slug, show, options, advance)
+                        pending[job] = (item.title, True)
                     if len(pending) >= 2 * options.jobs:
                         _collect(pending, report, wait(pending, return_when=FIRST_COMPLETED).done)
                 _collect(pending, report, set(pending))
@@ -325,11 +546,13 @@ def _import_items(config: Config, feed: Path, show: Show, options: Options, repo
         bar.close()
 
 
-def _collect(pending: dict[Future[str], str], report: Imported, finished: set[Future[str]]) -> None:
+def _collect(
+    pending: dict[Future[Outcome], tuple[str, bool]], report: Imported, finished: set[Future[Outcome]]
+) -> None:
     for job in finished:
-        title = pending.pop(job)
+        title, new = pending.pop(job)
         try:
-            report.added.append(job.result())
+            report.record(job.result(), new)
         except PodcastError as exc:
             report.failed.append(f"{title}: {exc}")
 
@@ -348,66 +571,140 @@ def unique_slug(title: str, taken: set[str]) -> str:
 
 def _import_item(
     config: Config, item: Item, slug: str, show: Show, options: Options, advance: Callable[[int], None]
-) -> str:
-    """Build episodes/SLUG/ in a staging folder, renamed into place only when whole."""
+) -> Outcome:
+    """Build episodes/SLUG/ in a staging folder, renamed into place only when whole. Without its
+    audio (a failed download, or --metadata-only) it is whole too: its audio is then pending."""
     staging = Path(tempfile.mkdtemp(prefix=f".{slug}.", dir=config.episodes_dir))
+    outcome = Outcome(slug)
     try:
-        media = _media(config, item, slug, staging, advance)
-        extras = _extras(item, staging, media)
-        toml = _episode_toml(item, media, slug, show, options, extras)
+        name = _media_name(item, slug)
+        duration = None
+        if options.metadata_only:
+            outcome.pending = METADATA_ONLY
+        else:
+            try:
+                duration = _media(config, item, staging / name, advance)
+            except PodcastError as exc:
+                outcome.pending = str(exc)
+        extras = _extras(item, staging, duration, outcome)
+        toml = _episode_toml(item, name, slug, show, options, extras)
         (staging / EPISODE_NAME).write_text(toml, encoding="utf-8")
         (staging / NOTES_NAME).write_text(notes.html_to_markdown(item.notes_html), encoding="utf-8")
-        load_episode(staging / EPISODE_NAME, config.tz)  # what we wrote must load
+        _proof(load_episode(staging / EPISODE_NAME, config.tz), duration)  # what we wrote must load
         os.rename(staging, config.episodes_dir / slug)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return slug
+    return outcome
+
+
+def _proof(meta: Any, duration: float | None) -> None:
+    """The chapters and soundbites written pass the feed's rules (the checks above kept only those)."""
+    if duration is not None:
+        chapter_rules.resolve(meta.chapters, "", None, duration)
+        for bite in meta.soundbites:
+            soundbite_rules.place(bite, None, duration)
+
+
+def _complete_item(config: Config, item: Item, slug: str, advance: Callable[[int], None]) -> Outcome:
+    """Fetch the pending audio of an episode imported before; check its chapters and soundbites
+    against it, and bring what the feed has and the episode lacks (chapters, art, transcript).
+    episode.toml is edited through the style-preserving writer, and only so; the audio is moved
+    in last: until then the episode is still pending, and the next import starts again."""
+    ep = episodes.load(config, slug)
+    outcome = Outcome(slug)
+    target = ep.sources[0]
+    with tempfile.TemporaryDirectory(prefix=f".{slug}.", dir=config.episodes_dir) as tmp:
+        staging = Path(tmp)
+        try:
+            duration = _media(config, item, staging / target.name, advance)
+        except PodcastError as exc:
+            outcome.pending = str(exc)
+            return outcome
+        chapters, dropped = chapter_rules.fitting(ep.meta.chapters, duration, EPISODE_NAME)
+        bites, dropped_bites = soundbite_rules.fitting(ep.meta.soundbites, duration)
+        outcome.dropped = dropped + dropped_bites
+        added: list[ChapterDecl] = []
+        if not ep.meta.chapters:
+            added, dropped = chapter_rules.fitting(_chapters(item), duration, "the feed")
+            outcome.dropped += dropped
+        art = _item_art(item, staging) if not ep.meta.artwork else ""
+        if art:
+            os.replace(staging / art, ep.folder / art)
+        if not ep.own_transcript.exists() and _transcript(item, staging):
+            os.replace(staging / episodes.OWN_TRANSCRIPT, ep.own_transcript)
+        with producer_files.edit(ep.folder / EPISODE_NAME, config.root) as document:
+            starts, kept = {c.start for c in chapters}, {(b.start, b.duration) for b in bites}
+            document.keep_rows("chapters", lambda row: str(row.get("start", "")) in starts)
+            document.keep_rows("soundbites", lambda row: (str(row.get("start", "")), row.get("duration")) in kept)
+            for chapter in added:
+                document.append("chapters", {"start": chapter.start, "title": chapter.title, "url": chapter.url})
+            if art:
+                document.set("artwork", art)
+        os.replace(staging / target.name, target)
+    return outcome
 
 
 @dataclass
 class Extras:
     artwork: str = ""
-    chapters: list[feedreader.Chapter] = field(default_factory=list)
+    chapters: list[ChapterDecl] = field(default_factory=list)
+    soundbites: list[Soundbite] = field(default_factory=list)
     transcript: str = ""
-    notes: list[str] = field(default_factory=list)
 
 
-def _media(config: Config, item: Item, slug: str, staging: Path, advance: Callable[[int], None]) -> Path:
-    """The enclosure, downloaded (resumably) and checked: audio, whole, as long as announced."""
+def _media_name(item: Item, slug: str) -> str:
+    """The audio's file name in the episode folder: the enclosure's, made safe."""
     name = feedreader.media_name(item.enclosure.url, slug)
     if "." not in name:
         name += "." + AUDIO_SUFFIXES.get(item.enclosure.type, "mp3")
+    return name
+
+
+def _media(config: Config, item: Item, target: Path, advance: Callable[[int], None]) -> float:
+    """The enclosure, downloaded (resumably) and checked (audio, whole, as long as announced),
+    moved to `target`; its duration."""
     cache = config.build_dir / "import" / "downloads"
     digest = hashlib.sha256(item.enclosure.url.encode()).hexdigest()[:20]
-    downloaded = web.download(item.enclosure.url, cache / f"{digest}{Path(name).suffix}", advance)
+    downloaded = web.download(item.enclosure.url, cache / f"{digest}{target.suffix}", advance)
     try:
-        ffmpeg.probe(downloaded.path)
+        duration = ffmpeg.probe(downloaded.path).duration
     except PodcastError as exc:
         downloaded.path.unlink(missing_ok=True)
         raise ImportProblem(f"{item.enclosure.url}: not audio ({exc})") from None
-    target = staging / name
     os.replace(downloaded.path, target)
-    return target
+    return duration
 
 
-def _extras(item: Item, staging: Path, media: Path) -> Extras:
-    extras = Extras()
-    if item.image:
-        art = staging / ("cover.png" if item.image.lower().split("?")[0].endswith(".png") else "cover.jpg")
-        with contextlib.suppress(PodcastError):
-            web.download(item.image, art)
-            if _usable_art(art, Imported(staging), "art") is not None:
-                extras.artwork = art.name
-    duration = ffmpeg.probe(media).duration
-    extras.chapters = _chapters(item, duration)
+def _extras(item: Item, staging: Path, duration: float | None, outcome: Outcome) -> Extras:
+    """Art, chapters, soundbites and transcript: what fits the audio (the feed's own rules;
+    without the audio, its declared duration, then checked again when the audio comes)."""
+    extras = Extras(artwork=_item_art(item, staging))
+    length = duration if duration is not None else item.duration
+    extras.chapters, dropped = chapter_rules.fitting(_chapters(item), length, "the feed")
+    extras.soundbites, dropped_bites = soundbite_rules.fitting(
+        [Soundbite(timecode.format(start), length_, title) for start, length_, title in item.soundbites], length
+    )
+    outcome.dropped += dropped + dropped_bites
     extras.transcript = _transcript(item, staging)
     return extras
 
 
-def _chapters(item: Item, duration: float) -> list[feedreader.Chapter]:
-    """The item's chapters (inline Podlove, else Podcasting 2.0 JSON), cleaned up: in order,
-    one per start time, inside the audio."""
+def _item_art(item: Item, folder: Path) -> str:
+    """The episode's own art, downloaded into `folder` (fixed if directories would refuse it);
+    its file name, or '' when there is none usable."""
+    if not item.image:
+        return ""
+    art = folder / ("cover.png" if item.image.lower().split("?")[0].endswith(".png") else "cover.jpg")
+    with contextlib.suppress(PodcastError):
+        web.download(item.image, art)
+        if _usable_art(art, Imported(folder), "art") is not None:
+            return art.name
+    return ""
+
+
+def _chapters(item: Item) -> list[ChapterDecl]:
+    """The item's chapters (inline Podlove, else Podcasting 2.0 JSON), as declared."""
     found = list(item.chapters)
     if not found and item.chapters_url:
         with contextlib.suppress(PodcastError, ValueError, KeyError, TypeError):
@@ -419,11 +716,11 @@ def _chapters(item: Item, duration: float) -> list[feedreader.Chapter]:
                 url = str(chapter.get("url", "")) if not url_problem(str(chapter.get("url", ""))) else ""
                 if title:
                     found.append(feedreader.Chapter(float(chapter["startTime"]), title, url))
-    cleaned: dict[float, feedreader.Chapter] = {}
-    for chapter in sorted(found, key=lambda c: c.start):
-        if 0 <= chapter.start < duration and chapter.start not in cleaned:
-            cleaned[round(chapter.start, 3)] = chapter
-    return list(cleaned.values())
+    return [
+        ChapterDecl(timecode.format(c.start), c.title[: chapter_rules.MAX_TITLE], Url(c.url))
+        for c in found
+        if c.start >= 0
+    ]
 
 
 def _transcript(item: Item, staging: Path) -> str:
@@ -449,7 +746,7 @@ def _chosen(slug: str, chosen: tuple[str, ...]) -> bool:
     return "all" in chosen or slug in chosen
 
 
-def _episode_toml(item: Item, media: Path, slug: str, show: Show, options: Options, extras: Extras) -> str:
+def _episode_toml(item: Item, media: str, slug: str, show: Show, options: Options, extras: Extras) -> str:
     document = producer_files.parse(
         f"# Imported from {show.self_url or 'a feed file'} by `podcast import`; the guid must never change.\n"
     )
@@ -471,7 +768,7 @@ def _episode_toml(item: Item, media: Path, slug: str, show: Show, options: Optio
 
 
 def _head(
-    document: producer_files.Document, item: Item, media: Path, slug: str, options: Options, extras: Extras
+    document: producer_files.Document, item: Item, media: str, slug: str, options: Options, extras: Extras
 ) -> None:
     date = item.date or dt.datetime.now(dt.UTC).replace(microsecond=0)
     document.set_all(
@@ -480,7 +777,7 @@ def _head(
             "date": date,
             "guid": item.guid,
             "summary": notes.truncate_bytes(item.summary),
-            "source": media.name,
+            "source": media,
             "episode_type": item.episode_type,
         }
     )
@@ -501,11 +798,9 @@ def _people_and_times(document: producer_files.Document, item: Item, extras: Ext
         row = {"name": person.name, "role": person.role or "guest", "url": person.href, "img": person.img}
         document.append("guests", row)
     for chapter in extras.chapters:
-        document.append(
-            "chapters", {"start": timecode.format(chapter.start), "title": chapter.title[:255], "url": chapter.url}
-        )
-    for start, duration, title in item.soundbites:
-        document.append("soundbites", {"start": timecode.format(start), "duration": duration, "title": title})
+        document.append("chapters", {"start": chapter.start, "title": chapter.title, "url": chapter.url})
+    for bite in extras.soundbites:
+        document.append("soundbites", {"start": bite.start, "duration": bite.duration, "title": bite.title})
 
 
 def _now() -> str:

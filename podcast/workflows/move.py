@@ -15,8 +15,11 @@ an app see the same show and the same episodes.
 
 from __future__ import annotations
 
+import contextlib
+
 from podcast.core.errors import PodcastError
 from podcast.core.text import url_problem
+from podcast.project import episode as episodes
 from podcast.project import imported_feed
 from podcast.project.config import FEED_NAME, Config
 from podcast.project.ids import show_guid
@@ -40,8 +43,18 @@ def steps(config: Config, to: str = "") -> list[str]:
 def arriving(config: Config, record: imported_feed.ImportedFeed) -> list[str]:
     old = record.source or "the old feed's address"
     count = len(record.items)
+    pending = _pending(config)
+    first = (
+        [
+            f"0. {len(pending)} episode(s) have their audio pending ({', '.join(pending)}): run "
+            f"`podcast import {record.source or 'FEED'}` again first, or the move would lose them.",
+        ]
+        if pending
+        else []
+    )
     return [
         f"Moving {config.show.title!r} from {old} to {config.feed_url}:",
+        *first,
         "1. Publish everything here first, and check it as an app would:",
         "     podcast publish --all && podcast check --http",
         f"   check compares our feed with the {count} episode(s) of the old one:",
@@ -57,6 +70,16 @@ def arriving(config: Config, record: imported_feed.ImportedFeed) -> list[str]:
         "Apps keep their subscribers and downloads: same podcast:guid, same episode GUIDs and dates,",
         "and the same audio bytes for episodes published as they were.",
     ]
+
+
+def _pending(config: Config) -> list[str]:
+    """Imported episodes whose audio has not been downloaded yet."""
+    found = []
+    for slug in episodes.all_slugs(config):
+        with contextlib.suppress(PodcastError):
+            if episodes.load(config, slug).audio_pending:
+                found.append(slug)
+    return found
 
 
 def leaving(config: Config, to: str) -> list[str]:
