@@ -1,22 +1,27 @@
 """The first hour of a new producer (#23): `init` hears piped answers and asks for the host, the
 project ignores what git should not hold, each first command says what to do next, nothing
 published goes without a word (unpublish asks, prune lists every superseded file with its
-date), and episodes made in the same minute keep their order."""
+date), episodes made in the same minute keep their order, and a quote's clip is the clip's."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from lxml import etree
+from PIL import Image
 
 from podcast.cli import cli
 from podcast.workflows import scaffold
 
-from .conftest import Run, add_episode, edit, make_tone
+from .conftest import Run, add_episode, edit, ffmpeg, make_speech, make_tone
+
+ON = ("--set", "transcribe.enabled=true")
 
 
 def test_init_takes_piped_answers_and_names_the_host(tmp_path: Path) -> None:
@@ -144,3 +149,59 @@ def test_prune_lists_every_superseded_file_with_its_date(project: Path, run: Run
     listed = run("prune")
     assert listed.exit_code == 0 and "2 superseded file(s)" in listed.output, listed.output
     assert listed.output.count("deletable from ") == 2 and "nothing to prune" not in listed.output
+
+
+@pytest.fixture
+def clip_episode(project: Path, run: Run, tmp_path: Path) -> Path:
+    speech = make_speech(
+        tmp_path / "s.wav", "Bienvenue dans notre podcast. Nous parlons de la pauvreté en France avec nos invités."
+    )
+    longer = tmp_path / "long.wav"
+    ffmpeg("-i", str(speech), "-i", str(speech), "-filter_complex", "[0:a][1:a]concat=n=2:v=0:a=1", str(longer))
+    folder = add_episode(project, "ep", longer)
+    (folder / "notes.md").write_text("00:00:00 Début\n00:00:05 Suite\n00:00:09 Fin\n", encoding="utf-8")
+    result = run(*ON, "publish", "ep")
+    assert result.exit_code == 0, result.output + result.stderr
+    return project / "build" / "ep"
+
+
+def probe(path: Path, *entries: str) -> dict[str, object]:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", *entries, "-of", "json", str(path)], capture_output=True, text=True, check=True
+    )
+    return dict(json.loads(out.stdout))
+
+
+def test_a_quote_clip_is_the_clips_own(clip_episode: Path, run: Run, tmp_path: Path) -> None:
+    assert len(probe(clip_episode / "ep.mp3", "-show_chapters")["chapters"]) == 3  # type: ignore[arg-type]
+    result = run("quote", "ep", "--at", "00:00:01", "--duration", "4", "--clip")
+    assert result.exit_code == 0, result.output + result.stderr
+    mp3, mp4 = clip_episode / "clips" / "clip-1-4.mp3", clip_episode / "clips" / "clip-1-4.mp4"
+    assert probe(mp3, "-show_chapters")["chapters"] == []  # the episode's chapters are not the clip's
+    found = probe(mp4, "-show_chapters", "-show_streams", "-show_format")
+    assert found["chapters"] == []
+    assert sorted(s["codec_type"] for s in found["streams"]) == ["audio", "video"]  # type: ignore[attr-defined,union-attr]
+    assert 3.8 < float(found["format"]["duration"]) < 4.3  # type: ignore[index]
+
+    frame = tmp_path / "frame.png"
+    ffmpeg("-ss", "2", "-i", str(mp4), "-frames:v", "1", str(frame))
+    pixels = Image.open(frame).convert("RGB")
+    cover = (0x33, 0x66, 0x99)  # the test cover: one colour, so whatever is drawn over it shows
+    width, height = pixels.size
+    near = [
+        (x, y)
+        for y in range(0, height, 4)
+        for x in range(0, width, 4)
+        if all(abs(a - b) <= 24 for a, b in zip(pixels.getpixel((x, y)), cover, strict=True))  # type: ignore[arg-type]
+    ]
+    left, top = min(x for x, _ in near), min(y for _, y in near)
+    right, bottom = max(x for x, _ in near), max(y for _, y in near)
+    inside = [(x, y) for y in range(top, bottom + 1, 4) for x in range(left, right + 1, 4)]
+    assert len(near) / len(inside) > 0.99, f"{len(inside) - len(near)} of {len(inside)} cover pixels drawn over"
+    captions = [
+        (x, y)
+        for y in range(0, height * 3 // 4, 4)
+        for x in range(0, width, 4)
+        if not (left <= x <= right and top <= y <= bottom) and min(pixels.getpixel((x, y))) > 200  # type: ignore[arg-type]
+    ]
+    assert len(captions) > 200  # the words are there, beside the cover, not on it

@@ -1,4 +1,5 @@
-"""ffmpeg filter graphs for the process stage (pure: settings and an edit list in, graph text out).
+"""ffmpeg filter graphs, the one home of them (pure: settings in, graph text out): the process
+stage's, the analysis stream's, and the audiogram `podcast quote --clip` renders.
 
 The recording is cleaned in *pieces* that ffmpeg processes in parallel, one per core: the two
 halves of a long recording (overlapping by a second, crossfaded when they are joined again:
@@ -14,6 +15,7 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from podcast.domain import edits
 from podcast.project.config import Audio
@@ -354,3 +356,44 @@ def energies_graph(channels: int, resampler: str) -> str:
         parts.append("[c]anullsink")
         parts.append("[m][k]join=inputs=2:channel_layout=stereo:map=0.0-FL|1.0-FR[out]")
     return ";".join(parts)
+
+
+# -- Audiograms (`podcast quote --clip`) ------------------------------------------------------------
+# A square video for social networks: the cover whole, above the captions, above the waveform.
+# Nothing is drawn over the cover, so its own text (a show's title) is never covered.
+AUDIOGRAM_SIZE = 1080
+AUDIOGRAM_COVER = 560  # the cover's side, centred at the top
+AUDIOGRAM_TOP = 40
+AUDIOGRAM_BACKGROUND = "0x111318"
+AUDIOGRAM_WAVE = (880, 160)  # the waveform's top and height
+# Captions: libass lays out SubRip on a 288-unit-high canvas (3.75 px a unit here): bottom-aligned
+# at 860 px, 45 px type, so two lines of 65 characters (wrapped to four at most) stay between the
+# cover and the waveform.
+AUDIOGRAM_CAPTION_STYLE = (
+    "FontName=DejaVu Sans,FontSize=12,PrimaryColour=&H00FFFFFF,OutlineColour=&H80000000,BorderStyle=3,"
+    "Outline=2,Alignment=2,MarginV=59,MarginL=16,MarginR=16"
+)
+
+
+def clip_audio(duration: float) -> str:
+    """An excerpt of `duration` seconds from input 0, faded in and out ([out])."""
+    fade = min(0.5, duration / 4)
+    return f"[0:a]afade=t=in:d={fade:g},afade=t=out:st={duration - fade:.3f}:d={fade:g}[out]"
+
+
+def audiogram_graph(captions: Path) -> str:
+    """Input 0 the cover (looped), input 1 the excerpt; `captions` a SubRip file ([out])."""
+    size, cover, (wave_top, wave_height) = AUDIOGRAM_SIZE, AUDIOGRAM_COVER, AUDIOGRAM_WAVE
+    left = (size - cover) // 2
+    return (
+        f"[0:v]scale={cover}:{cover},setsar=1,"
+        f"pad={size}:{size}:{left}:{AUDIOGRAM_TOP}:color={AUDIOGRAM_BACKGROUND},format=yuv420p[bg];"
+        f"[1:a]showwaves=s={size}x{wave_height}:mode=cline:colors=white@0.9:rate=25[wave];"
+        f"[bg][wave]overlay=0:{wave_top},"
+        f"subtitles={_filter_path(captions)}:force_style='{AUDIOGRAM_CAPTION_STYLE}'[out]"
+    )
+
+
+def _filter_path(path: Path) -> str:
+    """A file name as an option of a filter inside a graph (escaped twice: option, then graph)."""
+    return str(path).replace("\\", "\\\\\\\\").replace(":", "\\\\:").replace("'", "\\\\'")

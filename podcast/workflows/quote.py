@@ -10,7 +10,7 @@ from pathlib import Path
 from podcast.core import fsutil, timecode
 from podcast.core.errors import PodcastError
 from podcast.domain import transcript
-from podcast.edges import ffmpeg
+from podcast.edges import ffmpeg, filtergraphs
 from podcast.project import episode as episodes
 from podcast.project.config import Config
 from podcast.project.ids import episode_page_url
@@ -54,68 +54,24 @@ def clip(config: Config, found: Quote, at: float, duration: float) -> tuple[Path
     stem = f"clip-{int(at)}-{int(duration)}"
     out_dir = ep.build / "clips"
     mp3, mp4 = out_dir / f"{stem}.mp3", out_dir / f"{stem}.mp4"
-    fade = min(0.5, duration / 4)
+    bare = ["-map_metadata", "-1", "-map_chapters", "-1"]  # the episode's tags and chapters are not the clip's
     with fsutil.atomic_path(mp3) as tmp:
-        ffmpeg.generate(
-            [
-                "-ss",
-                f"{at:.3f}",
-                "-t",
-                f"{duration:.3f}",
-                "-i",
-                str(audio),
-                "-map",
-                "0:a",
-                "-af",
-                f"afade=t=in:d={fade},afade=t=out:st={duration - fade:.3f}:d={fade}",
-                "-c:a",
-                "libmp3lame",
-                "-b:a",
-                "128k",
-                "-map_metadata",
-                "-1",
-            ],
-            tmp,
-        )
+        excerpt = (audio, ["-ss", f"{at:.3f}", "-t", f"{duration:.3f}"])
+        ffmpeg.render([excerpt], filtergraphs.clip_audio(duration), tmp, ["-c:a", "libmp3lame", "-b:a", "128k", *bare])
     segments = [s for s in ep.segments() if s.end > at and s.start < at + duration]
     for seg in segments:
         seg.start, seg.end = max(0.0, seg.start - at), min(duration, seg.end - at)
     with tempfile.TemporaryDirectory(prefix="podcast-clip-") as tmp_dir:
         srt = Path(tmp_dir) / "captions.srt"
         srt.write_text(transcript.to_srt([_short(s) for s in segments]), encoding="utf-8")
-        style = (
-            "FontName=DejaVu Sans,FontSize=15,PrimaryColour=&H00FFFFFF,OutlineColour=&H80000000,BorderStyle=3,"
-            "Outline=2,MarginV=24,Alignment=8"
-        )
-        graph = (
-            f"[0:v]scale=1080:1080,setsar=1,format=yuv420p[bg];"
-            f"[1:a]showwaves=s=1080x200:mode=cline:colors=white@0.9:rate=25[wave];"
-            f"[bg][wave]overlay=0:840,subtitles={_filter_path(srt)}:force_style='{style}'[out]"
-        )
+        video = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-pix_fmt", "yuv420p"]
+        sound = ["-c:a", "aac", "-b:a", "128k"]
         with fsutil.atomic_path(mp4) as tmp:
             ffmpeg.render(
                 [(art, ["-loop", "1", "-framerate", "25"]), mp3],
-                graph,
+                filtergraphs.audiogram_graph(srt),
                 tmp,
-                [
-                    "-map",
-                    "1:a",
-                    "-c:v",
-                    "libx264",
-                    "-preset",
-                    "veryfast",
-                    "-tune",
-                    "stillimage",
-                    "-pix_fmt",
-                    "yuv420p",
-                    "-c:a",
-                    "aac",
-                    "-b:a",
-                    "128k",
-                    "-shortest",
-                    "-movflags",
-                    "+faststart",
-                ],
+                ["-map", "1:a", *video, *sound, *bare, "-t", f"{duration:.3f}", "-movflags", "+faststart"],
             )
     return mp3, mp4
 
@@ -123,7 +79,3 @@ def clip(config: Config, found: Quote, at: float, duration: float) -> tuple[Path
 def _short(segment: transcript.Segment) -> transcript.Segment:
     segment.speaker = ""  # captions show what is said; the speaker is in the post
     return segment
-
-
-def _filter_path(path: Path) -> str:
-    return str(path).replace("\\", "\\\\\\\\").replace(":", "\\\\:").replace("'", "\\\\'")
