@@ -2,8 +2,9 @@
 
 feed: regenerating the feed of a 250-, 500- and 1,000-episode show with ~3 KB of notes each.
 transcription: WER on ../shared/speech (French gold and silver, English) and real-time factor
-for the settings compared; glossary terms heard with and without the prompt (espeak-ng speech);
-time and peak memory on 40 minutes of real speech (--transcribe-minutes 180 for 3 hours).
+for the settings compared; speech over music (the radio clip's advert) through each path;
+glossary terms heard with and without the prompt (espeak-ng speech); time and peak memory on
+40 minutes of real speech (--transcribe-minutes 180 for 3 hours).
 site: size and render time of the episode page of a 3-hour transcript.
 storage: upload throughput to a local SeaweedFS against `aws s3 cp` of the same files, and the
 time and bytes of a no-change re-publish of a 50-episode show.
@@ -22,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -603,6 +605,85 @@ def bench_pipeline_wer() -> None:
         print(f"    {threshold:.1f}: {caught / max(1, sum(wrong)):.0%} of the errors, {share:.0%} of the words")
 
 
+# The French radio clip opens with an advert spoken over a jingle (30.5-38.6 s), then the news.
+ADVERT = (
+    "Le plus important au poker ce ne sont pas les cartes, c'est ce que vous en faites. "
+    "Winamax, la référence du poker en ligne"
+)
+ADVERT_END = 41.0  # seconds: words starting before this are the advert's
+
+
+def bench_speech_over_music() -> None:
+    """Speech over music: the advert of the French radio clip, through each decoding path and
+    through the pipeline (`podcast process` + `transcribe`), against plain faster-whisper base
+    (beam 5, VAD) on the raw clip; with our VAD at Silero's default threshold (0.5) to show
+    what it costs. WER of the advert's words, and of the whole clip (silver reference)."""
+    import json
+
+    from speech import SPEECH, clips, duration, wer
+
+    from podcast.domain import transcript
+    from podcast.edges import whisper
+    from podcast.project.config import Transcribe
+
+    found = [c for c in clips("fr", "silver") if c["id"] == "fr_wt_radio_short"]
+    if not found:
+        print("speech over music: skipped, no radio clip")
+        return
+    clip, reference = SPEECH / found[0]["file"], found[0]["ref"]
+    model = whisper.load(Transcribe())
+    length = duration(clip)
+
+    def ours(**settings: Any) -> list[tuple[float, str]]:
+        raw = list(whisper.transcribe(model, clip, length, Transcribe(**settings), (), lambda t: None))
+        return [(w.start, w.word) for s in transcript.clean(raw, {})[0] for w in s.words]
+
+    def plain() -> list[tuple[float, str]]:
+        segments, _ = model.transcribe(str(clip), language="fr", beam_size=5, vad_filter=True, word_timestamps=True)
+        return [(w.start, w.word) for s in segments for w in s.words or []]
+
+    def pipeline() -> list[tuple[float, str]]:
+        root = WORK / "show-radio"
+        shutil.rmtree(root, ignore_errors=True)
+        podcast = str(Path(sys.executable).parent / "podcast")
+        subprocess.run([podcast, "init", str(root), "--no-input", "--title", "Radio"], check=True, capture_output=True)
+        new = [podcast, "--project", str(root), "new", "radio", "--title", "Radio", "--source", str(clip)]
+        subprocess.run(new, check=True, capture_output=True)
+        for stage in ("process", "transcribe"):
+            command = [podcast, "--project", str(root), "-q", "--set", "transcribe.enabled=true", stage, "radio"]
+            subprocess.run(command, check=True)
+        cues = json.loads((root / "build" / "radio" / "transcript.segments.json").read_text())
+        return [(w["start"], w["word"]) for c in cues for w in c["words"]]
+
+    default = whisper.VAD_THRESHOLD
+    variants: dict[str, Callable[[], list[tuple[float, str]]]] = {
+        "plain faster-whisper base: beam 5, VAD (reference)": plain,
+        f"ours (default): batched 4, VAD threshold {default}": ours,
+        f"ours, sequential, VAD threshold {default}": lambda: ours(batch_size=0),
+        f"through the pipeline (process + transcribe), VAD threshold {default}": pipeline,
+        "ours, batched 4, VAD threshold 0.5 (Silero's default)": lambda: _with_vad(0.5, ours),
+        "ours, sequential, VAD threshold 0.5": lambda: _with_vad(0.5, lambda: ours(batch_size=0)),
+    }
+    print("speech over music (the French radio clip's advert; WER of its words, then of the whole clip)")
+    for label, decode in variants.items():
+        words = decode()
+        advert = " ".join(" ".join(word for start, word in words if start < ADVERT_END).split())
+        errors, total = wer(ADVERT, advert)
+        clip_errors, clip_total = wer(reference, " ".join(word for _, word in words))
+        heard = advert.strip()[:70]
+        print(f"  {label:72s} advert WER {errors / total:.2f} ({heard!r}); clip {clip_errors / clip_total:.3f}")
+
+
+def _with_vad(threshold: float, decode: Any) -> Any:
+    from podcast.edges import whisper
+
+    default, whisper.VAD_THRESHOLD = whisper.VAD_THRESHOLD, threshold
+    try:
+        return decode()
+    finally:
+        whisper.VAD_THRESHOLD = default
+
+
 def looped_speech(minutes: float) -> Path:
     """The French silver clips joined, looped to `minutes`: real speech for speed and memory."""
     from speech import clips, joined
@@ -657,14 +738,20 @@ def main() -> None:
         "--transcribe-minutes", type=float, nargs="+", default=[40.0], help="lengths for time and memory (180: 3 h)"
     )
     parser.add_argument(
-        "only", nargs="*", choices=["audio", "feed", "site", "storage", "transcription", []], help="default: all"
+        "only",
+        nargs="*",
+        choices=["audio", "feed", "site", "storage", "transcription", "music", []],
+        help="default: all (music: only the speech-over-music case of transcription)",
     )
     args = parser.parse_args()
     chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription"}
     if "site" in chosen:
         bench_site()
+    if chosen == {"music"}:
+        bench_speech_over_music()
     if "transcription" in chosen:
         bench_transcription()
+        bench_speech_over_music()
         bench_glossary()
         bench_diarization()
         bench_pipeline_wer()
