@@ -667,7 +667,7 @@ def bench_speech_over_music() -> None:
     print("speech over music (the French radio clip's advert; WER of its words, then of the whole clip)")
     for label, decode in variants.items():
         words = decode()
-        advert = " ".join(" ".join(word for start, word in words if start < ADVERT_END).split())
+        advert = " ".join("".join(word for start, word in words if start < ADVERT_END).split())
         errors, total = wer(ADVERT, advert)
         clip_errors, clip_total = wer(reference, " ".join(word for _, word in words))
         heard = advert.strip()[:70]
