@@ -15,7 +15,7 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -490,6 +490,17 @@ def edit_plan(config: Config, slug: str) -> EditList:
     ctx = make_context(config, slug, Options())
     process = ProcessStage()
     return process.edit_list(ctx, process.prepare(ctx))
+
+
+def status_report(config: Config, table: Callable[[list[str], list[list[str]]], str]) -> Report:
+    """`podcast status`: the table (laid out by `table`), then notes about the show."""
+    rows, notes = status(config)
+    out = Report()
+    header = ["EPISODE", *(s.name.upper() for s in STAGES), "TRANSCRIPT", "NOTE"]
+    out.info(table(header, rows) if rows else "no episodes yet: `podcast new SLUG --title ...`")
+    for note in notes:
+        out.info(note)
+    return out
 
 
 def status(config: Config) -> tuple[list[list[str]], list[str]]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import click
@@ -220,3 +222,20 @@ def test_ctrl_c_during_processing_leaves_the_previous_output(project: Path, run:
         except OSError:
             pass
     assert orphans == [], "ffmpeg kept running after Ctrl-C"
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(project: Path) -> None:
+    """`podcast move --to URL | head -1`: no traceback, no 'internal error' when the pipe closes."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "podcast", "--project", str(project), "move", "--to", "https://x.example/f.xml"],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write)
+    assert done.returncode == 1 and done.stderr == ""

@@ -195,8 +195,8 @@ class PodcastGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-            raise
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort, BrokenPipeError):
+            raise  # BrokenPipeError: the reader went away (`| head`): click ends quietly (status 1)
         except PodcastError as exc:
             _traceback_if_verbose(ctx)
             click.echo(f"error: {exc}", err=True)

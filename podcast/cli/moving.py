@@ -86,5 +86,4 @@ def move_command(app: App, to: str) -> None:
       podcast move                                   # after podcast import
       podcast move --to https://new-host.example/feed.xml
     """
-    for line in move.steps(app.config(), to):
-        click.echo(line)
+    show(app, move.report(app.config(), to))

@@ -98,11 +98,7 @@ def status(app: App) -> None:
     Example:
       podcast status
     """
-    rows, notes = pipeline.status(app.config())
-    header = ["EPISODE", *(s.name.upper() for s in pipeline.STAGES), "TRANSCRIPT", "NOTE"]
-    click.echo(ui.table(header, rows) if rows else "no episodes yet: `podcast new SLUG --title ...`")
-    for note in notes:
-        click.echo(note)
+    show(app, pipeline.status_report(app.config(), ui.table))
 
 
 def _targets(slugs: tuple[str, ...], all_: bool) -> pipeline.Selection:

@@ -8,6 +8,7 @@ Every piece sits in a fixed slot, so the cut declared in episodes/demo/episode.t
 
 from __future__ import annotations
 
+import datetime as dt
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,8 @@ from podcast import pipeline
 from podcast.core import fsutil
 from podcast.core.errors import MediaError
 from podcast.edges import espeak, ffmpeg
-from podcast.project.config import Config
+from podcast.project import producer_files
+from podcast.project.config import EPISODE_NAME, NOTES_NAME, Config
 
 RATE = 48000
 VOICES = {"host": ("fr+m3", 45), "guest": ("fr+f3", 60)}
@@ -132,9 +134,45 @@ def _render_piece(piece: Piece, out: Path) -> Path:
     return out
 
 
+HOST, GUEST = "Karim (animateur)", "Invitée de démonstration"
+NOTES = """Un épisode de démonstration, entièrement synthétisé : deux voix, un jingle, un silence et une toux
+coupée au montage.
+
+- Les **territoires zéro chômeur de longue durée**
+- Apprendre des personnes qui vivent la pauvreté
+
+Pour en savoir plus : [ATD Quart Monde](https://www.atd-quartmonde.fr/).
+"""
+
+
+def write_episode(folder: Path) -> None:
+    """The demo episode's files in a project that has none (one made by `podcast init`)."""
+    document = producer_files.new_episode()
+    document.set_all(
+        {
+            "title": "Démo : un entretien de deux minutes",
+            "date": dt.datetime(2026, 1, 15, 10, 0),
+            "summary": "Un court entretien généré pour montrer toute la chaîne : montage, volume, transcription, "
+            "tags et flux RSS.",
+            "source": "recording.wav",
+            "location": "Montreuil",
+            "speakers.left": HOST,
+            "speakers.right": GUEST,
+            "edit.cuts": ["00:00:27-00:00:28"],
+        }
+    )
+    document.append("guests", {"name": GUEST, "role": "guest"})
+    folder.mkdir(parents=True, exist_ok=True)
+    producer_files.write_new(folder / EPISODE_NAME, document)
+    if not (folder / NOTES_NAME).exists():
+        fsutil.write_text(folder / NOTES_NAME, NOTES)
+
+
 def run(config: Config, options: pipeline.Options) -> tuple[str, pipeline.RunReport]:
     """Generate the demo recording (again with --force), then publish every episode."""
     recording = config.episodes_dir / "demo" / "recording.wav"
+    if not (recording.parent / EPISODE_NAME).exists() and not options.dry_run:
+        write_episode(recording.parent)
     generated = ""
     if options.force or not recording.exists():
         seconds = write_recording(recording)

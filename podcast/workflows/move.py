@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 
 from podcast.core.errors import PodcastError
+from podcast.core.report import Report
 from podcast.core.text import url_problem
 from podcast.project import episode as episodes
 from podcast.project import imported_feed
@@ -120,3 +121,11 @@ def _redirect_how(config: Config, to: str) -> list[str]:
         f"   Caddy:   redir {path} {to} permanent",
         "   (podcast serve is for previews; it does not redirect.)",
     ]
+
+
+def report(config: Config, to: str = "") -> Report:
+    """`podcast move`: the steps, as a report."""
+    out = Report()
+    for line in steps(config, to):
+        out.info(line)
+    return out
