@@ -499,7 +499,7 @@ def _home_pages(site: Site, env: Environment, common: dict[str, Any], episodes: 
             seasons=seasons,
             episodes=chunk,
             pager=pager,
-            description=config.show.description,
+            description=notes.show_description(config),
             hosts=hosts,
             funding=config.show.funding,
             artwork_url=artwork_url,

@@ -440,7 +440,8 @@
   function listPage(mini) {
     var buttons = document.querySelectorAll("button.play-here");
     if (!buttons.length) return;
-    var audio = mini.querySelector("audio"), player = Player(mini, audio), title = mini.querySelector(".c-title");
+    var audio = mini.querySelector("audio"), player = Player(mini, audio), title = document.createElement("a");
+    title.className = "c-title";  // in the page once it has a link to give
     var current = null, media = { artwork: [] }, key = "";
     remember(player, function () { return key; });
     mediaSession(player, media);
@@ -459,8 +460,8 @@
         media.artwork = button.dataset.art ? [{ src: button.dataset.art, sizes: "300x300", type: "image/jpeg" }] : [];
         audio.src = button.dataset.src;
         title.href = button.dataset.page;
+        if (!title.parentNode) mini.querySelector(".controls").appendChild(title);
         title.textContent = button.dataset.title;
-        title.hidden = false;
         mini.hidden = false;
         key = "";  // the next episode's position is read before it is written
         var saved = parseFloat(load(positionKey(button.dataset.page))) || 0;
