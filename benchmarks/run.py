@@ -5,6 +5,7 @@ transcription: WER on ../shared/speech (French gold and silver, English) and rea
 for the settings compared; glossary terms heard with and without the prompt (espeak-ng speech);
 time and peak memory on 40 minutes of real speech (--transcribe-minutes 180 for 3 hours).
 site: size and render time of the episode page of a 3-hour transcript.
+players: the web players compared for the episode page (see benchmarks/players.py).
 storage: upload throughput to a local SeaweedFS against `aws s3 cp` of the same files, and the
 time and bytes of a no-change re-publish of a 50-episode show.
 
@@ -657,12 +658,19 @@ def main() -> None:
         "--transcribe-minutes", type=float, nargs="+", default=[40.0], help="lengths for time and memory (180: 3 h)"
     )
     parser.add_argument(
-        "only", nargs="*", choices=["audio", "feed", "site", "storage", "transcription", []], help="default: all"
+        "only",
+        nargs="*",
+        choices=["audio", "feed", "site", "storage", "transcription", "players", []],
+        help="default: all but players (which needs `npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
     chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription"}
     if "site" in chosen:
         bench_site()
+    if "players" in chosen:
+        import players
+
+        players.run(WORK)
     if "transcription" in chosen:
         bench_transcription()
         bench_glossary()
