@@ -603,3 +603,11 @@ def test_lighthouse_scores_on_a_phone(project: Path, run: Run, origins: tuple[st
         boot = sum(i["total"] for i in result["audits"]["bootup-time"]["details"]["items"] if "/assets/" in i["url"])
         print(f"  first paint {shown:.0f} ms, interactive {tti - shown:.0f} ms later, our script {boot:.0f} ms")
         assert tti - shown < 1000 and boot < 1000
+
+
+def test_every_language_has_every_word() -> None:
+    from podcast.core import i18n
+
+    for table in (i18n.STRINGS, i18n.REVIEW):
+        assert set(table["fr"]) == set(table["en"])
+    assert i18n.review_strings("fr-FR")["title"] == "Relecture" and i18n.review_strings("xx")["title"] == "Proofreading"

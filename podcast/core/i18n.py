@@ -166,3 +166,98 @@ STRINGS: dict[str, dict[str, str]] = {
 
 def strings(language: str) -> dict[str, str]:
     return STRINGS.get(language.split("-")[0].lower(), STRINGS["en"])
+
+
+# The proofreading page (`podcast review`), in the show's language: the producer reads it.
+# "{name}" marks what the page fills in.
+REVIEW: dict[str, dict[str, str]] = {
+    "fr": {
+        "title": "Relecture",
+        "title_of": "Relecture : {title}",
+        "play_pause": "Lecture / pause (Échap)",
+        "back": "Reculer de 5 s (F1)",
+        "next_unsure": "Mot incertain suivant (F2)",
+        "save": "Enregistrer (Ctrl+S)",
+        "rename": "Renommer l'intervenant·e",
+        "rename_to": "en",
+        "rename_all": "Renommer partout",
+        "unsure_word": "mot incertain",
+        "glossary_name": "nom du glossaire",
+        "restored": "Des modifications non enregistrées de ce navigateur ont été restaurées.",
+        "discard": "Les abandonner",
+        "suggested": "Coupes suggérées",
+        "suggest_how": "Acceptez-les ou refusez-les avec",
+        "transcript": "Transcription",
+        "unsure": "incertain ({percent} %)",
+        "play_from": "{time}, écouter à partir d'ici",
+        "speaker_at": "Intervenant·e à {time}",
+        "text_at": "Texte à {time}",
+        "split": "Couper au curseur",
+        "split_at": "Couper au curseur, réplique à {time}",
+        "merge": "Fusionner avec la suivante",
+        "merge_at": "Fusionner avec la suivante, réplique à {time}",
+        "place_cursor": "Placez le curseur dans le texte, là où la réplique doit être coupée.",
+        "last_cue": "C'est la dernière réplique : rien à fusionner.",
+        "unsaved": "Modifications non enregistrées (gardées dans ce navigateur jusqu'à l'enregistrement).",
+        "unsaved_lost": (
+            "Modifications non enregistrées : ce navigateur n'a pas pu en garder une copie, enregistrez vite."
+        ),
+        "no_unsure": "Plus aucun mot incertain.",
+        "saving": "Enregistrement…",
+        "not_saved": "Non enregistré : {error}",
+        "reviewed": "Relu.",
+        "not_reviewed": "Pas encore relu.",
+        "saved": "Enregistré. {message}",
+        "no_answer": (
+            "Non enregistré : le serveur de relecture n'a pas répondu ({error}). "
+            "Vos modifications sont gardées dans ce navigateur."
+        ),
+        "renamed": "{count} réplique(s) attribuée(s) à {name}.",
+        "play_cut": "{label}, écouter la coupe suggérée",
+        "discarded": "Modifications abandonnées.",
+    },
+    "en": {
+        "title": "Proofreading",
+        "title_of": "Proofreading: {title}",
+        "play_pause": "Play / pause (Esc)",
+        "back": "Back 5 s (F1)",
+        "next_unsure": "Next unsure word (F2)",
+        "save": "Save (Ctrl+S)",
+        "rename": "Rename speaker",
+        "rename_to": "to",
+        "rename_all": "Rename everywhere",
+        "unsure_word": "unsure word",
+        "glossary_name": "glossary name",
+        "restored": "Unsaved changes from this browser were restored.",
+        "discard": "Discard them",
+        "suggested": "Suggested cuts",
+        "suggest_how": "Accept or reject them with",
+        "transcript": "Transcript",
+        "unsure": "unsure ({percent} %)",
+        "play_from": "{time}, play from here",
+        "speaker_at": "Speaker at {time}",
+        "text_at": "Text at {time}",
+        "split": "Split at the cursor",
+        "split_at": "Split at the cursor, cue at {time}",
+        "merge": "Merge with next",
+        "merge_at": "Merge with next, cue at {time}",
+        "place_cursor": "Place the cursor inside the text where the cue should be split.",
+        "last_cue": "This is the last cue: nothing to merge it with.",
+        "unsaved": "Unsaved changes (kept in this browser until saved).",
+        "unsaved_lost": "Unsaved changes: this browser could not keep a copy of them, save soon.",
+        "no_unsure": "No unsure word left.",
+        "saving": "Saving…",
+        "not_saved": "Not saved: {error}",
+        "reviewed": "Reviewed.",
+        "not_reviewed": "Not reviewed yet.",
+        "saved": "Saved. {message}",
+        "no_answer": "Not saved: the review server did not answer ({error}). Your changes are kept in this browser.",
+        "renamed": "{count} cue(s) now say {name}.",
+        "play_cut": "{label}, play the suggested cut",
+        "discarded": "Changes discarded.",
+    },
+}
+
+
+def review_strings(language: str) -> dict[str, str]:
+    return REVIEW.get(language.split("-")[0].lower(), REVIEW["en"])
