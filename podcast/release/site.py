@@ -499,7 +499,8 @@ def _home_pages(site: Site, env: Environment, common: dict[str, Any], episodes: 
             seasons=seasons,
             episodes=chunk,
             pager=pager,
-            description=notes.show_description(config),
+            description=config.show.description,
+            meta_description=notes.show_description(config),  # never empty: the title at least
             hosts=hosts,
             funding=config.show.funding,
             artwork_url=artwork_url,
