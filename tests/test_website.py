@@ -143,6 +143,7 @@ def test_the_player_plays_skips_changes_speed_and_follows_chapters(website: str,
         "!document.getElementById('player').paused && document.getElementById('player').currentTime > 0.3"
     )
     assert play.get_attribute("aria-label") == "Pause"
+    assert page.evaluate("window.scrollY") == 0  # a listener at the player is not carried off to the transcript
     play.click()
     page.wait_for_function("document.getElementById('player').paused")
     page.evaluate("document.getElementById('player').currentTime = 40")
@@ -393,7 +394,7 @@ def test_the_home_page_plays_in_place_and_links_people(website: str, browser: An
     assert mini.locator(".c-title").inner_text() == "La pauvreté, parlons-en"
     button.click()
     page.wait_for_function("document.querySelector('#mini audio').paused")
-    assert button.get_attribute("aria-pressed") == "false"
+    page.wait_for_function("document.querySelector('button.play-here').getAttribute('aria-pressed') === 'false'")
     cards.nth(1).locator("button.play-here").click()
     page.wait_for_function("document.querySelector('#mini audio').src.includes('/episodes/old/')")
     about = page.locator("section.about")
@@ -611,3 +612,29 @@ def test_every_language_has_every_word() -> None:
     for table in (i18n.STRINGS, i18n.REVIEW):
         assert set(table["fr"]) == set(table["en"])
     assert i18n.review_strings("fr-FR")["title"] == "Relecture" and i18n.review_strings("xx")["title"] == "Proofreading"
+
+
+def test_the_theme_logo_and_colour_are_checked_and_shown(project: Path, run: Run, tmp_path: Path) -> None:
+    from PIL import Image
+
+    config = project / "config.toml"
+    edit(config, 'accent = "#8a1c2b"', 'accent = "red"')
+    bad = run("status")
+    assert (
+        bad.exit_code != 0 and "show.theme.accent" in bad.output + bad.stderr and "#rrggbb" in bad.output + bad.stderr
+    )
+    edit(config, 'accent = "red"', 'accent = "#1d6f42"')
+    edit(config, 'logo = ""', 'logo = "../logo.png"')
+    outside = run("status")
+    assert outside.exit_code != 0 and "leads outside the project" in outside.output + outside.stderr
+    Image.new("RGBA", (800, 200), (29, 111, 66, 255)).save(project / "logo.png")
+    edit(config, 'logo = "../logo.png"', 'logo = "logo.png"')
+    make_episode(project, "ep", 2, transcript=False)
+    assert run("publish", "--all").exit_code == 0
+    home = (project / "public" / "index.html").read_text(encoding="utf-8")
+    logo = re.search(r'<img src="(images/logo-[0-9a-f]{12}\.png)" alt="" width="(\d+)" height="(\d+)">', home)
+    assert logo and (int(logo.group(2)), int(logo.group(3))) == (192, 48)  # 384×96 drawn at half size
+    from podcast.edges.images import dimensions
+
+    assert dimensions(project / "public" / logo.group(1)) == (384, 96)
+    assert "--accent:#1d6f42" in home  # dark enough already: kept as given

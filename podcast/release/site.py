@@ -436,7 +436,7 @@ def render(config: Config, shown: Catalog, out: Path | None = None) -> list[Page
         "home_url": public_url(config, "index.html"),
         "subscribe": subscribe_links(config),
         "show_social": public_url(config, show_cover.social) if show_cover else "",
-        "words_json": script_json({k: words[k] for k in JS_WORDS}),
+        "words_json": json.dumps({k: words[k] for k in JS_WORDS}, ensure_ascii=False),  # an attribute: escaped
     }
     episodes = [episode_context(config, item, site) for item in shown.items]
     _home_pages(site, env, common, episodes)

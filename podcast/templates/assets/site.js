@@ -6,7 +6,7 @@
 (function () {
   "use strict";
   var words = {};
-  try { words = JSON.parse(document.getElementById("words").textContent); } catch (e) { /* defaults below */ }
+  try { words = JSON.parse(document.body.dataset.words); } catch (e) { /* defaults below */ }
   var RATES = [1, 1.25, 1.5, 1.75, 2, 0.8];
   var reduced = window.matchMedia && matchMedia("(prefers-reduced-motion: reduce)").matches;
   var toast = document.getElementById("status"), toastTimer = 0;
@@ -275,6 +275,9 @@
     }
     function selecting() { var sel = window.getSelection(); return sel && !sel.isCollapsed; }
     function offscreen(el) { var r = el.getBoundingClientRect(); return r.top < 90 || r.bottom > innerHeight - 140; }
+    // Only a reader who is in the transcript is followed: one at the player stays there.
+    var area = document.querySelector(".transcript");
+    function reading() { var r = area.getBoundingClientRect(); return r.top < innerHeight * 0.6 && r.bottom > 0; }
     player.onTime(function (t) {
       var i = find(t), span = i >= 0 ? spans[i] : null;
       if (span === current) return;
@@ -287,7 +290,7 @@
         if (next) next.classList.add("current");
         passage = next;
       }
-      if (span && follow && follow.checked && !player.audio.paused && !selecting() && !span.closest("[hidden]") && offscreen(span)) {
+      if (span && follow && follow.checked && !player.audio.paused && !selecting() && !span.closest("[hidden]") && reading() && offscreen(span)) {
         span.scrollIntoView({ block: "center", behavior: reduced ? "auto" : "smooth" });
       }
     });
