@@ -29,10 +29,11 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, T
 
 from podcast.core import fsutil, i18n, timecode
 from podcast.core.errors import PodcastError
+from podcast.core.text import url_join
 from podcast.domain import transcript
 from podcast.domain.transcript import Segment
 from podcast.edges import images, storage
-from podcast.project.config import Config, url_join
+from podcast.project.config import Config
 from podcast.project.ids import episode_page_url, is_public, public_url
 from podcast.release import notes
 from podcast.release.catalog import Catalog, Item, artwork_key

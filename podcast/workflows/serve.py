@@ -19,8 +19,9 @@ from typing import Any
 
 from podcast.core import fsutil
 from podcast.core.errors import PodcastError
+from podcast.core.text import Url
 from podcast.edges.storage import content_type
-from podcast.project.config import FEED_NAME, Config, Url
+from podcast.project.config import FEED_NAME, Config
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
