@@ -6,6 +6,7 @@ for the settings compared; speech over music (the radio clip's advert) through e
 glossary terms heard with and without the prompt (espeak-ng speech); time and peak memory on
 40 minutes of real speech (--transcribe-minutes 180 for 3 hours).
 site: size and render time of the episode page of a 3-hour transcript.
+players: the web players compared for the episode page (see benchmarks/players.py).
 storage: upload throughput to a local SeaweedFS against `aws s3 cp` of the same files, and the
 time and bytes of a no-change re-publish of a 50-episode show.
 
@@ -740,8 +741,9 @@ def main() -> None:
     parser.add_argument(
         "only",
         nargs="*",
-        choices=["audio", "feed", "site", "storage", "transcription", "music", []],
-        help="default: all (music: only the speech-over-music case of transcription)",
+        choices=["audio", "feed", "site", "storage", "transcription", "music", "players", []],
+        help="default: all but players (music: only the speech-over-music case of transcription; players needs "
+        "`npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
     chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription"}
@@ -749,6 +751,10 @@ def main() -> None:
         bench_site()
     if chosen == {"music"}:
         bench_speech_over_music()
+    if "players" in chosen:
+        import players
+
+        players.run(WORK)
     if "transcription" in chosen:
         bench_transcription()
         bench_speech_over_music()

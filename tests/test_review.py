@@ -138,7 +138,7 @@ def test_proofreading_in_a_real_browser(
     assert page.evaluate("window.pwned === undefined") and not dialogs
 
     page.keyboard.press("Control+s")
-    page.locator("#status", has_text="Saved.").wait_for(timeout=60000)
+    page.locator("#status", has_text="Enregistré.").wait_for(timeout=60000)
     own = (project / "episodes" / "ep" / "transcript.vtt").read_text()
     assert "NOTE reviewed" in own and "CORRIGÉ" in own and "&lt;img" in own and "<img" not in own
     assert "<v Karima &lt;b&gt;>" in own
@@ -147,7 +147,7 @@ def test_proofreading_in_a_real_browser(
     page.reload()
     page.wait_for_selector(".cue .text")
     assert not page.locator("#draft").is_visible()  # saved: no draft left
-    assert "Reviewed" in page.locator("#state").inner_text()
+    assert "Relu." in page.locator("#state").inner_text()
     context.close()
     published_with_the_correction(project, run)
 
@@ -254,18 +254,18 @@ def test_split_merge_and_rename_in_the_browser(review_server: str, reviewed_proj
     page.keyboard.press("Home")
     for _ in range(len(text) // 2):
         page.keyboard.press("ArrowRight")
-    page.get_by_role("button", name="Split at the cursor").first.click()
+    page.get_by_role("button", name="Couper au curseur").first.click()
     assert page.locator(".cue").count() == before + 1
     halves = page.locator(".cue .text").all_inner_texts()[:2]
     assert " ".join(halves).split() == text.split() or "".join(halves).replace(" ", "") == text.replace(" ", "")
     starts = page.locator(".cue .time").all_inner_texts()[:2]
     assert starts[0] <= starts[1]
-    page.get_by_role("button", name="Merge with next").first.click()
+    page.get_by_role("button", name="Fusionner avec la suivante").first.click()
     assert page.locator(".cue").count() == before
     page.locator("#rename-to").fill("Isabelle")
-    page.get_by_role("button", name="Rename everywhere").click()
+    page.get_by_role("button", name="Renommer partout").click()
     speakers = [page.locator(".cue input").nth(i).input_value() for i in range(before)]
-    assert "Isabelle" in speakers and "cue(s) now say Isabelle" in page.locator("#status").inner_text()
+    assert "Isabelle" in speakers and "réplique(s) attribuée(s) à Isabelle" in page.locator("#status").inner_text()
     context.close()
 
 

@@ -34,7 +34,7 @@ def test_publish_to_s3_with_explicit_types_and_caching(
     s3 = client(seaweed.endpoint)
     keys = {o["Key"]: o["Size"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}  # type: ignore[attr-defined]
     assert "podcast/feed.xml" in keys
-    by_suffix = {k.rsplit(".", 1)[1]: k for k in keys}
+    by_suffix = {k.rsplit(".", 1)[1]: k for k in keys if not k.endswith(("oembed.json", "sitemap.xml"))}
     expected = {
         "mp3": ("audio/mpeg", storage.IMMUTABLE),
         "json": ("application/json", storage.IMMUTABLE),
@@ -44,6 +44,10 @@ def test_publish_to_s3_with_explicit_types_and_caching(
     for suffix, (ctype, cache) in expected.items():
         head = s3.head_object(Bucket=bucket, Key=by_suffix[suffix])  # type: ignore[attr-defined]
         assert head["ContentType"] == ctype and head["CacheControl"] == cache, suffix
+    oembed = s3.head_object(Bucket=bucket, Key="podcast/episodes/ep/oembed.json")  # type: ignore[attr-defined]
+    assert oembed["CacheControl"] == storage.SHORT  # changes in place with the title
+    sitemap = s3.head_object(Bucket=bucket, Key="podcast/sitemap.xml")  # type: ignore[attr-defined]
+    assert sitemap["ContentType"] == "application/xml"
     feed = s3.get_object(Bucket=bucket, Key="podcast/feed.xml")["Body"].read()  # type: ignore[attr-defined]
     enclosure = etree.fromstring(feed).find("channel/item/enclosure")
     assert enclosure is not None

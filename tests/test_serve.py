@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+import signal
+import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from .conftest import Run, add_episode, edit, make_tone
 
 
 def test_serve_answers_range_requests(tmp_path: Path) -> None:
@@ -37,3 +43,70 @@ def test_serve_answers_range_requests(tmp_path: Path) -> None:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_preview_points_feed_and_pages_where_they_are_served(project: Path, run: Run, tmp_path: Path) -> None:
+    """`podcast serve` renders the feed and the pages for the address a request came to, so a
+    phone that reached the machine by its network address plays; public/ is left as published."""
+    from podcast.project.config import load_config
+    from podcast.workflows.serve import preview_server
+
+    add_episode(project, "ep", make_tone(tmp_path / "a.wav", seconds=2))
+    assert run("publish", "ep").exit_code == 0
+    published = (project / "public" / "feed.xml").read_bytes()
+    page = (project / "public" / "episodes" / "ep" / "index.html").read_bytes()
+    served = preview_server(load_config(project), "127.0.0.1", 0)
+    threading.Thread(target=served.server.serve_forever, daemon=True).start()
+    port = served.server.server_address[1]
+    try:
+        assert served.local == f"http://127.0.0.1:{port}" and served.network is None
+
+        def get(path: str, host: str) -> str:
+            request = urllib.request.Request(f"{served.local}{path}", headers={"Host": host})
+            with urllib.request.urlopen(request) as answer:
+                return str(answer.read().decode())
+
+        phone = f"192.168.1.50:{port}"
+        feed = get("/feed.xml", phone)
+        assert f'url="http://{phone}/episodes/ep/ep-' in feed and "127.0.0.1:8000" not in feed
+        assert f'href="http://{phone}/episodes/ep/index.html"' in get("/episodes/ep/", phone)  # canonical
+        assert f'<link rel="canonical" href="http://127.0.0.1:{port}/index.html">' in get("/", f"127.0.0.1:{port}")
+        assert "http://192.168.1.50" not in get("/index.html", 'x"><script>')  # a forged Host: the default
+        assert get("/robots.txt", phone).endswith(f"Sitemap: http://{phone}/sitemap.xml\n")
+        with urllib.request.urlopen(f"{served.local}/episodes/ep/") as answer:  # audio and art as published
+            assert answer.status == 200
+        assert (project / "public" / "feed.xml").read_bytes() == published  # never written into public/
+        assert (project / "public" / "episodes" / "ep" / "index.html").read_bytes() == page
+        edit(project / "episodes" / "ep" / "episode.toml", 'title = "Épisode ep"', 'title = "Nouveau titre"')
+        assert run("publish", "ep").exit_code == 0
+        assert "Nouveau titre" in get("/feed.xml", phone)  # a new publication shows at once
+    finally:
+        served.server.shutdown()
+        served.server.server_close()
+
+
+def test_serve_on_the_network_prints_its_address_and_a_qr_code(project: Path) -> None:
+    from podcast.cli import ui
+    from podcast.workflows.serve import lan_address
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "podcast", "--project", str(project), "serve", "--bind", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = [proc.stdout.readline() for _ in range(3)] if proc.stdout else []
+        lan = lan_address()
+        if lan is None:
+            assert "--bind 0.0.0.0" not in lines[2] and "on the network" not in "".join(lines)
+            return
+        network = next(line for line in lines if "on the network" in line)
+        url = re.search(r"\(feed: (http://[^)]+)\)", network)
+        assert url and url.group(1).startswith(f"http://{lan}:") and not url.group(1).startswith("http://127.")
+        qr = ui.qr_code(url.group(1))
+        printed = "".join(proc.stdout.readline() for _ in range(qr.count("\n") + 1)) if proc.stdout else ""
+        assert qr in printed
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 130

@@ -78,7 +78,7 @@ def test_episode_page_in_a_real_browser(published_site: str, browser: object, pr
     start = float(last.get_attribute("data-start"))
     last.click()
     page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {start}) < 0.6")
-    page.wait_for_selector("p.passage.current", timeout=10000)
+    page.wait_for_selector(".passage.current", timeout=10000)
     shot = tmp_path / "episode.png"
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 5000
@@ -88,7 +88,7 @@ def test_episode_page_in_a_real_browser(published_site: str, browser: object, pr
     data = json.loads(page.locator('script[type="application/ld+json"]').inner_text())
     assert data["@type"] == "PodcastEpisode" and data["associatedMedia"]["contentUrl"].endswith(".mp3")
     assert page.locator('meta[property="og:title"]').get_attribute("content")
-    assert page.locator("audio#player").get_attribute("aria-labelledby") == "player-label"
+    assert page.locator("#player-box").get_attribute("aria-labelledby") == "player-label"
 
     # a deep link from search or a quote lands on the right second
     page.goto(f"{published_site}/episodes/ep/index.html#t=2")
@@ -96,7 +96,7 @@ def test_episode_page_in_a_real_browser(published_site: str, browser: object, pr
 
     home = browser.new_page()  # type: ignore[attr-defined]
     home.goto(f"{published_site}/index.html")
-    titles = home.locator("ol.episodes li strong").all_inner_texts()
+    titles = home.locator("ol.cards .card-title").all_inner_texts()
     assert titles == ["Épisode ep", "Épisode silent-notes"]
     home.screenshot(path=str(tmp_path / "home.png"))
 
@@ -110,7 +110,7 @@ def test_pages_read_without_javascript(published_site: str, browser: object) -> 
     page = context.new_page()
     page.goto(f"{published_site}/episodes/ep/index.html")
     assert page.locator("h1").inner_text() == "Épisode ep"
-    assert page.locator(".transcript p.passage").count() >= 1
+    assert page.locator(".transcript .passage").count() >= 1
     assert "Accueil" in page.locator(".chapters").inner_text()
 
 

@@ -202,22 +202,30 @@ def doctor_command(app: App, no_model: bool) -> None:
 @common
 @click.pass_obj
 def serve(app: App, bind: str | None, port: int | None) -> None:
-    """Serve the published folder over HTTP to preview the feed in a podcast app.
+    """Preview the show: the published folder over HTTP, with the feed and the pages made for
+    the address they are served from, so a phone on the same network plays everything.
 
     \b
     Example:
-      podcast serve --bind 0.0.0.0     # reachable from a phone on the same network
+      podcast serve --bind 0.0.0.0     # reachable from a phone on the same network (QR code)
     """
-    from podcast.workflows.serve import make_server
+    from podcast.workflows.serve import preview_server
 
     config = app.config()
-    server = make_server(config.public_dir, bind or config.serve.bind, port or config.serve.port)
-    address = f"http://{bind or config.serve.bind}:{server.server_address[1]}/"
-    click.echo(f"serving {config.public_dir} at {address} (feed: {address}feed.xml); Ctrl-C stops")
+    served = preview_server(config, bind or config.serve.bind, port if port is not None else config.serve.port)
+    click.echo(f"serving {config.public_dir}, feed and pages made for each address (never written there)")
+    click.echo(f"  on this machine: {served.local}/index.html  (feed: {served.local}/feed.xml)")
+    if served.network:
+        click.echo(f"  on the network:  {served.network}/index.html  (feed: {served.network}/feed.xml)")
+        click.echo("subscribe from a phone on the same network: scan the feed's address")
+        click.echo(ui.qr_code(f"{served.network}/feed.xml"), nl=False)
+    else:
+        click.echo("  (only this machine can reach it: --bind 0.0.0.0 lets a phone on the same network in)")
+    click.echo("Ctrl-C stops")
     try:
-        server.serve_forever()  # until Ctrl-C, reported by __main__ like any interruption
+        served.server.serve_forever()  # until Ctrl-C, reported by __main__ like any interruption
     finally:
-        server.server_close()
+        served.server.server_close()
 
 
 @cli.command()

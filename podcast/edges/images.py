@@ -7,6 +7,7 @@ import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageFont, UnidentifiedImageError
 
@@ -197,3 +198,88 @@ def generate(path: Path, title: str, *, force: bool = False) -> Path | None:
         backup = keep_original(path)
     placeholder(path, title)
     return backup
+
+
+# ---------------------------------------------------------------------------------------
+# The web pages' images: the cover in the sizes pages need, a social card, an icon, a logo
+
+WEB_FORMATS: dict[str, tuple[str, dict[str, Any]]] = {
+    "jpg": ("JPEG", {"quality": 82, "optimize": True, "progressive": True}),
+    "webp": ("WEBP", {"quality": 80, "method": 4}),
+    "avif": ("AVIF", {"quality": 60, "speed": 8}),
+    "png": ("PNG", {"optimize": True}),
+}
+SOCIAL_SIZE = (1200, 630)  # what Open Graph and Twitter's large card show uncropped
+
+
+def _open_rgb(path: Path, size: int) -> Image.Image:
+    """`path` decoded as RGB (JPEG decoded at a reduced scale when that is enough)."""
+    try:
+        with Image.open(path) as opened:
+            opened.draft("RGB", (size, size))
+            return opened.convert("RGB")
+    except Image.DecompressionBombError:
+        raise ArtworkError(f"{path.name}: declares an enormous size (a decompression bomb?): not opened") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ArtworkError(f"{path.name}: not a readable image ({exc})") from None
+
+
+def _square(image: Image.Image) -> Image.Image:
+    side = min(image.size)
+    left, top = (image.width - side) // 2, (image.height - side) // 2
+    return image.crop((left, top, left + side, top + side))
+
+
+def _save(image: Image.Image, target: Path, kind: str) -> None:
+    fmt, options = WEB_FORMATS[kind]
+    with fsutil.atomic_path(target) as tmp:
+        image.save(tmp, fmt, **options)
+
+
+def web_covers(source: Path, targets: dict[tuple[int, str], Path]) -> None:
+    """Write the square cover `source` at each (size in px, format) of `targets`: centre-cropped,
+    downscaled (never enlarged: a smaller cover is written at its own size)."""
+    square = _square(_open_rgb(source, max(size for size, _ in targets)))
+    for (size, kind), target in targets.items():
+        side = min(size, square.width)
+        scaled = square if side == square.width else square.resize((side, side), Image.Resampling.LANCZOS)
+        _save(scaled, target, kind)
+
+
+def social_card(source: Path, target: Path) -> None:
+    """A 1200×630 JPEG for link previews: the cover whole in the middle, on a blurred, darkened
+    enlargement of itself (networks crop a square cover to a band otherwise)."""
+    from PIL import ImageEnhance, ImageFilter
+
+    width, height = SOCIAL_SIZE
+    square = _square(_open_rgb(source, width))
+    back = square.resize((width, width), Image.Resampling.BILINEAR).crop(
+        (0, (width - height) // 2, width, (width + height) // 2)
+    )
+    back = ImageEnhance.Brightness(back.filter(ImageFilter.GaussianBlur(40))).enhance(0.55)
+    side = height - 60
+    back.paste(square.resize((side, side), Image.Resampling.LANCZOS), ((width - side) // 2, 30))
+    _save(back, target, "jpg")
+
+
+def web_logo(source: Path, target: Path, height: int = 96) -> tuple[int, int]:
+    """The show's logo at `height` px high (at most 4 times as wide), as PNG; its size."""
+    try:
+        with Image.open(source) as opened:
+            image = opened.convert("RGBA")
+    except Image.DecompressionBombError:
+        raise ArtworkError(f"{source.name}: declares an enormous size (a decompression bomb?): not opened") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        raise ArtworkError(f"logo {source.name}: not a readable image ({exc})") from None
+    image.thumbnail((height * 4, height), Image.Resampling.LANCZOS)
+    _save(image, target, "png")
+    return image.size
+
+
+def dimensions(path: Path) -> tuple[int, int]:
+    """An image's width and height, read from its header ((0, 0) when unreadable)."""
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return (0, 0)

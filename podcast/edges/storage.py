@@ -46,6 +46,8 @@ CONTENT_TYPES = {
     ".jpg": "image/jpeg",
     ".jpeg": "image/jpeg",
     ".png": "image/png",
+    ".webp": "image/webp",
+    ".avif": "image/avif",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
     ".mp4": "video/mp4",
@@ -57,12 +59,18 @@ T = TypeVar("T")
 Progress = Callable[[int], None]  # bytes sent since the last call
 
 
+BY_NAME = {"sitemap.xml": "application/xml"}  # .xml is the feed's type otherwise
+
+
 def content_type(key: str) -> str:
-    return CONTENT_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")
+    name = Path(key).name
+    return BY_NAME.get(name) or CONTENT_TYPES.get(Path(key).suffix.lower(), "application/octet-stream")
 
 
 def cache_control(key: str) -> str:
-    return SHORT if key.endswith((".xml", ".html", ".css", ".js")) and not _hashed(key) else IMMUTABLE
+    """A year for content-addressed keys; minutes for the rest (the feed, the pages, the
+    sitemap, robots.txt, oEmbed answers), which change in place."""
+    return IMMUTABLE if _hashed(key) else SHORT
 
 
 def _hashed(key: str) -> bool:

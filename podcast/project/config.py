@@ -83,12 +83,26 @@ class Funding:
 
 @dataclass(frozen=True)
 class Links:
-    """Where listeners subscribe, shown on the web pages (empty = not listed)."""
+    """The show's page in each directory, for the web pages' subscribe buttons. Empty: no
+    button, except where a link works from the feed URL alone (AntennaPod; Podcast Addict and
+    Pocket Casts for a public feed) or from the Apple Podcasts ID (Overcast, Pocket Casts)."""
 
     apple: Url = Url("")
     spotify: Url = Url("")
+    deezer: Url = Url("")
     antennapod: Url = Url("")
     pocketcasts: Url = Url("")
+    overcast: Url = Url("")
+    podcastaddict: Url = Url("")
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The web pages' look: the show's colour (links, buttons; darkened where needed so text
+    keeps a 4.5:1 contrast) and a logo beside the title."""
+
+    accent: str = "#8a1c2b"  # a colour as #rrggbb
+    logo: str = ""  # an image in the project (PNG, JPEG, WebP), shown in the pages' header
 
 
 @dataclass(frozen=True)
@@ -115,6 +129,7 @@ class Show:
     locked: bool = True  # podcast:locked: other hosts may not import the feed without the owner
     new_feed_url: Url = Url("")  # set when the feed moves: itunes:new-feed-url
     links: Links = Links()
+    theme: Theme = Theme()
 
 
 @dataclass(frozen=True)
@@ -415,6 +430,24 @@ def _artwork_exists(config: Config) -> str:
     return f"show.artwork: file not found: {art}" if not art.is_file() else ""
 
 
+_COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+LOGO_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp")
+
+
+def _theme(config: Config) -> str:
+    theme = config.show.theme
+    if not _COLOUR.match(theme.accent):
+        return f'show.theme.accent: {theme.accent!r} is not a colour: write it as #rrggbb, e.g. "#8a1c2b"'
+    if not theme.logo:
+        return ""
+    logo = config.root / theme.logo
+    if not fsutil.inside(logo, config.root):
+        return f"show.theme.logo: {theme.logo} leads outside the project: put the logo in the project folder"
+    if logo.suffix.lower() not in LOGO_SUFFIXES:
+        return f"show.theme.logo: {theme.logo} must be a PNG, JPEG or WebP image"
+    return "" if logo.is_file() else f"show.theme.logo: file not found: {logo}"
+
+
 def _base_url(config: Config) -> str:
     return "" if config.show.base_url else "show.base_url: the URL the published files are served from is required"
 
@@ -496,6 +529,7 @@ def _audio_levels(config: Config) -> str:
 
 _RULES: tuple[Callable[[Config], str], ...] = (
     _artwork_exists,
+    _theme,
     _base_url,
     _language,
     _storage,

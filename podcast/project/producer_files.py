@@ -230,11 +230,18 @@ new_feed_url = ""             # only when the feed moves: itunes:new-feed-url
 # url = "https://…/don"
 # text = "Soutenir l'association"
 
-[show.links]                  # subscribe links on the web pages
-apple = ""
+[show.links]                  # the show's page in each directory: a subscribe button on the web pages
+apple = ""                    # https://podcasts.apple.com/…/id123456789 (also gives Overcast's and Pocket Casts' links)
 spotify = ""
-antennapod = ""
-pocketcasts = ""
+deezer = ""
+antennapod = ""               # empty: made from the feed URL
+pocketcasts = ""              # empty: made from the Apple ID, or from a public feed URL
+overcast = ""                 # empty: made from the Apple ID
+podcastaddict = ""            # empty: made from a public feed URL
+
+[show.theme]                  # the web pages' look (templates/ in the project overrides the pages)
+accent = "#8a1c2b"            # the show's colour, #rrggbb (darkened on the pages where text needs contrast)
+logo = ""                     # an image in the project shown beside the title, e.g. "artwork/logo.png"
 
 [show.owner]
 name = ""                     # contact for directories (itunes:owner), not shown to listeners

@@ -27,7 +27,7 @@ def newsletter(config: Config, slug: str) -> tuple[str, str]:
         "feed_url": config.feed_url,
         "summary": ep.meta.summary,
         "guests": ", ".join(g.name for g in ep.meta.guests),
-        "links": {k: v for k, v in vars(config.show.links).items() if v},
+        "links": dict(site.subscribe_links(config)),  # the same buttons as the pages
     }
     return site.render_template(env, "newsletter.html", **context), site.render_template(
         env, "newsletter.txt", **context

@@ -16,15 +16,18 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import re
 import secrets
 import threading
 import webbrowser
 from collections.abc import Callable
 from dataclasses import asdict
+from html import escape
 from importlib import resources
 from typing import Any
 
 from podcast import pipeline
+from podcast.core import i18n
 from podcast.core.errors import PodcastError
 from podcast.domain.transcript import Segment
 from podcast.project import episode as episodes
@@ -72,6 +75,7 @@ def page_data(config: Config, slug: str) -> dict[str, Any]:
         "reviewed": ep.transcript_reviewed,
         "unsure_below": UNSURE_BELOW,
         "version": hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()[:16],
+        "t": i18n.review_strings(show.language),
     }
 
 
@@ -161,7 +165,9 @@ class Handler(serve.Handler):
         except PodcastError as exc:
             self._send(500, str(exc).encode(), "text/plain; charset=utf-8")
             return
-        html = _page().decode().replace("{{DATA}}", site.script_json(data)).replace("{{TOKEN}}", self.token)
+        words = data["t"]  # first: the transcript in DATA may hold anything, "{{T:title}}" too
+        html = re.sub(r"\{\{T:(\w+)\}\}", lambda m: escape(words.get(m.group(1), m.group(1))), _page().decode())
+        html = html.replace("{{DATA}}", site.script_json(data)).replace("{{TOKEN}}", self.token)
         html = html.replace("{{LANG}}", data["language"])
         self._send(200, html.encode(), "text/html; charset=utf-8")
 

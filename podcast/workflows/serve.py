@@ -5,17 +5,23 @@ seek with them), the same Content-Types the storage backends set, and a read-onl
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import errno
 import http.server
 import os
 import re
 import socket
+import threading
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from podcast.core import fsutil
 from podcast.core.errors import PodcastError
+from podcast.core.text import Url
 from podcast.edges.storage import content_type
+from podcast.project.config import FEED_NAME, Config
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
@@ -120,3 +126,113 @@ def make_server(root: Path, bind: str, port: int, handler: type[Handler] = Handl
         if exc.errno == errno.EADDRINUSE:
             raise PodcastError(f"port {port} is already in use on {bind}: choose another with --port") from None
         raise PodcastError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from None
+
+
+# ---------------------------------------------------------------------------------------
+# `podcast serve` as a preview: the feed and the pages rendered for the address they are
+# served from (the published ones point at show.base_url), kept in build/preview/, never in
+# the published folder.
+
+MAX_ORIGINS = 8
+_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
+
+
+class Preview:
+    """The feed and pages for each origin a client used, rendered on first request and again
+    once a publication changed the published feed."""
+
+    def __init__(self, config: Config, fallback: str) -> None:
+        self.config = config
+        self.fallback = fallback  # the origin for a request without a usable Host header
+        self.lock = threading.Lock()
+        self.rendered: dict[str, tuple[tuple[int, int], Path]] = {}
+
+    def origin(self, host: str | None) -> str:
+        """The origin a request came to, from its Host header; the fallback for a missing or
+        malformed one, and past a few addresses (a client inventing Host headers cannot make
+        the preview render without end)."""
+        origin = f"http://{host}" if host and _HOST_RE.match(host) else self.fallback
+        return origin if origin in self.rendered or len(self.rendered) < MAX_ORIGINS else self.fallback
+
+    def folder(self, origin: str) -> Path:
+        """The folder holding this origin's feed and pages (rendered when out of date)."""
+        feed = self.config.public_dir / FEED_NAME
+        stamp = (feed.stat().st_mtime_ns, feed.stat().st_size) if feed.is_file() else (0, 0)
+        with self.lock:
+            known = self.rendered.get(origin)
+            if known is None or known[0] != stamp:
+                known = (stamp, render_preview(self.config, origin))
+                self.rendered[origin] = known
+            return known[1]
+
+
+def render_preview(config: Config, origin: str) -> Path:
+    """The feed and the pages with `origin` as the base URL, in build/preview/HOST/."""
+    from podcast.release import catalog, rss, site
+
+    show = dataclasses.replace(config.show, base_url=Url(origin))
+    local = dataclasses.replace(config, show=show)
+    folder = config.build_dir / "preview" / re.sub(r"[^A-Za-z0-9.-]", "_", origin.split("://", 1)[1])
+    shown = catalog.collect(local)
+    site.render(local, shown, folder)
+    fsutil.write_bytes(folder / FEED_NAME, rss.build(local, shown, catalog.artwork_key(local)))
+    return folder
+
+
+class PreviewHandler(Handler):
+    preview: Preview
+
+    def translate_path(self, path: str) -> str:
+        """A rendered file (the feed, a page, the sitemap...) from this origin's preview; any
+        other from the published folder."""
+        published = super().translate_path(path)
+        relative = Path(published).relative_to(Path(self.directory).resolve()) if published else Path()
+        if not str(relative) or str(relative) == "." or path.split("?", 1)[0].endswith("/"):
+            relative = relative / "index.html"
+        try:
+            folder = self.preview.folder(self.preview.origin(self.headers.get("Host")))
+        except PodcastError as exc:
+            self.log_error("preview: %s", exc)
+            return published
+        candidate = folder / relative
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return str(candidate) if candidate.is_file() else published
+
+
+def lan_address() -> str | None:
+    """This machine's address on the local network (what a phone on the same Wi-Fi reaches),
+    found by asking the system which interface would route outside; no packet is sent."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # TEST-NET-1: never reached, UDP connect sends nothing
+        address = str(probe.getsockname()[0])
+        if not address.startswith("127.") and address != "0.0.0.0":
+            return address
+    with contextlib.suppress(OSError):
+        address = socket.gethostbyname(socket.gethostname())
+        if not address.startswith("127."):
+            return address
+    return None
+
+
+@dataclasses.dataclass(frozen=True)
+class Served:
+    server: http.server.ThreadingHTTPServer
+    local: str  # the address on this machine
+    network: str | None  # the address a phone on the network uses (None: loopback only)
+
+
+def preview_server(config: Config, bind: str, port: int) -> Served:
+    """`podcast serve`: the published folder, with the feed and pages rendered for the address
+    each request came to."""
+    preview = Preview(config, "")
+    handler = type("Preview", (PreviewHandler,), {"preview": preview})
+    server = make_server(config.public_dir, bind, port, handler)
+    actual = server.server_address[1]
+    loopback = bind in ("127.0.0.1", "localhost", "::1") or bind.startswith("127.")
+    wildcard = bind in ("0.0.0.0", "::", "")
+    local = f"http://{'127.0.0.1' if wildcard or loopback else bind}:{actual}"
+    lan = lan_address() if wildcard else None
+    network = f"http://{lan}:{actual}" if lan else (None if loopback or wildcard else local)
+    preview.fallback = network or local
+    return Served(server, local, network)

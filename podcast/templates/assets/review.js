@@ -10,6 +10,11 @@ const statusLine = document.getElementById("status");
 const draftKey = `podcast-review:${data.slug}:${data.version}`;
 let cues = [];
 
+// The page's words, in the show's language: tr("saved", {message}) fills "{message}".
+function tr(key, values = {}) {
+  return data.t[key].replace(/\{(\w+)\}/g, (_, name) => String(values[name]));
+}
+
 function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds));
   const pad = (n) => String(n).padStart(2, "0");
@@ -42,7 +47,7 @@ function wordSpans(cue) {
     span.dataset.start = word.start;
     if (word.probability < data.unsure_below) {
       span.classList.add("unsure");
-      span.title = `unsure (${Math.round(word.probability * 100)} %)`;
+      span.title = tr("unsure", { percent: Math.round(word.probability * 100) });
     }
     if (fold(word.word).split(" ").some((w) => glossaryWords.has(w))) {
       span.classList.add("glossary");
@@ -99,12 +104,12 @@ function row(cue, index) {
   time.type = "button";
   time.className = "time";
   time.textContent = clock(cue.start);
-  time.setAttribute("aria-label", `${clock(cue.start)}, play from here`);
+  time.setAttribute("aria-label", tr("play_from", { time: clock(cue.start) }));
   time.addEventListener("click", () => play(cue.start));
   const speaker = document.createElement("input");
   speaker.value = cue.speaker || "";
   speaker.setAttribute("list", "speakers");
-  speaker.setAttribute("aria-label", `Speaker at ${clock(cue.start)}`);
+  speaker.setAttribute("aria-label", tr("speaker_at", { time: clock(cue.start) }));
   speaker.addEventListener("change", () => {
     cue.speaker = speaker.value.trim();
     changed();
@@ -114,7 +119,7 @@ function row(cue, index) {
   text.contentEditable = "true";
   text.setAttribute("role", "textbox");
   text.setAttribute("aria-multiline", "true");
-  text.setAttribute("aria-label", `Text at ${clock(cue.start)}`);
+  text.setAttribute("aria-label", tr("text_at", { time: clock(cue.start) }));
   text.spellcheck = true;
   text.append(...wordSpans(cue));
   text.addEventListener("input", () => {
@@ -131,8 +136,8 @@ function row(cue, index) {
   const actions = document.createElement("div");
   actions.className = "actions";
   actions.append(
-    button("Split at the cursor", `Split at the cursor, cue at ${clock(cue.start)}`, () => split(index, text)),
-    button("Merge with next", `Merge with next, cue at ${clock(cue.start)}`, () => merge(index)),
+    button(tr("split"), tr("split_at", { time: clock(cue.start) }), () => split(index, text)),
+    button(tr("merge"), tr("merge_at", { time: clock(cue.start) }), () => merge(index)),
   );
   item.append(time, speaker, text, actions);
   return item;
@@ -151,7 +156,7 @@ function split(index, element) {
   const cue = cues[index];
   const offset = caretOffset(element);
   if (offset <= 0 || offset >= cue.text.length) {
-    say("Place the cursor inside the text where the cue should be split.");
+    say(tr("place_cursor"));
     return;
   }
   const at = Math.min(Math.max(timeAtOffset(cue, offset), cue.start + 0.01), cue.end - 0.01);
@@ -164,7 +169,7 @@ function split(index, element) {
 
 function merge(index) {
   if (index + 1 >= cues.length) {
-    say("This is the last cue: nothing to merge it with.");
+    say(tr("last_cue"));
     return;
   }
   const [first, second] = [cues[index], cues[index + 1]];
@@ -181,7 +186,7 @@ let pending = null;
 function changed() {
   clearTimeout(pending);
   pending = setTimeout(keepDraft, 300);
-  say("Unsaved changes (kept in this browser until saved).");
+  say(tr("unsaved"));
 }
 
 function keepDraft() {
@@ -193,7 +198,7 @@ function keepDraft() {
   try {
     localStorage.setItem(draftKey, JSON.stringify(slim));
   } catch (error) {
-    say("Unsaved changes: this browser could not keep a copy of them, save soon.");
+    say(tr("unsaved_lost"));
   }
 }
 
@@ -207,7 +212,7 @@ function nextUnsure() {
   const words = [...list.querySelectorAll(".w.unsure")];
   const next = words.find((w) => Number(w.dataset.start) > now) || words[0];
   if (!next) {
-    say("No unsure word left.");
+    say(tr("no_unsure"));
     return;
   }
   list.querySelectorAll(".w.current").forEach((w) => w.classList.remove("current"));
@@ -218,7 +223,7 @@ function nextUnsure() {
 }
 
 async function save() {
-  say("Saving…");
+  say(tr("saving"));
   const body = JSON.stringify({
     cues: cues.map((c) => ({ start: c.start, end: c.end, text: c.text, speaker: c.speaker || "" })),
   });
@@ -230,17 +235,17 @@ async function save() {
     });
     const answer = await response.json();
     if (!response.ok) {
-      say(`Not saved: ${answer.error}`);
+      say(tr("not_saved", { error: answer.error }));
       return;
     }
     clearTimeout(pending);
     pending = null;
     localStorage.removeItem(draftKey);
     document.getElementById("draft").hidden = true;
-    document.getElementById("state").textContent = "Reviewed.";
-    say(`Saved. ${answer.message}`);
+    document.getElementById("state").textContent = tr("reviewed");
+    say(tr("saved", { message: answer.message }));
   } catch (error) {
-    say(`Not saved: the review server did not answer (${error.message}). Your changes are kept in this browser.`);
+    say(tr("no_answer", { error: error.message }));
   }
 }
 
@@ -260,7 +265,7 @@ function rename(event) {
   }
   changed();
   render();
-  say(`${count} cue(s) now say ${to}.`);
+  say(tr("renamed", { count, name: to }));
 }
 
 function keys(event) {
@@ -300,7 +305,7 @@ function suggestions() {
   const items = data.suggestions.map((s) => {
     const item = document.createElement("li");
     const label = `#${s.number} ${clock(s.start)}`;
-    item.append(button(label, `${label}, play the suggested cut`, () => play(s.start)));
+    item.append(button(label, tr("play_cut", { label }), () => play(s.start)));
     item.append(document.createTextNode(` ${s.kind} “${s.text}” (${s.status})`));
     return item;
   });
@@ -308,9 +313,9 @@ function suggestions() {
 }
 
 function start() {
-  document.title = `Proofreading: ${data.title}`;
-  document.getElementById("title").textContent = `Proofreading: ${data.title}`;
-  document.getElementById("state").textContent = data.reviewed ? "Reviewed." : "Not reviewed yet.";
+  document.title = tr("title_of", { title: data.title });
+  document.getElementById("title").textContent = tr("title_of", { title: data.title });
+  document.getElementById("state").textContent = data.reviewed ? tr("reviewed") : tr("not_reviewed");
   audio.src = data.audio;
   const draft = localStorage.getItem(draftKey);
   cues = data.cues.map((c) => ({ ...c }));
@@ -336,7 +341,7 @@ function start() {
     cues = data.cues.map((c) => ({ ...c }));
     document.getElementById("draft").hidden = true;
     render();
-    say("Changes discarded.");
+    say(tr("discarded"));
   });
   document.addEventListener("keydown", keys);
   window.addEventListener("pagehide", () => pending && keepDraft());
