@@ -9,7 +9,7 @@ newsletter), moving (import, move), editing (markers, suggest) and artwork.
 
 from __future__ import annotations
 
-from podcast.cli import artwork, editing, moving, production, publishing, reuse  # noqa: F401 - registers the commands
+from podcast.cli import artwork, audience, editing, moving, production, publishing, reuse  # noqa: F401 - registers the commands
 from podcast.cli.base import cli
 
 __all__ = ["cli", "main"]

@@ -205,6 +205,9 @@ def serve(app: App, bind: str | None, port: int | None) -> None:
     """Preview the show: the published folder over HTTP, with the feed and the pages made for
     the address they are served from, so a phone on the same network plays everything.
 
+    Requests are logged in build/serve/access.log (combined format): `podcast stats` counts
+    them when no other logs are configured.
+
     \b
     Example:
       podcast serve --bind 0.0.0.0     # reachable from a phone on the same network (QR code)

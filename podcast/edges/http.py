@@ -23,12 +23,11 @@ from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
-from podcast import __version__
 from podcast.core.errors import FetchError
+from podcast.domain.audience import USER_AGENT  # recognised, and never counted, by `podcast stats`
 
 log = logging.getLogger("podcast.web")
 
-USER_AGENT = f"podcast/{__version__} (+https://github.com/podcast; offline-first podcast tool)"
 TIMEOUT = 30.0
 CHUNK = 1 << 16
 MAX_REDIRECTS = 10

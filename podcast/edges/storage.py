@@ -93,6 +93,7 @@ class Storage(Protocol):
     def same(self, key: str, path: Path) -> bool: ...
     def delete(self, key: str) -> None: ...
     def list(self, prefix: str) -> Iterator[tuple[str, int]]: ...
+    def read_range(self, key: str, start: int, length: int) -> bytes | None: ...
     def describe(self) -> str: ...
 
 
@@ -148,6 +149,17 @@ class LocalStorage:
                 rel = path.relative_to(self.root)
                 if path.is_file() and not any(part.startswith(".") for part in rel.parts):
                     yield rel.as_posix(), path.stat().st_size
+
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        """`length` bytes of the object from `start` (fewer at its end); None when it is absent."""
+        try:
+            with self._path(key).open("rb") as handle:
+                handle.seek(start)
+                return handle.read(length)
+        except (FileNotFoundError, IsADirectoryError):
+            return None
+        except OSError as exc:
+            raise StorageError(f"cannot read {self._path(key)}: {exc.strerror or exc}") from None
 
     def describe(self) -> str:
         return str(self.root)
@@ -307,6 +319,40 @@ class S3Storage:
                 for obj in page.get("Contents", []):
                     key = obj["Key"][len(self.prefix) + 1 :] if self.prefix else obj["Key"]
                     yield key, int(obj["Size"])
+
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        """`length` bytes of the object from `start` (fewer at its end); None when it is absent."""
+        return self._get(self._key(key), f"reading {key}", f"bytes={start}-{start + length - 1}")
+
+    def _get(self, full_key: str, action: str, byte_range: str = "") -> bytes | None:
+        from botocore.exceptions import ClientError
+
+        extra = {"Range": byte_range} if byte_range else {}
+        try:
+            with self._errors(action, passthrough=ClientError):
+                reply = self.client.get_object(Bucket=self.bucket, Key=full_key, **extra)
+                return bytes(reply["Body"].read())
+        except ClientError as exc:
+            if _code(exc) in ("404", "NoSuchKey", "NotFound", "InvalidRange") and not self._bucket_missing():
+                return None
+            raise StorageError(_message(action, exc, self)) from None
+
+    def list_after(self, start_after: str) -> Iterator[tuple[str, int]]:
+        """(key, size) of the bucket's objects under the prefix whose keys sort after
+        `start_after`, in key order: the new log objects of a log bucket. Keys are the bucket's
+        own (they are not ours to check), and `get_raw` reads them."""
+        base = f"{self.prefix}/" if self.prefix else ""
+        args = {"Bucket": self.bucket, "Prefix": base}
+        if start_after:
+            args["StartAfter"] = start_after
+        with self._errors(f"listing the logs in {self.describe()}"):
+            for page in self.client.get_paginator("list_objects_v2").paginate(**args):
+                for obj in page.get("Contents", []):
+                    yield obj["Key"], int(obj["Size"])
+
+    def get_raw(self, full_key: str) -> bytes | None:
+        """An object by its full key in the bucket (a log object)."""
+        return self._get(full_key, f"reading {full_key}")
 
     def presign(self, key: str, seconds: int) -> str:
         with self._errors(f"signing {key}"):
@@ -487,6 +533,9 @@ class Recorded:
 
     def list(self, prefix: str) -> Iterator[tuple[str, int]]:
         return self.backend.list(prefix)
+
+    def read_range(self, key: str, start: int, length: int) -> bytes | None:
+        return self.backend.read_range(key, start, length)
 
     def describe(self) -> str:
         return self.backend.describe()

@@ -218,6 +218,26 @@ class Serve:
 
 
 @dataclass(frozen=True)
+class LogSource:
+    """Where `podcast stats` reads access logs."""
+
+    format: Literal["s3", "cloudfront", "combined", "serve"]
+    bucket: str = ""  # s3, cloudfront: the log bucket (credentials as for storage)
+    prefix: str = ""  # the logs' key prefix in that bucket
+    files: tuple[str, ...] = ()  # combined, cloudfront: files or glob patterns (.gz read too)
+    region: str = ""  # default: storage.region
+    endpoint_url: Url = Url("")  # default: storage.endpoint_url
+    profile: str = ""  # default: storage.profile
+
+
+@dataclass(frozen=True)
+class Stats:
+    prefix: Url = Url("")  # an analytics prefix for enclosure URLs (OP3, Podtrac...): "https://op3.dev/e/"
+    ip_daily_limit: int = 100  # IAB step 1.2: downloads from one IP in one day above this are left out
+    logs: tuple[LogSource, ...] = ()  # none: `podcast serve`'s own log
+
+
+@dataclass(frozen=True)
 class Config:
     root: Path
     show: Show = Show()
@@ -225,6 +245,7 @@ class Config:
     audio: Audio = Audio()
     transcribe: Transcribe = Transcribe()
     serve: Serve = Serve()
+    stats: Stats = Stats()
 
     @property
     def episodes_dir(self) -> Path:
@@ -237,6 +258,11 @@ class Config:
     @property
     def public_dir(self) -> Path:
         return (self.root / self.storage.path).resolve()
+
+    @property
+    def serve_log(self) -> Path:
+        """The access log `podcast serve` writes (combined format), which `podcast stats` reads."""
+        return self.build_dir / "serve" / "access.log"
 
     @property
     def artwork_path(self) -> Path | None:
@@ -527,7 +553,32 @@ def _audio_levels(config: Config) -> str:
     return ""
 
 
+def _stats(config: Config) -> str:
+    stats = config.stats
+    if stats.prefix and not stats.prefix.endswith("/"):
+        return f"stats.prefix: {stats.prefix!r} must end with '/' (the enclosure URL is written after it)"
+    if stats.ip_daily_limit < 0:
+        return "stats.ip_daily_limit: use 0 (no limit) or a positive number"
+    for index, log in enumerate(stats.logs):
+        if why := _log_source(log):
+            return f"stats.logs[{index}]: {why}"
+    return ""
+
+
+def _log_source(log: LogSource) -> str:
+    needs = {
+        "s3": ("a bucket: set bucket (and prefix)", bool(log.bucket)),
+        "combined": ('files: set files = ["/var/log/nginx/access.log*"]', bool(log.files)),
+        "cloudfront": ("a bucket (bucket, prefix) or files: set one", bool(log.bucket or log.files)),
+    }
+    what, given = needs.get(log.format, ("", True))
+    if not given:
+        return f'format = "{log.format}" reads {what}'
+    return "set bucket or files, not both" if log.bucket and log.files else ""
+
+
 _RULES: tuple[Callable[[Config], str], ...] = (
+    _stats,
     _artwork_exists,
     _theme,
     _base_url,

@@ -102,3 +102,15 @@ def check_key(key: str) -> str:
 def public_url(config: Config, key: str) -> str:
     """Where listeners fetch the object stored under `key`."""
     return url_join(config.show.base_url, key)
+
+
+def enclosure_url(config: Config, key: str) -> str:
+    """The audio URL the feed gives apps: the public URL, behind the analytics prefix when one
+    is set ([stats] prefix: OP3, Podtrac...), which counts the request and redirects to it.
+    An https URL goes after the prefix without its scheme (the services' convention); an http
+    one keeps it. The episode's GUID never depends on this URL."""
+    url = public_url(config, key)
+    prefix = config.stats.prefix
+    if not prefix:
+        return url
+    return prefix + (url.removeprefix("https://") if url.startswith("https://") else url)

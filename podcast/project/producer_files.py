@@ -307,6 +307,21 @@ require_review = false        # publish refuses an episode whose transcript was 
 [serve]
 bind = "127.0.0.1"            # `podcast serve`: use 0.0.0.0 to preview from a phone on the LAN
 port = 8000
+
+[stats]                       # `podcast stats`: downloads counted the IAB way from the access logs
+prefix = ""                   # an analytics prefix for enclosure URLs, e.g. "https://op3.dev/e/" (GUIDs never change)
+ip_daily_limit = 100          # downloads from one IP address in one day above this are left out (0: no limit)
+# Where the logs are (none listed: `podcast serve`'s own log, build/serve/access.log):
+# [[stats.logs]]
+# format = "s3"               # S3 server access logs, read from a bucket (only new objects each run)
+# bucket = "my-show-logs"
+# prefix = "logs/"
+# [[stats.logs]]
+# format = "cloudfront"       # CloudFront standard logs: from a bucket (bucket, prefix) or files
+# files = ["/var/log/cloudfront/*.gz"]
+# [[stats.logs]]
+# format = "combined"         # nginx or Apache "combined" logs, rotated and gzipped ones included
+# files = ["/var/log/nginx/access.log*"]
 """
 
 EPISODE_TEMPLATE = """\

@@ -22,7 +22,15 @@ from podcast.project import episode as episodes
 from podcast.project import imported_feed
 from podcast.project.config import FEED_NAME, Config
 from podcast.project.episode import Episode
-from podcast.project.ids import episode_guid, guid_from_feed_url, is_public, preview_guids, public_url, show_guid
+from podcast.project.ids import (
+    enclosure_url,
+    episode_guid,
+    guid_from_feed_url,
+    is_public,
+    preview_guids,
+    public_url,
+    show_guid,
+)
 from podcast.project.state import State
 from podcast.release import catalog, notes, rss
 from podcast.release.catalog import Catalog, Item, Referenced, Released
@@ -405,9 +413,11 @@ def _mime(value: str) -> str:
 
 
 def http_rules(config: Config, objects: list[Referenced]) -> Iterable[Finding]:
-    """HEAD and a one-byte Range request on each public URL, as a podcast app would."""
+    """HEAD and a one-byte Range request on each public URL, as a podcast app would (the audio
+    through the analytics prefix, whose redirect is followed)."""
     for ref in objects:
-        url = public_url(config, ref.key)
+        audio = ref.type.startswith("audio/")
+        url = enclosure_url(config, ref.key) if audio else public_url(config, ref.key)
         try:
             found = web.probe(url)
         except FetchError as exc:

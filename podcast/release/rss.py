@@ -19,7 +19,7 @@ from feedgen.util import xml_elem
 from podcast.core.errors import FeedError
 from podcast.domain import apple, transcript
 from podcast.project.config import Config
-from podcast.project.ids import episode_guid, episode_page_url, public_url, show_guid
+from podcast.project.ids import enclosure_url, episode_guid, episode_page_url, public_url, show_guid
 from podcast.release import catalog, notes
 from podcast.release.catalog import Catalog, Item
 
@@ -182,7 +182,7 @@ def _add_item(config: Config, fg: FeedGenerator, item: Item, artwork_key: str | 
         fe.content(content, type="CDATA")
     audio = item.publication.audio
     assert audio is not None  # the catalog lists only episodes whose audio is published
-    fe.enclosure(public_url(config, audio.key), str(audio.size), audio.type)
+    fe.enclosure(enclosure_url(config, audio.key), str(audio.size), audio.type)
     if item.duration:
         fe.podcast.itunes_duration(round(item.duration))
     if meta.number is not None:

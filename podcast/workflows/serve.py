@@ -1,12 +1,17 @@
 """`podcast serve`: serve the published folder over HTTP, with Range requests (podcast apps
 seek with them), the same Content-Types the storage backends set, and a read-only CORS header
 (web players and directories fetch transcripts and chapters from other origins). Hidden files
-(an interrupted run's temporary files) are never served."""
+(an interrupted run's temporary files) are never served.
+
+Every request is written to an access log in the "combined" format (build/serve/access.log),
+with the bytes actually sent (a listener who stops a download early sends fewer), so
+`podcast stats` can count a preview's downloads like a web server's."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import errno
 import http.server
 import os
@@ -15,11 +20,12 @@ import socket
 import threading
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from podcast.core import fsutil
 from podcast.core.errors import PodcastError
 from podcast.core.text import Url
+from podcast.domain.logformats import combined_line
 from podcast.edges.storage import content_type
 from podcast.project.config import FEED_NAME, Config
 
@@ -34,9 +40,66 @@ CORS = {
 }
 
 
+class AccessLog:
+    """The server's access log: one combined-format line per request, written whole."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.handle: IO[bytes] = path.open("ab")
+        self.lock = threading.Lock()
+
+    def write(self, line: str) -> None:
+        with self.lock:
+            self.handle.write(line.encode("utf-8", "replace") + b"\n")
+            self.handle.flush()
+
+    def close(self) -> None:
+        self.handle.close()
+
+
+class Server(http.server.ThreadingHTTPServer):
+    access_log: AccessLog | None = None
+
+    def server_close(self) -> None:
+        super().server_close()
+        if self.access_log is not None:
+            self.access_log.close()
+
+
 class Handler(http.server.SimpleHTTPRequestHandler):
+    _status: int | None = None
+    _sent = 0
+
     def guess_type(self, path: Any) -> str:
         return content_type(str(path))
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self._status = code
+        super().send_response(code, message)
+
+    def handle_one_request(self) -> None:
+        self._status, self._sent = None, 0
+        try:
+            super().handle_one_request()
+        finally:
+            self._log_request()
+
+    def _log_request(self) -> None:
+        access_log = getattr(self.server, "access_log", None)
+        if access_log is None or self._status is None or not getattr(self, "requestline", ""):
+            return
+        access_log.write(
+            combined_line(
+                self.client_address[0],
+                dt.datetime.now(dt.UTC),
+                self.requestline,
+                self._status,
+                self._sent,
+                self.headers.get("Referer", "") if self.headers else "",
+                self.headers.get("User-Agent", "") if self.headers else "",
+            )
+        )
 
     def end_headers(self) -> None:
         for name, value in CORS.items():
@@ -102,7 +165,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
             chunk = source.read(65536 if remaining is None else min(65536, remaining))
             if not chunk:
                 break
-            outputfile.write(chunk)
+            try:
+                outputfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):  # the listener stopped the download
+                self.close_connection = True
+                return
+            self._sent += len(chunk)
             if remaining is not None:
                 remaining -= len(chunk)
 
@@ -110,12 +178,15 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def make_server(root: Path, bind: str, port: int, handler: type[Handler] = Handler) -> http.server.ThreadingHTTPServer:
+def make_server(
+    root: Path, bind: str, port: int, handler: type[Handler] = Handler, access_log: Path | None = None
+) -> Server:
+    """A server of `root`; with `access_log`, every request is appended to that file."""
     if not 0 <= port <= 65535:
         raise PodcastError(f"port {port}: use a number from 1 to 65535")
     root.mkdir(parents=True, exist_ok=True)
     try:
-        return http.server.ThreadingHTTPServer((bind, port), partial(handler, directory=str(root)))
+        server = Server((bind, port), partial(handler, directory=str(root)))
     except socket.gaierror:
         raise PodcastError(
             f"cannot listen on {bind!r}: not an address of this machine (try 127.0.0.1 or 0.0.0.0)"
@@ -126,6 +197,13 @@ def make_server(root: Path, bind: str, port: int, handler: type[Handler] = Handl
         if exc.errno == errno.EADDRINUSE:
             raise PodcastError(f"port {port} is already in use on {bind}: choose another with --port") from None
         raise PodcastError(f"cannot listen on {bind}:{port}: {exc.strerror or exc}") from None
+    if access_log is not None:
+        try:
+            server.access_log = AccessLog(access_log)
+        except OSError as exc:
+            server.server_close()
+            raise PodcastError(f"{access_log}: cannot write the access log ({exc.strerror or exc})") from None
+    return server
 
 
 # ---------------------------------------------------------------------------------------
@@ -171,7 +249,8 @@ def render_preview(config: Config, origin: str) -> Path:
     from podcast.release import catalog, rss, site
 
     show = dataclasses.replace(config.show, base_url=Url(origin))
-    local = dataclasses.replace(config, show=show)
+    stats = dataclasses.replace(config.stats, prefix=Url(""))  # a preview is never counted by an analytics service
+    local = dataclasses.replace(config, show=show, stats=stats)
     folder = config.build_dir / "preview" / re.sub(r"[^A-Za-z0-9.-]", "_", origin.split("://", 1)[1])
     shown = catalog.collect(local)
     site.render(local, shown, folder)
@@ -227,7 +306,7 @@ def preview_server(config: Config, bind: str, port: int) -> Served:
     each request came to."""
     preview = Preview(config, "")
     handler = type("Preview", (PreviewHandler,), {"preview": preview})
-    server = make_server(config.public_dir, bind, port, handler)
+    server = make_server(config.public_dir, bind, port, handler, access_log=config.serve_log)
     actual = server.server_address[1]
     loopback = bind in ("127.0.0.1", "localhost", "::1") or bind.startswith("127.")
     wildcard = bind in ("0.0.0.0", "::", "")
