@@ -25,7 +25,8 @@ from podcast import __version__
 # Our own requests (`podcast check --http`, imports): recognisable, never counted.
 AGENT_NAME = "podcast"
 USER_AGENT = f"{AGENT_NAME}/{__version__} (+https://github.com/podcast; offline-first podcast tool)"
-_OWN = re.compile(rf"^{AGENT_NAME}/[0-9][0-9A-Za-z.+-]* \(\+https://github\.com/podcast; offline-first podcast tool\)$")
+OWN_AGENT = rf"^{AGENT_NAME}/[0-9][0-9A-Za-z.+-]* \(\+https://github\.com/podcast; offline-first podcast tool\)$"
+_OWN = re.compile(OWN_AGENT)
 
 COUNTED_STATUSES = (200, 206)  # Step 1.3: 200 and 206 (partial) GETs; 304 and errors are not downloads
 PROBE_BYTES = 2  # Step 1.2 (6): a range request for bytes 0-1 checks Range support, it is not a download

@@ -37,16 +37,24 @@ def _svg(ident: str, title: str, desc: str, width: int, height: int, body: list[
     )
 
 
-def _y_axis(top: float, left: int, right: int, y0: int, height: int) -> list[str]:
+def axis(largest: float) -> tuple[float, int]:
+    """(top, ticks): an axis maximum whose ticks are round numbers (0, 5, 10 or 0, 2, 4...)."""
+    step = nice_ceiling(max(largest, 1) / 4)
+    ticks = max(1, math.ceil(max(largest, 1) / step))
+    return step * ticks, ticks
+
+
+def _y_axis(largest: float, left: int, right: int, y0: int, height: int) -> tuple[float, list[str]]:
+    top, ticks = axis(largest)
     body = []
-    for i in range(5):
-        value = top * i / 4
-        y = y0 - height * i / 4
+    for i in range(ticks + 1):
+        value = top * i / ticks
+        y = y0 - height * i / ticks
         body.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" stroke="{GRID}"/>')
         body.append(
             f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" font-size="12" fill="{INK}">{number(value)}</text>'
         )
-    return body
+    return top, body
 
 
 def number(value: float) -> str:
@@ -57,8 +65,7 @@ def bars(ident: str, title: str, desc: str, points: Sequence[tuple[str, float]],
     """Vertical bars, one per (label, value), labels thinned to stay readable."""
     height, left, bottom, top_pad = 260, 56, 40, 12
     plot_w, plot_h = width - left - 12, height - bottom - top_pad
-    top = nice_ceiling(max((v for _, v in points), default=0))
-    body = _y_axis(top, left, width - 12, height - bottom, plot_h)
+    top, body = _y_axis(max((v for _, v in points), default=0), left, width - 12, height - bottom, plot_h)
     step = plot_w / max(len(points), 1)
     every = max(1, math.ceil(len(points) / 12))
     for i, (label, value) in enumerate(points):
@@ -104,7 +111,7 @@ def curve(
     width, height, left, bottom = 300, 160, 44, 26
     plot_w, plot_h = width - left - 8, height - bottom - 10
     days = max(len(series), len(median), 2)
-    top = nice_ceiling(top)
+    top = axis(top)[0]
 
     def path(values: Sequence[float | None]) -> str:
         points = [

@@ -98,15 +98,19 @@ def _number(text: str) -> int:
     return 0 if text in ("", "-") else int(text)
 
 
+_LOG_TIME = re.compile(r"^(\d{1,2})/([A-Za-z]{3})/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$", re.ASCII)
+
+
 def _log_time(text: str) -> dt.datetime:
     """[10/Oct/2000:13:55:36 -0700] in UTC (month names are English whatever the locale)."""
-    day, month, rest = text.split("/", 2)
-    year, clock = rest.split(":", 1)
-    hms, zone = clock.split(" ")
-    hour, minute, second = (int(x) for x in hms.split(":"))
-    sign = -1 if zone[0] == "-" else 1
-    offset = dt.timedelta(hours=int(zone[1:3]), minutes=int(zone[3:5])) * sign
-    local = dt.datetime(int(year), _MONTHS[month], int(day), hour, minute, second, tzinfo=dt.timezone(offset))
+    found = _LOG_TIME.match(text)
+    if not found or found.group(2).title() not in _MONTHS:
+        raise ValueError(f"not a log time: {text!r}")
+    day, month, year, hour, minute, second, sign, zone_h, zone_m = found.groups()
+    offset = dt.timedelta(hours=int(zone_h), minutes=int(zone_m)) * (-1 if sign == "-" else 1)
+    local = dt.datetime(
+        int(year), _MONTHS[month.title()], int(day), int(hour), int(minute), int(second), tzinfo=dt.timezone(offset)
+    )
     return local.astimezone(dt.UTC)
 
 

@@ -270,6 +270,7 @@ class Store:
               SELECT req.file, CAST(req.time AS DATE) AS day, o.id AS object, req.bytes,
                 CASE WHEN NOT req.ok THEN 'malformed'
                      WHEN o.id IS NULL THEN 'other'
+                     WHEN regexp_matches(req.agent, ?) THEN 'own'
                      WHEN req.method = 'HEAD' THEN 'head'
                      WHEN req.method <> 'GET' THEN 'method'
                      WHEN req.status NOT IN {audience.COUNTED_STATUSES} THEN 'status'
@@ -293,7 +294,7 @@ class Store:
             FROM k
             GROUP BY GROUPING SETS ((reason, day), (reason, file), (day, object, listener, ip, ua), (ua, agent))
             """,
-            [*params, secret, secret],
+            [*params, audience.OWN_AGENT, secret, secret],
         )
 
     def _agents(self, classify: Classify) -> None:
@@ -360,6 +361,17 @@ class Store:
             return []
         self.db.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
         return [(str(path), int(line), str(kind).lower()) for path, line, kind in rows]
+
+    def requests(self, file: LogFile) -> list[tuple[Any, ...]]:
+        """Each line of `file` as the scan reads it: (line, ok, time, ip, method, key, status,
+        bytes, agent) (tests compare it with logformats.parse)."""
+        sql, args = _requests_sql(file.fmt, [0], [str(file.path)], keep_line=True)
+        with errors(f"reading {file.path}"):
+            rows = self.db.execute(
+                f"SELECT line, ok, time, ip, method, key, status, bytes, agent FROM ({sql})", args
+            ).fetchall()
+            self.db.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+        return rows
 
     def malformed_lines(self, file: LogFile, limit: int) -> list[str]:
         """Up to `limit` lines of `file` that do not parse (their text)."""
@@ -521,9 +533,10 @@ def _requests_sql(fmt: str, indexes: list[int], paths: list[str], keep_line: boo
     fields = "[" + ", ".join(f"'{n}'" for n in names) + "]"
     text = ", line" if keep_line else ""
     parsed = f"SELECT {mapping} AS file, regexp_extract(line, ?, {fields}) AS f{text} FROM {source}"
+    parsed += " WHERE trim(coalesce(line, '')) <> ''"  # blank lines are no requests
     args: list[Any] = [indexes, pattern, *params]
     if fmt == "cloudfront":
-        parsed += f" WHERE NOT starts_with(line, '{logformats.COMMENT}')"
+        parsed += f" AND NOT starts_with(line, '{logformats.COMMENT}')"
     key = f"regexp_extract(split_part(split_part({{}}, '?', 1), '#', 1), '{_quote(logformats.MEDIA_KEY)}', 1)"
     request = f"'{_quote(logformats.REQUEST)}'"
     if fmt == "combined":

@@ -137,8 +137,22 @@ def update(
     with fsutil.project_lock(folder):
         for stale in folder.glob(".run-*"):
             shutil.rmtree(stale, ignore_errors=True)  # what an interrupted run left (only our names)
+        try:
+            with (
+                tempfile.TemporaryDirectory(prefix=".run-", dir=folder) as scratch,
+                _open(config, Path(scratch)) as store,
+            ):
+                return _update(config, store, Path(scratch), rebuild, now)
+        except analytics.StatsError:
+            broken = _broken_gzip(config)  # one damaged .gz fails the whole scan: find it, read the others
+            if not broken:
+                raise
         with tempfile.TemporaryDirectory(prefix=".run-", dir=folder) as scratch, _open(config, Path(scratch)) as store:
-            return _update(config, store, Path(scratch), rebuild, now)
+            report = _update(config, store, Path(scratch), rebuild, now, skip=broken)
+        report.problems += [
+            ("warning", f"{path}: a damaged gzip file (cut short?): skipped") for path in sorted(broken)
+        ]
+        return report
 
 
 def _dry_run(config: Config, rebuild: bool) -> ReadReport:
@@ -168,7 +182,9 @@ def _open(config: Config, scratch: Path) -> Iterator[Store]:
         store.close()
 
 
-def _update(config: Config, store: Store, scratch: Path, rebuild: bool, now: dt.datetime) -> ReadReport:
+def _update(
+    config: Config, store: Store, scratch: Path, rebuild: bool, now: dt.datetime, skip: frozenset[str] = frozenset()
+) -> ReadReport:
     report = ReadReport()
     with store.transaction():
         if rebuild:
@@ -178,7 +194,7 @@ def _update(config: Config, store: Store, scratch: Path, rebuild: bool, now: dt.
         origins: list[_Origin] = []
         fetched: dict[str, _Fetched] = {}
         for source in sources(config):
-            planned = source.plan(store.read_logs(source.label), report.problems)
+            planned = [p for p in source.plan(store.read_logs(source.label), report.problems) if p.name not in skip]
             report.planned += planned
             if planned:
                 got = source.fetch(planned, scratch, report.problems)
@@ -451,6 +467,22 @@ def _start_after(known: dict[str, LogRecord]) -> str:
 
 # ---------------------------------------------------------------------------------------
 # Files: identity, whole lines
+
+
+def _broken_gzip(config: Config) -> frozenset[str]:
+    """The configured .gz logs that do not decompress to their end."""
+    broken = set()
+    for source in sources(config):
+        if isinstance(source, FileSource):
+            for path in source.paths():
+                if _is_gzip(path):
+                    try:
+                        with gzip.open(path, "rb") as handle:
+                            while handle.read(1 << 20):
+                                pass
+                    except (OSError, EOFError, zlib.error):
+                        broken.add(str(path))
+    return frozenset(broken)
 
 
 def _is_gzip(path: Path) -> bool:

@@ -120,7 +120,8 @@ class Numbers:
 
     def curves(self) -> tuple[dict[str, list[int | None]], list[float | None]]:
         """Each episode's cumulative downloads on its days 1..30 (None for days not yet lived),
-        and the show's median of those on each day (episodes that lived it)."""
+        and the show's median of those on each day: over the episodes that lived that day, when
+        they are at least half of them and two or more (a median of one episode says nothing)."""
         daily: dict[str, list[int]] = defaultdict(lambda: [0] * CURVE_DAYS)
         for day, slug, _, n in self.rows:
             published = self.info(slug).published
@@ -137,9 +138,10 @@ class Numbers:
                 series.append(running if index < lived else None)
             found[slug] = series
         median: list[float | None] = []
+        enough = max(2, (len(found) + 1) // 2)
         for index in range(CURVE_DAYS):
-            values = [s[index] for s in found.values() if s[index] is not None]
-            median.append(statistics.median(v for v in values if v is not None) if values else None)
+            values = [v for s in found.values() if (v := s[index]) is not None]
+            median.append(statistics.median(values) if len(values) >= enough else None)
         return found, median
 
 
