@@ -9,6 +9,8 @@ site: size and render time of the episode page of a 3-hour transcript.
 players: the web players compared for the episode page (see benchmarks/players.py).
 storage: upload throughput to a local SeaweedFS against `aws s3 cp` of the same files, and the
 time and bytes of a no-change re-publish of a 50-episode show.
+stats: `podcast stats` on 10 million log lines (365 daily gzip files) against decompressing and
+reading them, peak memory, and the daily run after (benchmarks/stats.py).
 
 audio: our `process` stage on a generated 40-minute and 2-hour stereo interview, against plain
 ffmpeg doing decode + EBU R128 measure + MP3 encode of the same file in one pass, measured in
@@ -33,6 +35,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from interview import generate  # noqa: E402
+from stats import bench_stats  # noqa: E402
 
 WORK = HERE / ".work"
 
@@ -739,14 +742,19 @@ def main() -> None:
         "--transcribe-minutes", type=float, nargs="+", default=[40.0], help="lengths for time and memory (180: 3 h)"
     )
     parser.add_argument(
+        "--stats-lines", type=int, default=10_000_000, help="log lines of the stats year (10 M: a popular show)"
+    )
+    parser.add_argument(
         "only",
         nargs="*",
-        choices=["audio", "feed", "site", "storage", "transcription", "music", "players", []],
+        choices=["audio", "feed", "site", "storage", "transcription", "music", "players", "stats", []],
         help="default: all but players (music: only the speech-over-music case of transcription; players needs "
         "`npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription"}
+    chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription", "stats"}
+    if "stats" in chosen:
+        bench_stats(args.stats_lines)
     if "site" in chosen:
         bench_site()
     if chosen == {"music"}:

@@ -316,6 +316,10 @@ def test_command_outputs(project: Path, truth: Truth, tmp_path: Path) -> None:
     refused = run("stats", "--no-read", "--html", str(project / "public" / "stats.html"))
     assert refused.exit_code == 1 and "inside the published folder" in refused.output
     assert not (project / "public" / "stats.html").exists()
+    notes = project / "episodes" / "ep1" / "notes.md"
+    kept = notes.read_bytes()
+    refused = run("stats", "--no-read", "--csv", str(notes))
+    assert refused.exit_code == 1 and "never overwritten" in refused.output and notes.read_bytes() == kept
     bad = run("stats", "--no-read", "--episode", "../etc")
     assert bad.exit_code == 1 and bad.output.count("\n") == 1
 
@@ -324,8 +328,9 @@ def test_csv_cells_never_become_formulas() -> None:
     found = stats_report.Numbers(
         "Show",
         "fr",
-        [(DAY, "ep", '=HYPERLINK("http://x")', 3)],
+        [(DAY, "ep", 3)],
         {"ep": stats_report.EpisodeInfo("ep", "=1+1", DAY)},
+        [('=HYPERLINK("http://x")', 3)],
     )
     assert "'=HYPERLINK" in stats_report.to_csv(found, "app") and "'=1+1" in stats_report.to_csv(found, "episode")
 

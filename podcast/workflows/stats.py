@@ -201,7 +201,7 @@ def _update(
                 files += got.files
                 origins += got.origins
                 fetched[source.label] = got
-        result = store.ingest(files, audience.agents().classify, config.stats.ip_daily_limit)
+        result = store.ingest(files, lambda agent: audience.agents().classify(agent), config.stats.ip_daily_limit)
         report.lines, report.audio_requests, report.reasons = result.lines, result.audio_requests, result.reasons
         report.problems += _malformed(store, files, origins, result)
         for label, got in fetched.items():
@@ -326,7 +326,11 @@ class FileSource(Source):
     def plan(self, known: dict[str, LogRecord], problems: list[tuple[str, str]]) -> list[Planned]:
         heads = sorted({record.head for record in known.values()} | {HEAD}, reverse=True)
         planned: dict[str, Planned] = {}
-        for path in self.paths():
+        paths = self.paths()
+        if not paths:
+            level = "info" if self.label.startswith("serve ") else "warning"
+            problems.append((level, f"no log file matches {' '.join(self.patterns)} ({self.label.split()[0]})"))
+        for path in paths:
             try:
                 item = self._plan_file(path, known, heads)
             except (OSError, EOFError, zlib.error) as exc:

@@ -50,15 +50,16 @@ class EpisodeRow:
 class Numbers:
     show: str
     language: str
-    rows: list[tuple[dt.date, str, str, int]]  # (day, episode, app, downloads): every day
+    rows: list[tuple[dt.date, str, int]]  # (day, episode, downloads): every day
     episodes: dict[str, EpisodeInfo]
+    apps: list[tuple[str, int]] = field(default_factory=list)  # (app, downloads) in the period, most first
     left_out: dict[str, int] = field(default_factory=dict)
     since: dt.date | None = None
     episode: str | None = None
     today: dt.date = field(default_factory=lambda: dt.datetime.now(dt.UTC).date())
 
     @property
-    def period(self) -> list[tuple[dt.date, str, str, int]]:
+    def period(self) -> list[tuple[dt.date, str, int]]:
         """The rows `--since` and `--episode` select."""
         return [
             r
@@ -68,7 +69,7 @@ class Numbers:
 
     @property
     def total(self) -> int:
-        return sum(r[3] for r in self.period)
+        return sum(r[2] for r in self.period)
 
     def span(self) -> tuple[dt.date, dt.date] | None:
         days = [r[0] for r in self.period]
@@ -76,10 +77,10 @@ class Numbers:
 
     def by_episode(self) -> list[EpisodeRow]:
         totals: dict[str, int] = defaultdict(int)
-        for _, slug, _, n in self.period:
+        for _, slug, n in self.period:
             totals[slug] += n
         early: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-        for day, slug, _, n in self.rows:
+        for day, slug, n in self.rows:
             published = self.info(slug).published
             if published is not None and 0 <= (day - published).days < CURVE_DAYS:
                 early[slug][1] += n
@@ -98,11 +99,8 @@ class Numbers:
         return self.episodes.get(slug) or EpisodeInfo(slug, slug, None)
 
     def by_app(self) -> list[tuple[str, int, float]]:
-        totals: dict[str, int] = defaultdict(int)
-        for _, _, app, n in self.period:
-            totals[app] += n
-        whole = sum(totals.values()) or 1
-        return [(app, n, n / whole) for app, n in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))]
+        whole = sum(n for _, n in self.apps) or 1
+        return [(app, n, n / whole) for app, n in self.apps]
 
     def by_period(self, unit: str) -> list[tuple[dt.date, int]]:
         """Downloads per day, week (from Monday) or month, every period of the span listed."""
@@ -110,7 +108,7 @@ class Numbers:
         if span is None:
             return []
         totals: dict[dt.date, int] = defaultdict(int)
-        for day, _, _, n in self.period:
+        for day, _, n in self.period:
             totals[period_start(day, unit)] += n
         found, current = [], period_start(span[0], unit)
         while current <= span[1]:
@@ -123,7 +121,7 @@ class Numbers:
         and the show's median of those on each day: over the episodes that lived that day, when
         they are at least half of them and two or more (a median of one episode says nothing)."""
         daily: dict[str, list[int]] = defaultdict(lambda: [0] * CURVE_DAYS)
-        for day, slug, _, n in self.rows:
+        for day, slug, n in self.rows:
             published = self.info(slug).published
             if published is not None and 0 <= (day - published).days < CURVE_DAYS:
                 daily[slug][(day - published).days] += n
@@ -171,12 +169,13 @@ def numbers(config: Config, since: dt.date | None = None, episode: str | None = 
     if episode is not None:
         episodes.check_slug(episode)
     path = stats.database(config)
-    rows: list[tuple[dt.date, str, str, int]] = []
+    rows: list[tuple[dt.date, str, int]] = []
+    apps: list[tuple[str, int]] = []
     left: dict[str, int] = {}
     if path.exists():
         with Store(path, stats.stats_dir(config) / ".report", read_only=True) as store:
-            rows, left = store.downloads(), store.left_out(since)
-    return Numbers(config.show.title, config.show.language, rows, info, left, since, episode)
+            rows, apps, left = store.daily(), store.apps(since, episode), store.left_out(since)
+    return Numbers(config.show.title, config.show.language, rows, info, apps, left, since, episode)
 
 
 def episode_infos(config: Config) -> dict[str, EpisodeInfo]:
@@ -294,13 +293,17 @@ def to_json(found: Numbers) -> str:
 
 
 def write(config: Config, target: Path, text: str) -> None:
-    """A report file, written whole or not at all; never into the published folder."""
+    """A report file, written whole or not at all; never into the published folder, nor over
+    the producer's files."""
     resolved = target.resolve()
     public = config.public_dir
     if config.storage.kind == "local" and (resolved == public or resolved.is_relative_to(public)):
         raise PodcastError(
             f"{target}: inside the published folder ({public}): the report is private, write it elsewhere"
         )
+    producers = config.episodes_dir.resolve()
+    if resolved.is_relative_to(producers) or resolved == (config.root / "config.toml").resolve():
+        raise PodcastError(f"{target}: the producer's files are never overwritten: write the report elsewhere")
     if target.is_dir():
         raise PodcastError(f"{target}: a folder: name a file")
     try:
