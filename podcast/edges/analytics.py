@@ -488,33 +488,27 @@ class Store:
         self, since: dt.date | None = None, episode: str | None = None
     ) -> list[tuple[dt.date, str, str, int]]:
         """(day, episode, app, downloads), by day."""
-        with errors("reading the audience file"):
-            rows = self.db.execute(
-                "SELECT day, episode, app, sum(downloads)::BIGINT FROM downloads "
-                "WHERE (?::DATE IS NULL OR day >= ?) AND (?::VARCHAR IS NULL OR episode = ?) "
-                "GROUP BY ALL ORDER BY day, episode, app",
-                [since, since, episode, episode],
-            ).fetchall()
+        rows = self._counts("day, episode, app", "day, episode, app", since, episode)
         return [(r[0], str(r[1]), str(r[2]), int(r[3])) for r in rows]
 
     def daily(self) -> list[tuple[dt.date, str, int]]:
         """(day, episode, downloads), every app together."""
-        with errors("reading the audience file"):
-            rows = self.db.execute(
-                "SELECT day, episode, sum(downloads)::BIGINT FROM downloads GROUP BY ALL ORDER BY day, episode"
-            ).fetchall()
-        return [(r[0], str(r[1]), int(r[2])) for r in rows]
+        return [(r[0], str(r[1]), int(r[2])) for r in self._counts("day, episode", "day, episode")]
 
     def apps(self, since: dt.date | None = None, episode: str | None = None) -> list[tuple[str, int]]:
         """(app, downloads), most first."""
+        return [(str(r[0]), int(r[1])) for r in self._counts("app", "n DESC, app", since, episode)]
+
+    def _counts(
+        self, columns: str, order: str, since: dt.date | None = None, episode: str | None = None
+    ) -> list[tuple[Any, ...]]:
         with errors("reading the audience file"):
-            rows = self.db.execute(
-                "SELECT app, sum(downloads)::BIGINT AS n FROM downloads "
+            return self.db.execute(
+                f"SELECT {columns}, sum(downloads)::BIGINT AS n FROM downloads "
                 "WHERE (?::DATE IS NULL OR day >= ?) AND (?::VARCHAR IS NULL OR episode = ?) "
-                "GROUP BY app ORDER BY n DESC, app",
+                f"GROUP BY ALL ORDER BY {order}",
                 [since, since, episode, episode],
             ).fetchall()
-        return [(str(r[0]), int(r[1])) for r in rows]
 
     def left_out(self, since: dt.date | None = None) -> dict[str, int]:
         """Requests and would-be downloads left out, by reason."""

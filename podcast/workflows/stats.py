@@ -376,6 +376,7 @@ class FileSource(Source):
         got = _Fetched()
         for item in planned:
             path = Path(item.name)
+            log.info("reading %s", item.describe())
             try:
                 if item.gzipped and item.start == 0:
                     got.files.append(LogFile(path, item.fmt))  # read as it is (DuckDB decompresses)
@@ -434,6 +435,12 @@ class BucketSource(Source):
 
     def fetch(self, planned: list[Planned], scratch: Path, problems: list[tuple[str, str]]) -> _Fetched:
         got = _Fetched()
+        log.info(
+            "%s: downloading %d new log object(s), %s bytes",
+            self.label,
+            len(planned),
+            f"{sum(p.size for p in planned):,}",
+        )
         batch = scratch / f"{self.fmt}-objects.log"
         origin = _Origin([])
         line = 1
