@@ -107,8 +107,9 @@ def is_watch_duplicate(agent: str) -> bool:
 def listener_ip(ip: str) -> str:
     """The address part of a listener: IPv4 whole; IPv6 cut to its first 64 bits (a device
     cycles through addresses of its /64), written as four hex groups; an IPv4-mapped IPv6
-    address as the IPv4 address. Anything else is kept as it came, lower-cased."""
-    text = ip.strip().lower()
+    address as the IPv4 address. Anything else is kept as it came (an IPv6-looking one
+    lower-cased)."""
+    text = ip.lower() if ":" in ip else ip
     try:
         address = ipaddress.ip_address(text)
     except ValueError:

@@ -95,7 +95,7 @@ def _first_line(exc: BaseException) -> str:
 
 
 class Store:
-    def __init__(self, path: Path, scratch: Path, memory_limit: str = "768MB", read_only: bool = False) -> None:
+    def __init__(self, path: Path, scratch: Path, memory_limit: str = "512MB", read_only: bool = False) -> None:
         import duckdb
 
         self.path = path
@@ -171,7 +171,7 @@ class Store:
         self.db.execute(
             """
             CREATE OR REPLACE TEMP MACRO ipkey(raw) AS CASE
-              WHEN NOT contains(raw, ':') THEN lower(trim(raw))
+              WHEN NOT contains(raw, ':') THEN raw
               WHEN lower(trim(raw)) LIKE '::ffff:%.%' THEN substr(trim(raw), 8)
               ELSE coalesce(array_to_string(list_transform(v6groups(lower(trim(raw)))[1:4],
                        lambda g: printf('%x', TRY_CAST('0x' || g AS INTEGER))), ':'), lower(trim(raw)))
@@ -282,7 +282,7 @@ class Store:
               SELECT req.file, CAST(req.time AS DATE) AS day, o.id AS object, req.bytes,
                 CASE WHEN NOT req.ok THEN 'malformed'
                      WHEN o.id IS NULL THEN 'other'
-                     WHEN regexp_matches(req.agent, ?) THEN 'own'
+                     WHEN starts_with(req.agent, '{audience.AGENT_NAME}/') AND regexp_matches(req.agent, ?) THEN 'own'
                      WHEN req.method = 'HEAD' THEN 'head'
                      WHEN req.method <> 'GET' THEN 'method'
                      WHEN req.status NOT IN {audience.COUNTED_STATUSES} THEN 'status'
@@ -291,14 +291,15 @@ class Store:
                 req.ip, req.agent
               FROM req LEFT JOIN objects o ON o.key = req.key
             ),
+            keyed AS (SELECT *, CASE WHEN reason IS NULL THEN ipkey(ip) END AS address FROM r),
             k AS (
               SELECT file, day, reason, bytes,
                 CASE WHEN reason IS NULL THEN object END AS object,
-                CASE WHEN reason IS NULL THEN hash(?, day, ipkey(ip), agent) END AS listener,
-                CASE WHEN reason IS NULL THEN hash(?, day, ipkey(ip)) END AS ip,
+                CASE WHEN reason IS NULL THEN hash(?, day, address, agent) END AS listener,
+                CASE WHEN reason IS NULL THEN hash(?, day, address) END AS ip,
                 CASE WHEN reason IS NULL THEN hash(agent) END AS ua,
                 CASE WHEN reason IS NULL THEN agent END AS agent
-              FROM r
+              FROM keyed
             )
             SELECT GROUPING(reason, file, day, object, listener, ip, ua, agent) AS set,
                    reason, file, day, object, listener, ip, ua, agent,
