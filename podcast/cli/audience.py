@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from podcast.cli import ui
-from podcast.cli.base import App, cli, common, run_options
+from podcast.cli.base import App, cli, common, run_options, show
 from podcast.domain.audience import BREAKDOWNS
 
 OUTPUT = click.Path(dir_okay=False, allow_dash=True, path_type=Path)
@@ -70,8 +70,7 @@ def stats(app: App, since: dt.datetime | None, by: str | None, no_read: bool, re
         rebuild=rebuild,
     )
     outcome = stats_report.run(app.config(), request, dry_run=app.dry_run)
-    for level, line in outcome.lines:
-        click.echo(line, err=level in ("warning", "error")) if level != "info" else app.echo(line)
+    show(app, outcome.report)
     if outcome.stdout:
         click.echo(outcome.stdout, nl=False)
         return
@@ -80,5 +79,4 @@ def stats(app: App, since: dt.datetime | None, by: str | None, no_read: bool, re
         app.echo(line)
     if outcome.numbers.span():
         for title, header, rows in stats_report.tables(outcome.numbers, by):
-            app.echo(f"\n{title}")
-            app.echo(ui.table(header, rows))
+            app.echo(f"\n{title}\n{ui.table(header, rows)}")

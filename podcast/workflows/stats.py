@@ -30,6 +30,7 @@ from typing import IO
 
 from podcast.core import fsutil
 from podcast.core.errors import PodcastError, StorageError
+from podcast.core.report import Level, Report
 from podcast.domain import audience
 from podcast.edges import analytics, storage
 from podcast.edges.analytics import LogFile, LogRecord, MediaObject, Store
@@ -80,31 +81,28 @@ class ReadReport:
     lines: int = 0
     audio_requests: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (level, text)
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (level: "info" or "warning", text)
     closed: int = 0
 
-    def lines_out(self, dry_run: bool) -> list[tuple[str, str]]:
-        out: list[tuple[str, str]] = []
+    def report(self, dry_run: bool) -> Report:
+        out = Report()
         if dry_run:
-            out += [("info", f"would read {p.describe()}") for p in self.planned]
-            out.append(("info", "dry run: nothing read, nothing written" if self.planned else "no new logs to read"))
-            return out + self.problems
-        if not self.planned:
-            return [("info", "no new log lines since the last run"), *self.problems]
-        kept = self.audio_requests
-        out.append(
-            (
-                "info",
+            for item in self.planned:
+                out.info(f"would read {item.describe()}")
+            out.info("dry run: nothing read, nothing written" if self.planned else "no new logs to read")
+        elif not self.planned:
+            out.info("no new log lines since the last run")
+        else:
+            out.info(
                 f"read {self.lines:,} log lines from {len(self.planned)} new log part(s): "
-                f"{kept:,} requests for episode audio kept",
+                f"{self.audio_requests:,} requests for episode audio kept"
             )
-        )
-        left = {k: v for k, v in self.reasons.items() if v and k not in ("other", "malformed")}
-        if left:
-            out.append(
-                ("info", "left out: " + ", ".join(f"{REASONS.get(k, k)} {v:,}" for k, v in sorted(left.items())))
-            )
-        return out + self.problems
+            left = {k: v for k, v in self.reasons.items() if v and k not in ("other", "malformed")}
+            if left:
+                out.info("left out: " + ", ".join(f"{REASONS.get(k, k)} {v:,}" for k, v in sorted(left.items())))
+        for level, text in self.problems:
+            out.add(Level.WARNING if level == "warning" else Level.INFO, text)
+        return out
 
 
 # What each reason a request was left out means, as reports say it.

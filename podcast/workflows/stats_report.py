@@ -18,6 +18,7 @@ from typing import Any
 from podcast import __version__
 from podcast.core import fsutil
 from podcast.core.errors import PodcastError
+from podcast.core.report import Report
 from podcast.domain import audience, charts
 from podcast.edges.analytics import Store
 from podcast.project import episode as episodes
@@ -487,16 +488,22 @@ class Request:
 
 @dataclass
 class Outcome:
-    lines: list[tuple[str, str]] = field(default_factory=list)  # (level, text): the read and what was written
+    report: Report = field(default_factory=Report)  # what was read and written, then the numbers
     numbers: Numbers | None = None
     stdout: str = ""  # a CSV or JSON asked for on standard output (then no tables)
 
+    @property
+    def lines(self) -> list[tuple[str, str]]:
+        """(level, text) of the report's lines."""
+        return [(line.level.label, line.text) for line in self.report]
+
 
 def run(config: Config, request: Request, *, dry_run: bool = False, now: dt.datetime | None = None) -> Outcome:
+    """Read what is new (unless `request.read` is off), count, and write the files asked for."""
     outcome = Outcome()
     if request.read or request.rebuild:
         read = stats.update(config, rebuild=request.rebuild, dry_run=dry_run, now=now)
-        outcome.lines += read.lines_out(dry_run)
+        outcome.report.extend(read.report(dry_run))
     found = numbers(config, request.since, request.episode)
     if now is not None:
         found.today = now.astimezone(dt.UTC).date()
@@ -513,8 +520,8 @@ def run(config: Config, request: Request, *, dry_run: bool = False, now: dt.date
         if str(target) == "-":
             outcome.stdout += text
         elif dry_run:
-            outcome.lines.append(("info", f"would write {target}"))
+            outcome.report.info(f"would write {target}")
         else:
             write(config, target, text)
-            outcome.lines.append(("info", f"wrote {target}"))
+            outcome.report.info(f"wrote {target}")
     return outcome
