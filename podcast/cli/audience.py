@@ -39,7 +39,7 @@ OUTPUT = click.Path(dir_okay=False, allow_dash=True, path_type=Path)
 @common
 @run_options
 @click.pass_obj
-def stats(app: App, since: dt.datetime | None, by: str | None, no_read: bool, rebuild: bool, **given: Any) -> None:
+def stats(app: App, /, since: dt.datetime | None, by: str | None, no_read: bool, rebuild: bool, **given: Any) -> None:
     """Read the new lines of the access logs ([stats] logs in config.toml: S3 server access
     logs, CloudFront logs, nginx/Apache files; by default `podcast serve`'s own log), count
     downloads by the IAB rules and report them: per episode (total, first 7 and 30 days), per

@@ -23,8 +23,8 @@ def nice_ceiling(value: float) -> float:
     """The smallest 1, 2 or 5 × 10^n at or above `value` (an axis maximum people read easily)."""
     if value <= 0:
         return 1
-    power = 10 ** math.floor(math.log10(value))
-    return next(step * power for step in (1, 2, 5, 10) if step * power >= value)
+    power = 10.0 ** math.floor(math.log10(value))
+    return float(next(step * power for step in (1, 2, 5, 10) if step * power >= value))
 
 
 def _svg(ident: str, title: str, desc: str, width: int, height: int, body: list[str]) -> str:

@@ -26,7 +26,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, cast
 
 from podcast.core import fsutil
 from podcast.core.errors import PodcastError, StorageError
@@ -500,7 +500,7 @@ def _is_gzip(path: Path) -> bool:
 
 
 def _text(path: Path, gzipped: bool) -> IO[bytes]:
-    return gzip.open(path, "rb") if gzipped else path.open("rb")  # type: ignore[return-value]
+    return cast(IO[bytes], gzip.open(path, "rb")) if gzipped else path.open("rb")
 
 
 def _ident(first: bytes) -> str:

@@ -10,7 +10,7 @@ import io
 import json
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -455,7 +455,7 @@ def _top_apps(apps: list[tuple[str, int, float]]) -> list[tuple[str, int, float]
 def _describe(words: dict[str, Any], points: Iterable[tuple[str, int]]) -> str:
     values = list(points)
     if not values:
-        return words["none"]
+        return str(words["none"])
     best = max(values, key=lambda p: p[1])
     return f"{sum(v for _, v in values):,} {words['downloads']}; max {best[1]:,} ({best[0]})"
 
@@ -464,7 +464,7 @@ def _curve_text(words: dict[str, Any], series: list[int | None], median: list[fl
     lived = [v for v in series if v is not None]
     days = len(lived)
     if not days:
-        return words["none"]
+        return str(words["none"])
     middle = median[days - 1]
     versus = f", {words['median']} {middle:g}" if middle is not None else ""
     return f"{lived[-1]:,} {words['downloads']} ({words['day']} {days}){versus}"
@@ -508,7 +508,7 @@ def run(config: Config, request: Request, *, dry_run: bool = False, now: dt.date
     if now is not None:
         found.today = now.astimezone(dt.UTC).date()
     outcome.numbers = found
-    outputs = [
+    outputs: list[tuple[Path | None, Callable[[], str]]] = [
         (request.csv, lambda: to_csv(found, request.by or "episode")),
         (request.json, lambda: to_json(found)),
         (request.html, lambda: html(config, found)),
