@@ -355,6 +355,7 @@ def test_html_report_in_chromium(project: Path, truth: Truth, tmp_path: Path, br
     assert page.locator("h1").inner_text().startswith("Audience · Paroles & Cie")
     assert page.locator("svg[role=img]").count() >= 3
     assert page.locator("#episodes + table tbody tr").count() == 3
+    assert "sondes de 2 octets" in html and "2-byte probes" not in html  # the show's language throughout
     page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
     assert errors == []
     assert accessibility_problems(page) == []

@@ -349,6 +349,20 @@ WORDS: dict[str, dict[str, Any]] = {
         "none": "Aucun téléchargement compté pour l'instant.",
         "from": "du",
         "to": "au",
+        "reasons": {
+            "bot": "robots et agents qui n'écoutent pas (OPAWG)",
+            "own": "vérifications de cet outil",
+            "watch": "doublons de l'Apple Watch",
+            "none": "sans agent utilisateur",
+            "head": "requêtes HEAD",
+            "method": "autres méthodes",
+            "status": "erreurs et 304",
+            "probe": "sondes de 2 octets",
+            "late": "lignes de jours déjà clos",
+            "partial": "auditeurs sous une minute",
+            "heavy": "au-delà de la limite quotidienne par adresse IP",
+            "malformed": "lignes illisibles",
+        },
     },
     "en": {
         "title": "Audience",
@@ -436,7 +450,11 @@ def html(config: Config, found: Numbers) -> str:
         "apps_chart": charts.shares("apps", words["apps"], _describe(words, [(a, n) for a, n, _ in apps]), apps)
         if apps
         else "",
-        "left_out": [(stats.REASONS.get(k, k), v) for k, v in sorted(found.left_out.items()) if v and k != "other"],
+        "left_out": [
+            (words.get("reasons", stats.REASONS).get(k, stats.REASONS.get(k, k)), v)
+            for k, v in sorted(found.left_out.items())
+            if v and k != "other"
+        ],
         "version": __version__,
     }
     return site.render_template(site.environment(config), "stats.html", **context)
