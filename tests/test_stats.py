@@ -370,10 +370,10 @@ def test_serve_log_is_counted_and_our_checks_are_not(project: Path, show: tuple[
     import threading
     import urllib.request
 
-    from podcast.workflows.serve import make_server
+    from podcast.workflows.serve import preview_server
 
     config = project_config(project)
-    server = make_server(config.public_dir, "127.0.0.1", 0, access_log=config.serve_log)
+    server = preview_server(config, "127.0.0.1", 0).server  # what `podcast serve` runs
     threading.Thread(target=server.serve_forever, daemon=True).start()
     port = server.server_address[1]
     edit(project / "config.toml", 'base_url = "http://127.0.0.1:8000"', f'base_url = "http://127.0.0.1:{port}"')
