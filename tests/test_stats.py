@@ -263,9 +263,12 @@ def test_days_close_and_no_listener_data_is_kept(project: Path, truth: Truth, tm
         data = path.read_bytes()
         assert not [s for s in secrets if s.encode() in data], path  # no IP, no user agent, even hashed days open
     # a week later the days are closed: their listener hashes are gone, the counts stay
+    with Store(database, tmp_path / "x", read_only=True) as store:
+        key = store.secret()
     read(project, now=NOW + dt.timedelta(days=7))
     with Store(database, tmp_path / "x", read_only=True) as store:
         assert store.open_days() == 0 and store.query("SELECT count(*) FROM listeners")[0][0] == 0
+        assert store.secret() != key  # no day open: the listener key is renewed
     assert counted(project) == truth.downloads
     # a line for a closed day arriving late is reported, not counted
     audio = next(h for h in truth.hits if h.path.endswith(".mp3"))

@@ -476,6 +476,13 @@ class Store:
                 self.db.execute("INSERT OR IGNORE INTO closed SELECT unnest(?::DATE[])", [days])
         return len(days)
 
+    def new_secret(self) -> None:
+        """A new key for the listener hashes: once no day is open, nothing made with the old one
+        is needed, and whatever of it lingers in the file's free pages can no longer be tested
+        against guessed addresses."""
+        with errors("renewing the listener key"):
+            self.db.execute("UPDATE meta SET value = ? WHERE name = 'secret'", [secrets.token_hex(16)])
+
     def reset(self) -> None:
         """Forget everything read (`--rebuild`); the published objects and the secret stay."""
         with errors("clearing the audience file"):

@@ -205,6 +205,8 @@ def _update(
         for label, got in fetched.items():
             store.remember(label, got.records, got.forget)
         report.closed = store.close_days((now - dt.timedelta(days=audience.GRACE_DAYS)).date())
+        if report.closed and not store.open_days():
+            store.new_secret()
     if result.reasons.get("late"):
         report.problems.append(
             (
