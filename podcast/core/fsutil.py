@@ -110,17 +110,29 @@ def require_inside(path: Path, root: Path, what: str = "") -> Path:
     return path
 
 
-def read_text(path: Path, root: Path | None = None) -> str:
-    """A text file the producer wrote, as str: UTF-8 (a byte-order mark is dropped); with
-    `root`, only when it resolves inside it. Bad encoding is one error naming the line."""
+def read_bytes(path: Path, limit: int, root: Path | None = None) -> bytes:
+    """The bytes of `path`, at most `limit` of them, counted as they are read (a device or a
+    pipe has no size to trust: /dev/zero never ends); with `root`, only when it resolves inside it."""
     if root is not None:
         require_inside(path, root)
     try:
-        data = path.read_bytes()
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
     except FileNotFoundError:
         raise
     except OSError as exc:
         raise UnreadableFile(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    if len(data) > limit:
+        size = f"{limit >> 20} MB" if limit >= 1 << 20 else f"{limit:,} bytes"
+        raise UnreadableFile(f"{path}: over {size}: too large for the file expected here")
+    return data
+
+
+def read_text(path: Path, root: Path | None = None, limit: int = 256 << 20) -> str:
+    """A text file the producer wrote, as str: UTF-8 (a byte-order mark is dropped); with
+    `root`, only when it resolves inside it; at most `limit` bytes. Bad encoding is one error
+    naming the line."""
+    data = read_bytes(path, limit, root)
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -6,6 +6,7 @@ from __future__ import annotations
 STRINGS: dict[str, dict[str, str]] = {
     "fr": {
         "chapters": "Chapitres",
+        "chapter": "Chapitre",
         "guests": "Invité·es",
         "guest": "Invité·e",
         "transcript": "Transcription",
@@ -86,6 +87,7 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "en": {
         "chapters": "Chapters",
+        "chapter": "Chapter",
         "guests": "Guests",
         "guest": "Guest",
         "transcript": "Transcript",

@@ -23,15 +23,16 @@ from __future__ import annotations
 import csv
 import io
 import itertools
+import math
 import re
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from lxml import etree
 
-from podcast.core import timecode
+from podcast.core import safejson, timecode
 from podcast.core.errors import EpisodeError
 from podcast.core.text import text_problem, url_problem
 
@@ -190,11 +191,11 @@ def audition(text: str, name: str) -> list[Marker]:
 
 
 def _audition_time(value: str, fmt: str, name: str, number: int) -> float:
-    rate = re.match(r"^(\d+)\s*hz$", fmt.strip().lower())
-    if rate:  # a sample count
-        if not value.isdigit():
-            raise MarkerError(f"{name}, line {number}: {value!r} is not a sample count")
-        return int(value) / int(rate.group(1))
+    rate = re.match(r"^([0-9]{1,9})\s*hz$", fmt.strip().lower())
+    if rate and int(rate.group(1)):  # a sample count
+        if not re.fullmatch(r"[0-9]{1,15}", value):
+            raise MarkerError(f"{name}, line {number}: {value[:40]!r} is not a sample count")
+        return _in_range(int(value) / int(rate.group(1)), name, f"line {number}")
     return _time(value, name, number)
 
 
@@ -241,12 +242,10 @@ def podlove(root: etree._Element, name: str) -> list[Marker]:
 
 def json_chapters(text: str, name: str) -> list[Marker]:
     """Podcasting 2.0 JSON chapters: {"version": "1.2.0", "chapters": [{"startTime": 12.5, ...}]}."""
-    import json
-
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise MarkerError(f"{name}, line {exc.lineno}: not readable JSON ({exc.msg})") from None
+        data = safejson.loads(text, limit=MAX_BYTES)
+    except safejson.JsonProblem as exc:
+        raise MarkerError(f"{name}: not readable JSON: {exc}") from None
     items = data.get("chapters") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise MarkerError(f'{name}: JSON without a "chapters" list (Podcasting 2.0 chapters are read)')
@@ -258,7 +257,7 @@ def json_chapters(text: str, name: str) -> list[Marker]:
         title, url = item.get("title", ""), item.get("url", "")
         if not isinstance(title, str) or not isinstance(url, str):
             raise MarkerError(f"{name}, chapter {number}: title and url must be text")
-        found.append(Marker(float(start), None, title, 0, url))
+        found.append(Marker(_in_range(float(start), name, f"chapter {number}"), None, title, 0, url))
     return found
 
 
@@ -318,6 +317,14 @@ def _seconds(text: str, name: str, number: int) -> float:
     value = float(text.replace(",", "."))
     if value < 0:
         raise MarkerError(f"{name}, line {number}: a negative time")
+    return _in_range(value, name, f"line {number}")
+
+
+def _in_range(value: float, name: str, where: str) -> float:
+    """A time in seconds as a number the rest of the tool can handle (400 digits overflow to
+    infinity, which no time code can show)."""
+    if not (math.isfinite(value) and 0 <= value < timecode.MAX_HOURS * 3600):
+        raise MarkerError(f"{name}, {where}: a time past {timecode.MAX_HOURS} hours: not a time in a recording")
     return value
 
 
@@ -362,3 +369,12 @@ def regions(found: Sequence[Marker], duration: float, name: str) -> list[Marker]
             where = f"lines {a.line} and {b.line}" if a.line else f"at {timecode.format(b.start)}"
             raise MarkerError(f"{name}: the regions {a.title!r} and {b.title!r} overlap ({where})")
     return spans
+
+
+def named(found: Sequence[Marker], word: str) -> list[Marker]:
+    """Points (chapters) without a name, as recorders write their cue points, named "`word` N"
+    by their place in time among the points: a chapter needs a title wherever it is shown."""
+    points = sorted((m for m in found if not m.is_region), key=lambda m: m.start)
+    number = {id(m): n for n, m in enumerate(points, 1)}
+    unnamed = {id(m) for m in points if not m.title.strip()}
+    return [replace(m, title=f"{word} {number[id(m)]}") if id(m) in unnamed else m for m in found]

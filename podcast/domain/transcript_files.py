@@ -6,11 +6,11 @@ producer's copy lives) and the published one."""
 from __future__ import annotations
 
 import html
-import json
+import math
 import re
 from collections.abc import Iterable, Sequence
 
-from podcast.core import timecode
+from podcast.core import safejson, timecode
 from podcast.core.errors import TranscriptFileError
 from podcast.core.text import text_problem
 from podcast.domain.edits import EditList
@@ -20,6 +20,8 @@ _TIMING = re.compile(r"^\s*((?:\d+:)?\d{1,2}:\d{2}[.,]\d{1,3})\s*-->\s*((?:\d+:)
 _VOICE = re.compile(r"<v(?:\.[^ >]*)?\s+([^>]+)>")
 _TAG = re.compile(r"</?[^>]+>")
 MAX_CUE_CHARS = 2000
+LATEST = 10 * 3600  # no cue starts or ends later than this (seconds): no episode is longer
+MAX_FILE_BYTES = 16 << 20
 
 
 def parse(text: str, kind: str, name: str = "transcript", speakers: Sequence[str] = ()) -> list[Segment]:
@@ -46,7 +48,7 @@ def parse_vtt(text: str, name: str = "transcript.vtt") -> list[Segment]:
         timing = next((i for i, line in enumerate(block) if "-->" in line), None)
         if timing is None or block[0].startswith(("NOTE", "STYLE", "REGION")):
             continue
-        start, end = _times(block[timing], name, number + timing)
+        start, end = _times(block[timing], name, number + timing + 2)  # after the WEBVTT line, from 1
         payload = " ".join(block[timing + 1 :])
         voice = _VOICE.search(payload)
         cues.append(Segment(start, end, _plain(payload), [], _plain(voice.group(1)) if voice else ""))
@@ -61,7 +63,7 @@ def parse_srt(text: str, name: str = "transcript.srt", speakers: Sequence[str] =
         timing = next((i for i, line in enumerate(block) if "-->" in line), None)
         if timing is None:
             raise TranscriptFileError(f"{name}, line {number + 1}: a SubRip cue without its times")
-        start, end = _times(block[timing], name, number + timing)
+        start, end = _times(block[timing], name, number + timing + 1)
         body = _plain(" ".join(block[timing + 1 :]))
         speaker = next((s for s in known if body.startswith(f"{s}:")), "")
         cues.append(Segment(start, end, body[len(speaker) + 1 :].strip() if speaker else body, [], speaker))
@@ -71,7 +73,7 @@ def parse_srt(text: str, name: str = "transcript.srt", speakers: Sequence[str] =
 def parse_json(text: str, name: str = "transcript.json") -> list[Segment]:
     """Podcasting 2.0 JSON transcript: {"segments": [{"startTime", "endTime", "body", "speaker"}]}."""
     try:
-        data = json.loads(text)
+        data = safejson.loads(text, limit=MAX_FILE_BYTES)
         cues = [
             Segment(
                 float(s["startTime"]),
@@ -123,12 +125,16 @@ def _blocks(lines: list[str]) -> Iterable[tuple[int, list[str]]]:
 
 
 def _times(line: str, name: str, number: int) -> tuple[float, float]:
+    """A cue timing line's (start, end); `number` is its line number, to name it in errors."""
     match = _TIMING.match(line)
     if not match:
-        raise TranscriptFileError(f"{name}, line {number + 2}: not a cue timing: {line!r}")
-    start, end = (timecode.parse(t.replace(",", ".")) for t in match.groups())
+        raise TranscriptFileError(f"{name}, line {number}: not a cue timing: {line!r}")
+    try:
+        start, end = (timecode.parse(t.replace(",", ".")) for t in match.groups())
+    except ValueError as exc:
+        raise TranscriptFileError(f"{name}, line {number}: {exc}") from None
     if end < start:
-        raise TranscriptFileError(f"{name}, line {number + 2}: the cue ends before it starts: {line!r}")
+        raise TranscriptFileError(f"{name}, line {number}: the cue ends before it starts: {line!r}")
     return start, end
 
 
@@ -139,11 +145,19 @@ def _plain(text: str) -> str:
 
 
 def check(cues: list[Segment], name: str) -> list[Segment]:
-    """Cues that can be published: in time order, of sane length, with text."""
+    """Cues that can be published: in time order, with times a WebVTT cue can have (from zero,
+    ending after they start), of sane length, with text."""
     kept = [c for c in cues if c.text]
     if not kept:
         raise TranscriptFileError(f"{name}: no cue with text")
     for cue in kept:
+        if not (math.isfinite(cue.start) and math.isfinite(cue.end) and 0 <= cue.start <= LATEST):
+            raise TranscriptFileError(f"{name}: the cue {_quoted(cue.text)} starts at {cue.start}: not a time")
+        if not cue.start <= cue.end <= LATEST:
+            raise TranscriptFileError(
+                f"{name}: the cue at {timecode.format(cue.start)} ends at {cue.end}, "
+                + ("before it starts" if cue.end < cue.start else "not a time in an episode")
+            )
         if len(cue.text) > MAX_CUE_CHARS:
             raise TranscriptFileError(
                 f"{name}: the cue at {timecode.format(cue.start)} is over {MAX_CUE_CHARS} characters"
@@ -152,6 +166,10 @@ def check(cues: list[Segment], name: str) -> list[Segment]:
             raise TranscriptFileError(f"{name}: the speaker at {timecode.format(cue.start)} {why}")
     kept.sort(key=lambda c: (c.start, c.end))
     return kept
+
+
+def _quoted(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:40] + "…")
 
 
 def to_recording(cues: Iterable[Segment], edl: EditList | None) -> list[Segment]:

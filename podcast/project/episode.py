@@ -185,7 +185,7 @@ class Episode:
             return []
         if not path.is_file():
             raise EpisodeError(f"markers file not found: {path.name} (in {self.folder})")
-        return markers.read(path, path.name)
+        return markers.named(markers.read(path, path.name), i18n.strings(self.config.show.language)["chapter"])
 
     def marked_chapters(self) -> list[ChapterDecl]:
         """The chapters the editor's markers declare (their points), recording timeline."""

@@ -9,12 +9,13 @@ Audacity label file, markers.txt. episode.toml is never rewritten.
 
 from __future__ import annotations
 
+import math
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from podcast import pipeline
-from podcast.core import fsutil
+from podcast.core import fsutil, i18n
 from podcast.core.errors import EpisodeError
 from podcast.core.text import Url
 from podcast.domain import chapters, markers
@@ -45,11 +46,15 @@ def import_file(config: Config, slug: str, source: Path, *, replace: bool = Fals
     if not found:
         raise markers.MarkerError(f"{source.name}: no markers in it")
     duration = _recording_length(ep)
-    if duration is not None:
-        markers.check_inside(found, duration, source.name)
-    wav = source.read_bytes()[:12]
-    is_wav = wav[:4] == b"RIFF" and wav[8:12] == b"WAVE"
+    # past the end (when the recording is here to measure), or overlapping: what `podcast process` would refuse
+    markers.regions(found, math.inf if duration is None else duration, source.name)
+    found = markers.named(found, i18n.strings(config.show.language)["chapter"])
+    with source.open("rb") as handle:
+        head = handle.read(12)
+    is_wav = head[:4] == b"RIFF" and head[8:12] == b"WAVE"
     target = ep.folder / (f"{MARKERS_STEM}.txt" if is_wav else f"{MARKERS_STEM}{source.suffix.lower() or '.txt'}")
+    if target.is_symlink() or target.exists():  # never read (or compared with) a file outside the project
+        fsutil.require_inside(target, config.root, f"{slug}'s {target.name}")
     regions = sum(m.is_region for m in found)
     content = _wav_labels(found) if is_wav else None
     same = target.is_file() and (

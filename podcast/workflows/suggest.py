@@ -94,6 +94,8 @@ class Found:
 
 def run(config: Config, slug: str, *, accept: str = "", reject: str = "", dry_run: bool = False) -> Found:
     """Analyse the episode, merge with the producer's earlier decisions, apply --accept/--reject."""
+    accepted = suggestions.parse_numbers(accept) if accept else []
+    rejected = suggestions.parse_numbers(reject) if reject else []
     ep = load(config, slug)
     speech = ep.build / "speech.flac"
     edl = ep.edit_list()
@@ -104,9 +106,9 @@ def run(config: Config, slug: str, *, accept: str = "", reject: str = "", dry_ru
     previous = ep.suggestions()
     merged = suggestions.merge(previous, fresh)
     if accept:
-        merged = suggestions.decide(merged, suggestions.parse_numbers(accept), "accepted")
+        merged = suggestions.decide(merged, accepted, "accepted")
     if reject:
-        merged = suggestions.decide(merged, suggestions.parse_numbers(reject), "rejected")
+        merged = suggestions.decide(merged, rejected, "rejected")
     new = sum(1 for s in merged if not any(p.same_place(s) for p in previous))
     if not dry_run:
         fsutil.write_text(ep.suggestions_path, suggestions.to_json(merged))

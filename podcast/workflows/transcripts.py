@@ -12,7 +12,7 @@ from pathlib import Path
 from podcast.core import fsutil, timecode
 from podcast.core.errors import PodcastError, TranscriptFileError
 from podcast.domain.transcript import Segment
-from podcast.domain.transcript_files import check, own_vtt, parse, to_recording
+from podcast.domain.transcript_files import MAX_FILE_BYTES, check, own_vtt, parse, to_recording
 from podcast.project import episode as episodes
 from podcast.project.config import Config
 
@@ -26,9 +26,6 @@ def export(config: Config, slug: str, fmt: str, output: Path | None) -> str | No
         return path.read_text(encoding="utf-8")
     fsutil.copy_file(path, output)
     return None
-
-
-MAX_FILE_BYTES = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -63,6 +60,8 @@ def save_reviewed(config: Config, slug: str, cues: list[Segment], how: str, *, d
     stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     text = own_vtt(to_recording(cues, edl), f"{episodes.REVIEWED_NOTE.removeprefix('NOTE ')} ({how}, {stamp})")
     previous = None
+    if ep.own_transcript.is_symlink() or ep.own_transcript.is_file():
+        fsutil.require_inside(ep.own_transcript, config.root, f"{slug}'s {ep.own_transcript.name}")
     if ep.own_transcript.is_file():
         previous = ep.build / "cache" / f"transcript-{fsutil.sha256_file(ep.own_transcript)[:20]}.vtt"
     words = sum(len(c.text.split()) for c in cues)
@@ -79,13 +78,9 @@ def import_file(config: Config, slug: str, path: Path, *, dry_run: bool = False)
     episode's own, reviewed."""
     ep = episodes.load(config, slug)
     try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise TranscriptFileError(f"{path}: over {MAX_FILE_BYTES >> 20} MB: not a transcript")
-        text = fsutil.read_text(path)  # named on the command line: read wherever it is
+        text = fsutil.read_text(path, limit=MAX_FILE_BYTES)  # named on the command line: read wherever it is
     except FileNotFoundError:
         raise TranscriptFileError(f"{path}: no such file") from None
-    except OSError as exc:  # from stat(); read_text turns its own into one line
-        raise TranscriptFileError(f"{path}: {exc.strerror or exc}") from None
     speakers = [s.speaker for s in ep.segments() if s.speaker]
     cues = parse(text, path.suffix.lstrip(".") or "vtt", path.name, sorted(set(speakers)))
     return save_reviewed(config, slug, cues, f"imported from {path.name}", dry_run=dry_run)
