@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import html
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -234,8 +235,8 @@ def _bool(value: str) -> bool | None:
 
 
 def _int(value: str) -> int | None:
-    value = value.strip()
-    return int(value) if value.isdigit() and len(value) < 7 else None
+    value = value.strip()  # ASCII digits only: str.isdigit() also takes "³", which int() refuses
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 7 else None
 
 
 MAX_LENGTH_DIGITS = 13  # an enclosure's length in bytes: up to 10 TB, more than any episode
@@ -406,7 +407,7 @@ def _soundbites(element: etree._Element) -> list[tuple[float, float, str]]:
             start, length = float(bite.get("startTime") or ""), float(bite.get("duration") or "")
         except ValueError:
             continue
-        if start >= 0 and length > 0:
+        if math.isfinite(start + length) and start >= 0 and length > 0:  # "1e999" is a float: infinity
             found.append((start, length, text(bite.text)))
     return found
 

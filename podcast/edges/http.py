@@ -6,18 +6,28 @@ Downloads go to NAME.part beside the target and resume with a Range request afte
 interruption; a server that ignores Range sends the whole file again (it is restarted, not
 appended). The length is checked against what the server declared: a short body is an error,
 never a file.
+
+Nothing is read without bounds. Every body is capped in bytes: `fetch` at its `limit`,
+`download` at what the feed or the hub declared for the file (with a margin, decided by the
+caller), counting the bytes that arrive, whatever Content-Length says. And every request has
+an overall deadline, not only a timeout per read (which a server dripping a byte every few
+seconds never reaches): after a grace of DEADLINE seconds, a transfer must average MIN_RATE;
+when it falls behind, its connection is shut and the request fails with one line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import logging
 import os
 import socket
 import ssl
+import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -28,7 +38,10 @@ from podcast.domain.audience import USER_AGENT  # recognised, and never counted,
 
 log = logging.getLogger("podcast.web")
 
-TIMEOUT = 30.0
+TIMEOUT = 30.0  # seconds one read may wait for a byte
+DEADLINE = 60.0  # seconds any request may take before it must keep up MIN_RATE
+MIN_RATE = 32 << 10  # bytes a second a transfer must average after DEADLINE (256 kbit/s)
+MAX_DOWNLOAD = 1 << 30  # a download nothing declared a size for
 CHUNK = 1 << 16
 MAX_REDIRECTS = 10
 
@@ -52,7 +65,97 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
-_opener = urllib.request.build_opener(_Redirects())
+class _Deadline:
+    """One request's overall deadline: a watcher thread shuts the request's connections when
+    the transfer falls behind (DEADLINE seconds, plus one second per MIN_RATE bytes received),
+    which ends a read blocked on a server that sends headers or body a byte at a time."""
+
+    def __init__(self, grace: float, rate: float) -> None:
+        self.grace, self.rate = grace, rate
+        self.start = time.monotonic()
+        self.received = 0
+        self.expired = False
+        self._done = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+
+    def elapsed(self) -> float:
+        return time.monotonic() - self.start
+
+    def _allowed(self) -> float:
+        return self.start + self.grace + self.received / self.rate
+
+    def watch(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._sockets.append(sock)
+            if self.expired:
+                _shut(sock)
+
+    def run(self) -> None:
+        while not self._done.wait(min(1.0, max(0.01, self._allowed() - time.monotonic()))):
+            if time.monotonic() >= self._allowed():
+                with self._lock:
+                    self.expired = True
+                    for sock in self._sockets:
+                        _shut(sock)
+                return
+
+    def stop(self) -> None:
+        self._done.set()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # socket.socket's own shutdown, even for an SSL socket
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+_current = threading.local()  # the deadline of the request this thread is making
+
+
+@contextlib.contextmanager
+def _deadline() -> Iterator[_Deadline]:
+    deadline = _Deadline(DEADLINE, MIN_RATE)
+    watcher = threading.Thread(target=deadline.run, name="podcast-http-deadline", daemon=True)
+    _current.deadline = deadline
+    watcher.start()
+    try:
+        yield deadline
+    finally:
+        _current.deadline = None
+        deadline.stop()
+
+
+class _Watched:
+    """A connection whose socket the current request's deadline can shut."""
+
+    sock: socket.socket | None
+
+    def connect(self) -> None:
+        super().connect()  # type: ignore[misc]
+        deadline = getattr(_current, "deadline", None)
+        if deadline is not None and self.sock is not None:
+            deadline.watch(self.sock)
+
+
+class _Connection(_Watched, http.client.HTTPConnection):
+    pass
+
+
+class _SecureConnection(_Watched, http.client.HTTPSConnection):
+    pass
+
+
+class _Plain(urllib.request.HTTPHandler):
+    def http_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_Connection, req)
+
+
+class _Secure(urllib.request.HTTPSHandler):
+    def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
+        return self.do_open(_SecureConnection, req, context=self._context)  # type: ignore[attr-defined]
+
+
+_opener = urllib.request.build_opener(_Redirects(), _Plain(), _Secure())
 
 
 def _check_url(url: str) -> None:
@@ -71,11 +174,24 @@ def _open(url: str, headers: dict[str, str] | None = None, method: str = "GET") 
         exc.close()
         raise FetchError(f"{url}: the server answered {exc.code} {exc.reason}") from None
     except urllib.error.URLError as exc:
+        _raise_if_too_slow(url)
         raise FetchError(f"{url}: {_reason(exc.reason)}") from None
     except TimeoutError:
         raise FetchError(f"{url}: no answer within {TIMEOUT:g} s") from None
     except (OSError, http.client.HTTPException, ValueError) as exc:
+        _raise_if_too_slow(url)
         raise FetchError(f"{url}: {_reason(exc)}") from None
+
+
+def _raise_if_too_slow(url: str, resume: bool = False) -> None:
+    """The request's deadline passed (its connection was shut): say so, whatever broke."""
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None and deadline.expired:
+        raise FetchError(
+            f"{url}: too slow: {deadline.received:,} bytes in {deadline.elapsed():.0f} s (after its first "
+            f"{deadline.grace:g} s a transfer must average {deadline.rate / 1024:g} KB/s)"
+            + ("; run it again to resume" if resume else "")
+        )
 
 
 def _reason(reason: object) -> str:
@@ -92,15 +208,26 @@ def _reason(reason: object) -> str:
 
 def fetch(url: str, limit: int = 64 << 20) -> tuple[bytes, str]:
     """The body of `url` (at most `limit` bytes) and the URL it was finally served from."""
-    response = _open(url)
-    with response:
-        try:
-            data = response.read(limit + 1)
-        except (OSError, http.client.HTTPException) as exc:
-            raise FetchError(f"{url}: the transfer broke off ({_reason(exc)})") from None
-        if len(data) > limit:
-            raise FetchError(f"{url}: larger than {limit >> 20} MiB: not a podcast feed?")
-        return data, response.geturl()
+    with _deadline() as deadline, _open(url) as response:
+        parts: list[bytes] = []
+        while deadline.received <= limit:
+            try:
+                chunk = response.read1(CHUNK)
+            except (OSError, http.client.HTTPException) as exc:
+                _raise_if_too_slow(url)
+                raise FetchError(f"{url}: the transfer broke off ({_reason(exc)})") from None
+            if not chunk:
+                break
+            parts.append(chunk)
+            deadline.received += len(chunk)
+        _raise_if_too_slow(url)  # a connection shut by the deadline ends like a complete body
+        if deadline.received > limit:
+            raise FetchError(f"{url}: larger than {_size(limit)}: not what was expected there")
+        return b"".join(parts), response.geturl()
+
+
+def _size(limit: int) -> str:
+    return f"{limit >> 20} MiB" if limit >= 1 << 20 else f"{limit:,} bytes"
 
 
 @dataclass(frozen=True)
@@ -111,22 +238,30 @@ class Downloaded:
     server_length: int | None  # what the server declared for the whole file
 
 
-def download(url: str, target: Path, progress: Callable[[int], None] | None = None) -> Downloaded:
+def download(
+    url: str, target: Path, progress: Callable[[int], None] | None = None, *, limit: int = MAX_DOWNLOAD
+) -> Downloaded:
     """Download `url` to `target` (through TARGET.part, resumed when it exists and the server
-    honours Range). Raises FetchError on an empty or truncated body; `target` then does not exist."""
+    honours Range), at most `limit` bytes in all. Raises FetchError on an empty, truncated or
+    oversized body; `target` then does not exist."""
     part = target.with_name(target.name + ".part")
     have = part.stat().st_size if part.is_file() else 0
-    response = _open(url, {"Range": f"bytes={have}-"} if have else None)
-    with response:
+    if have > limit:
+        part.unlink()
+        have = 0
+    with _deadline() as deadline, _open(url, {"Range": f"bytes={have}-"} if have else None) as response:
         resumed = have > 0 and response.status == 206 and _range_start(response) == have
         if have and not resumed:
             log.info("%s: the server does not resume (status %s): downloading it again", url, response.status)
             have = 0
         total = _total_length(response, have if resumed else 0)
+        if total is not None and total > limit:
+            part.unlink(missing_ok=True)
+            raise FetchError(f"{url}: the server announces {total:,} bytes, more than the {limit:,} expected")
         mode = "ab" if resumed else "wb"
         if progress and have:
             progress(have)
-        size = _copy(response, part, mode, have, url, progress)
+        size = _copy(response, part, mode, have, url, progress, limit, deadline)
     if size == 0:
         part.unlink(missing_ok=True)
         raise FetchError(f"{url}: the server sent an empty file")
@@ -143,21 +278,30 @@ def _copy(
     have: int,
     url: str,
     progress: Callable[[int], None] | None,
+    limit: int,
+    deadline: _Deadline,
 ) -> int:
     size = have
     part.parent.mkdir(parents=True, exist_ok=True)
     with part.open(mode) as out:
         while True:
             try:
-                chunk = response.read(CHUNK)
+                chunk = response.read1(CHUNK)
             except (OSError, http.client.HTTPException) as exc:
+                _raise_if_too_slow(url, resume=True)
                 raise FetchError(
                     f"{url}: the transfer broke off after {size:,} bytes ({_reason(exc)}); run it again to resume"
                 ) from None
             if not chunk:
+                _raise_if_too_slow(url, resume=True)
                 return size
+            if size + len(chunk) > limit:
+                out.close()
+                part.unlink(missing_ok=True)
+                raise FetchError(f"{url}: more than the {limit:,} bytes expected: the server sends without end?")
             out.write(chunk)
             size += len(chunk)
+            deadline.received += len(chunk)
             if progress:
                 progress(len(chunk))
 
@@ -179,7 +323,7 @@ def _total_length(response: http.client.HTTPResponse, offset: int) -> int | None
         except ValueError:
             return None
     length = response.headers.get("Content-Length")
-    return offset + int(length) if length and length.isdigit() else None
+    return offset + int(length) if length and length.isascii() and length.isdigit() else None
 
 
 @dataclass(frozen=True)
@@ -193,10 +337,10 @@ class Probe:
 
 def probe(url: str) -> Probe:
     """HEAD, then a one-byte Range request, as a podcast app does before it plays."""
-    with _open(url, method="HEAD") as head:
+    with _deadline(), _open(url, method="HEAD") as head:
         length, ctype = head.headers.get("Content-Length"), head.headers.get("Content-Type", "")
-    with _open(url, {"Range": "bytes=0-1", "Origin": "https://podcast.example"}) as ranged:
-        ranged.read()
+    with _deadline(), _open(url, {"Range": "bytes=0-1", "Origin": "https://podcast.example"}) as ranged:
+        ranged.read(1 << 16)
         return Probe(
             length,
             ctype,

@@ -24,8 +24,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
-import json
 import logging
+import math
 import os
 import re
 import shlex
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from podcast import pipeline
-from podcast.core import timecode
+from podcast.core import safejson, timecode
 from podcast.core.errors import ImportProblem, PodcastError
 from podcast.core.progress import ProgressFactory, no_progress
 from podcast.core.report import Report
@@ -74,6 +74,10 @@ log = logging.getLogger("podcast.importer")
 
 AUDIO_SUFFIXES = {"audio/mpeg": "mp3", "audio/mp3": "mp3", "audio/x-m4a": "m4a", "audio/mp4": "m4a", "audio/aac": "aac"}
 TRANSCRIPT_PREFERENCE = ("text/vtt", "application/x-subrip", "application/srt", "text/srt", "application/json")
+PLACEHOLDER_LENGTH = 64 << 10  # an enclosure length below this is a placeholder ("0", "1"), not a size
+MAX_ART = 32 << 20  # a cover larger than this is not one (Apple asks for under 512 KB)
+MAX_CHAPTERS = 4 << 20
+MAX_TRANSCRIPT = 16 << 20
 
 
 @dataclass(frozen=True)
@@ -433,21 +437,29 @@ def _update_show(config: Config, show: Show, report: Imported) -> Config:
 
 def _show_artwork(target: Path, url: str, report: Imported, title: str) -> None:
     """The show's cover, in place of the placeholder (a PNG is rewritten as the JPEG the
-    config names; a cover directories would refuse is fixed, the original kept)."""
+    config names; a cover directories would refuse is fixed, the original kept). One that is
+    no image (a web page, a decompression bomb) or never ends leaves the placeholder."""
     download = target.with_name("cover-imported")
     try:
-        web.download(url, download)
+        web.download(url, download, limit=MAX_ART)
     except PodcastError as exc:
+        download.with_name(download.name + ".part").unlink(missing_ok=True)
         report.notes.append(f"the show's cover could not be downloaded ({exc}): the placeholder stays")
         if artwork.is_placeholder(target):
             artwork.placeholder(target, title)
         return
+    with download.open("rb") as handle:
+        markup = handle.read(512).lstrip().startswith(b"<")  # a host's "not found" page, served as 200
+    if markup:
+        download.unlink()
+        report.notes.append(f"the show's cover at {url} is a web page, not an image: the placeholder stays")
+        return
     os.replace(download, target)
-    if _usable_art(target, report, "the show's cover") is None:
-        artwork.placeholder(target, title)
+    if _usable_art(target, report, "the show's cover", "the placeholder stays") is None:
+        artwork.placeholder(target, title)  # config.toml names it: it must be there
 
 
-def _usable_art(path: Path, report: Imported, what: str) -> Path | None:
+def _usable_art(path: Path, report: Imported, what: str, instead: str = "left out") -> Path | None:
     """`path` as directories accept it (fixed when it can be, the original kept as .orig), or
     None when it is not an image (it is then removed)."""
     found = artwork.inspect(path)
@@ -457,7 +469,7 @@ def _usable_art(path: Path, report: Imported, what: str) -> Path | None:
         artwork.fix(path)
     except PodcastError:
         path.unlink(missing_ok=True)
-        report.notes.append(f"{what} is not a usable image ({'; '.join(found.errors)}): left out")
+        report.notes.append(f"{what} is not a usable image ({'; '.join(found.errors)}): {instead}")
         return None
     report.notes.append(f"{what}: {'; '.join(found.errors)}: fixed (the original kept as {path.name}.orig)")
     return path
@@ -626,7 +638,7 @@ def _complete_item(config: Config, item: Item, slug: str, advance: Callable[[int
         outcome.dropped = dropped + dropped_bites
         added: list[ChapterDecl] = []
         if not ep.meta.chapters:
-            added, dropped = chapter_rules.fitting(_chapters(item), duration, "the feed")
+            added, dropped = chapter_rules.fitting(_chapters(item, outcome.dropped), duration, "the feed")
             outcome.dropped += dropped
         art = _item_art(item, staging) if not ep.meta.artwork else ""
         if art:
@@ -658,15 +670,27 @@ def _media_name(item: Item, slug: str) -> str:
     name = feedreader.media_name(item.enclosure.url, slug)
     if "." not in name:
         name += "." + AUDIO_SUFFIXES.get(item.enclosure.type, "mp3")
+    if name.split(".")[0].lower() in episodes.WINDOWS_RESERVED:  # CON.mp3 cannot exist on Windows
+        name = f"{slug}-{name}"
     return name
 
 
 def _media(config: Config, item: Item, target: Path, advance: Callable[[int], None]) -> float:
-    """The enclosure, downloaded (resumably) and checked (audio, whole, as long as announced),
-    moved to `target`; its duration."""
+    """The enclosure, downloaded (resumably) and checked (audio, whole, as long as announced,
+    never more than the feed declared, with a margin: hosts that insert ads serve more), moved
+    to `target`; its duration."""
     cache = config.build_dir / "import" / "downloads"
-    digest = hashlib.sha256(item.enclosure.url.encode()).hexdigest()[:20]
-    downloaded = web.download(item.enclosure.url, cache / f"{digest}{target.suffix}", advance)
+    # by item and URL: two items may share an enclosure, and download it at the same time
+    digest = hashlib.sha256(f"{item.guid}\n{item.enclosure.url}".encode()).hexdigest()[:20]
+    declared = item.enclosure.length if item.enclosure.length >= PLACEHOLDER_LENGTH else 0
+    limit = declared + max(declared, 16 << 20) if declared else web.MAX_DOWNLOAD
+    downloaded = web.download(item.enclosure.url, cache / f"{digest}{target.suffix}", advance, limit=limit)
+    if downloaded.size < declared / 2:  # the server cut it short, and said so in its Content-Length
+        downloaded.path.unlink(missing_ok=True)
+        raise ImportProblem(
+            f"{item.enclosure.url}: the server sent {downloaded.size:,} bytes where the feed declares "
+            f"{declared:,}: not the whole episode (run it again later)"
+        )
     try:
         duration = ffmpeg.probe(downloaded.path).duration
     except PodcastError as exc:
@@ -681,7 +705,7 @@ def _extras(item: Item, staging: Path, duration: float | None, outcome: Outcome)
     without the audio, its declared duration, then checked again when the audio comes)."""
     extras = Extras(artwork=_item_art(item, staging))
     length = duration if duration is not None else item.duration
-    extras.chapters, dropped = chapter_rules.fitting(_chapters(item), length, "the feed")
+    extras.chapters, dropped = chapter_rules.fitting(_chapters(item, outcome.dropped), length, "the feed")
     extras.soundbites, dropped_bites = soundbite_rules.fitting(
         [Soundbite(timecode.format(start), length_, title) for start, length_, title in item.soundbites], length
     )
@@ -697,30 +721,46 @@ def _item_art(item: Item, folder: Path) -> str:
         return ""
     art = folder / ("cover.png" if item.image.lower().split("?")[0].endswith(".png") else "cover.jpg")
     with contextlib.suppress(PodcastError):
-        web.download(item.image, art)
+        web.download(item.image, art, limit=MAX_ART)
         if _usable_art(art, Imported(folder), "art") is not None:
             return art.name
+    art.with_name(art.name + ".part").unlink(missing_ok=True)
     return ""
 
 
-def _chapters(item: Item) -> list[ChapterDecl]:
-    """The item's chapters (inline Podlove, else Podcasting 2.0 JSON), as declared."""
+def _chapters(item: Item, dropped: list[str]) -> list[ChapterDecl]:
+    """The item's chapters (inline Podlove, else Podcasting 2.0 JSON), as declared; a chapters
+    file that cannot be read is left out, and `dropped` says why."""
     found = list(item.chapters)
     if not found and item.chapters_url:
-        with contextlib.suppress(PodcastError, ValueError, KeyError, TypeError):
-            data = json.loads(web.fetch(item.chapters_url, 4 << 20)[0])
-            for chapter in data.get("chapters", []):
-                if chapter.get("toc") is False:
-                    continue
-                title = feedreader.text(str(chapter.get("title", "")))
-                url = str(chapter.get("url", "")) if not url_problem(str(chapter.get("url", ""))) else ""
-                if title:
-                    found.append(feedreader.Chapter(float(chapter["startTime"]), title, url))
+        try:
+            found = _json_chapters(item.chapters_url)
+        except (PodcastError, ValueError) as exc:
+            dropped.append(f"the chapters at {item.chapters_url} ({exc})")
     return [
         ChapterDecl(timecode.format(c.start), c.title[: chapter_rules.MAX_TITLE], Url(c.url))
         for c in found
         if c.start >= 0
     ]
+
+
+def _json_chapters(url: str) -> list[feedreader.Chapter]:
+    """Podcasting 2.0 JSON chapters: {"chapters": [{"startTime": 0, "title": "…"}, …]}."""
+    data = safejson.loads(web.fetch(url, MAX_CHAPTERS)[0], limit=MAX_CHAPTERS)
+    items = data.get("chapters") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise ValueError('not Podcasting 2.0 chapters (no "chapters" list)')
+    found = []
+    for number, chapter in enumerate(items, 1):
+        if not isinstance(chapter, dict) or chapter.get("toc") is False:
+            continue
+        start, title = chapter.get("startTime"), feedreader.text(str(chapter.get("title", "")))
+        if isinstance(start, bool) or not isinstance(start, int | float) or not math.isfinite(start):
+            raise ValueError(f"chapter {number}: startTime is not a number of seconds")
+        url = str(chapter.get("url", ""))
+        if title:
+            found.append(feedreader.Chapter(float(start), title, "" if url_problem(url) else url))
+    return found
 
 
 def _transcript(item: Item, staging: Path) -> str:
@@ -731,7 +771,7 @@ def _transcript(item: Item, staging: Path) -> str:
     )
     for choice in ranked:
         try:
-            data, _ = web.fetch(choice.url, 16 << 20)
+            data, _ = web.fetch(choice.url, MAX_TRANSCRIPT)
             cues = transcript_files.parse(data.decode("utf-8", "replace"), choice.type, choice.url)
         except PodcastError as exc:
             log.info("%s: transcript %s not usable (%s)", item.title, choice.url, exc)

@@ -9,7 +9,6 @@ folder appears, whole, only when every file is there and checked.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -17,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from podcast.core import fsutil
+from podcast.core import fsutil, safejson
 from podcast.core.errors import FetchError, ModelError, PodcastError
 from podcast.core.progress import ProgressFactory, no_progress
 from podcast.core.text import url_problem
@@ -40,6 +39,7 @@ CATALOG = {
 }
 WANTED = ("config.json", "model.bin", "tokenizer.json", "vocabulary.txt", "vocabulary.json", "preprocessor_config.json")
 CONFIRM_ABOVE = 1 << 30  # a download this large needs --yes
+MAX_LISTING = 4 << 20
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -79,10 +79,14 @@ def repository(name: str) -> str:
 def listing(name: str) -> list[RemoteFile]:
     """The model's files on the hub, with their sizes and checksums."""
     url = f"{hub()}/api/models/{repository(name)}/tree/main"
-    data, _ = web.fetch(url, 4 << 20)
+    data, _ = web.fetch(url, MAX_LISTING)
     try:
-        entries = json.loads(data)
+        entries = safejson.loads(data, limit=MAX_LISTING)
+        if not isinstance(entries, list):
+            raise TypeError("not a list")
         found = [_remote(e) for e in entries if isinstance(e, dict) and e.get("type") == "file"]
+    except safejson.JsonProblem as exc:
+        raise FetchError(f"{url}: not a model file list ({exc})") from None
     except (ValueError, TypeError, KeyError):
         raise FetchError(f"{url}: not a model file list") from None
     files = [f for f in found if f.name in WANTED]
@@ -96,7 +100,7 @@ def _remote(entry: dict[str, object]) -> RemoteFile:
     name, size = str(entry["path"]), entry["size"]
     lfs = entry.get("lfs")
     sha = str(lfs.get("oid", "")) if isinstance(lfs, dict) else ""
-    if not isinstance(size, int) or size < 0 or (sha and not _SHA256.match(sha)):
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0 or (sha and not _SHA256.match(sha)):
         raise ValueError(name)
     return RemoteFile(name, size, sha)
 
@@ -138,7 +142,8 @@ def pull(
             if path.is_file() and _matches(path, remote):
                 advance(remote.size)
                 continue
-            web.download(f"{hub()}/{repository(name)}/resolve/main/{remote.name}", path, advance)
+            # never more than the hub listed: a body without end stops there, not gigabytes later
+            web.download(f"{hub()}/{repository(name)}/resolve/main/{remote.name}", path, advance, limit=remote.size)
             fetched += 1
             if not _matches(path, remote):
                 path.unlink()
