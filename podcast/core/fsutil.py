@@ -11,6 +11,7 @@ import re
 import shutil
 import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     ext = suffix if suffix is not None else target.suffix
     fd, name = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{ext}", dir=target.parent)
-    os.close(fd)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # in flight: remove_stale (any thread, any process) leaves it alone
     tmp = Path(name)
     try:
         yield tmp
@@ -38,6 +39,7 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
             os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
+        os.close(fd)
 
 
 def _file_mode() -> int:
@@ -150,7 +152,10 @@ def read_text(path: Path, root: Path | None = None, limit: int = 256 << 20) -> s
 
 
 LOCK_NAME = ".lock"
-_held: dict[Path, tuple[int, int]] = {}  # lock path → (file descriptor, depth): re-entrant in a process
+# Re-entrant per thread, never across threads: a thread holding the lock may take it again (a
+# command calling another), while another thread of the same process is refused as another
+# process would be (the review server saves from several threads at once).
+_held = threading.local()
 # Names this tool gives its temporary files and folders (atomic_path, TemporaryDirectory):
 STALE_PATTERNS = (
     re.compile(r"^\..+\.[a-z0-9_]{8}\.part(\.[A-Za-z0-9]+)?$"),  # .NAME.xxxxxxxx.part.EXT
@@ -159,19 +164,26 @@ STALE_PATTERNS = (
 STAGING_PATTERN = re.compile(r"^\.[a-z0-9][a-z0-9-]*\.[a-z0-9_]{8}$")  # `podcast new`'s staging folder
 
 
+def _depths() -> dict[Path, int]:
+    if not hasattr(_held, "depths"):
+        _held.depths = {}
+    depths: dict[Path, int] = _held.depths
+    return depths
+
+
 @contextlib.contextmanager
 def project_lock(build_dir: Path, clean: tuple[Path, ...] = ()) -> Iterator[None]:
     """Hold the project's lock (build/.lock) for the duration; refuse with the holder's pid when
-    another run has it. The first holder removes the temporary files an interrupted run left in
-    `clean` (only names this tool makes)."""
+    another run (or another thread of this one) has it. The first holder removes the temporary
+    files an interrupted run left in `clean` (only names this tool makes, none in flight)."""
     path = (build_dir / LOCK_NAME).resolve()
-    if path in _held:
-        fd, depth = _held[path]
-        _held[path] = (fd, depth + 1)
+    depths = _depths()
+    if path in depths:
+        depths[path] += 1
         try:
             yield
         finally:
-            _held[path] = (fd, _held[path][1] - 1)
+            depths[path] -= 1
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -180,16 +192,18 @@ def project_lock(build_dir: Path, clean: tuple[Path, ...] = ()) -> Iterator[None
     except BlockingIOError:
         holder = os.read(fd, 32).decode(errors="replace").strip() or "?"
         os.close(fd)
+        if holder == str(os.getpid()):
+            raise Busy("this command is already working on the project (another task of it): try again") from None
         raise Busy(f"another podcast run is in progress on this project (pid {holder}): let it finish") from None
     os.ftruncate(fd, 0)
     os.write(fd, str(os.getpid()).encode())
-    _held[path] = (fd, 1)
+    depths[path] = 1
     try:
         for folder in clean:
             remove_stale(folder)
         yield
     finally:
-        del _held[path]
+        del depths[path]
         fcntl.flock(fd, fcntl.LOCK_UN)
         os.close(fd)
 
@@ -205,9 +219,31 @@ def remove_stale(folder: Path) -> list[Path]:
         found = [p for p in folder.glob(".*") if p.is_dir() and STAGING_PATTERN.match(p.name)]
     else:
         found = [p for p in folder.rglob(".*") if any(pattern.match(p.name) for pattern in STALE_PATTERNS)]
+    removed = []
     for path in found:
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
-    return found
+        elif not _unlink_unless_in_flight(path):
+            continue
+        removed.append(path)
+    return removed
+
+
+def _unlink_unless_in_flight(path: Path) -> bool:
+    """Remove a temporary file unless its writer (atomic_path, in any thread or process) still
+    holds it: a save running beside a run is not an interrupted run's leftover."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        return False
+    except OSError:  # a link: ours are never links, so it is not in flight
+        path.unlink(missing_ok=True)
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        path.unlink(missing_ok=True)
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+    return True

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import logging
 import re
 import secrets
 import threading
@@ -27,13 +28,16 @@ from importlib import resources
 from typing import Any
 
 from podcast import pipeline
-from podcast.core import i18n
+from podcast.core import i18n, safejson
 from podcast.core.errors import PodcastError
+from podcast.domain import transcript_files
 from podcast.domain.transcript import Segment
 from podcast.project import episode as episodes
 from podcast.project.config import Config
 from podcast.release import site
 from podcast.workflows import serve, transcripts
+
+log = logging.getLogger("podcast.review")
 
 UNSURE_BELOW = 0.8  # word probability under which a word is highlighted: best F1 and recall - share (benchmark)
 MAX_BODY = 20 << 20
@@ -90,7 +94,7 @@ def cues_from(payload: Any) -> list[Segment]:
             text, speaker = str(item["text"]), str(item.get("speaker") or "")
         except (KeyError, TypeError, ValueError):
             raise PodcastError("a cue must have a start, an end and a text") from None
-        if not (0 <= start <= end < 10 * 3600):
+        if not (0 <= start <= end < transcript_files.LATEST):
             raise PodcastError(f"a cue's times are out of range ({start}-{end})")
         cues.append(Segment(round(start, 3), round(end, 3), " ".join(text.split()), [], " ".join(speaker.split())))
     return cues
@@ -125,6 +129,8 @@ class Handler(serve.Handler):
     slug: str
     token: str
     audio: str  # the processed audio's file name in build/SLUG
+    saving: threading.Lock  # one save at a time: each runs the transcribe stage under the project lock
+    timeout = 60  # seconds a request may leave the server waiting for its next bytes
 
     def _allowed_host(self) -> bool:
         port = getattr(self.server, "server_port", 0)
@@ -178,18 +184,31 @@ class Handler(serve.Handler):
         if not secrets.compare_digest(self.headers.get("X-Review-Token", ""), self.token):
             self._reply(403, {"error": "this page is out of date: reload it"})
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        declared = self.headers.get("Content-Length", "").strip()
+        if not re.fullmatch(r"[0-9]{1,12}", declared):  # "abc", "1e3", "-5": no length to read
+            self._reply(400, {"error": "a save must say its length (Content-Length, in bytes)"})
+            return
+        length = int(declared)
         if not 0 < length <= MAX_BODY:
             self._reply(413, {"error": "nothing to save, or too much"})
             return
         try:
-            payload = json.loads(self.rfile.read(length))
-            message = save(self.config, self.slug, payload)
+            body = self.rfile.read(length)
+        except OSError:  # the page went away (or sent less than it said, then nothing for `timeout` s)
+            self.close_connection = True
+            return
+        try:
+            payload = safejson.loads(body, limit=MAX_BODY)
+            with self.saving:
+                message = save(self.config, self.slug, payload)
             self._reply(200, {"message": message})
-        except ValueError:
-            self._reply(400, {"error": "the page sent something that is not JSON"})
+        except safejson.JsonProblem as exc:
+            self._reply(400, {"error": f"the page sent something this tool does not read: {exc}"})
         except PodcastError as exc:
             self._reply(400, {"error": str(exc)})
+        except Exception as exc:  # a bug: the page still gets an answer, the terminal one line
+            log.error("error: internal error saving %s (%s: %s); please report it", self.slug, type(exc).__name__, exc)
+            self._reply(500, {"error": f"internal error ({type(exc).__name__}): the corrections stay in this page"})
 
     def _reply(self, code: int, data: dict[str, Any]) -> None:
         self._send(code, json.dumps(data, ensure_ascii=False).encode(), "application/json; charset=utf-8")
@@ -199,7 +218,13 @@ def make_server(config: Config, slug: str, port: int) -> http.server.ThreadingHT
     ep = episodes.load(config, slug)
     page_data(config, slug)  # fail now, with a message, rather than in the browser
     token = secrets.token_urlsafe(24)
-    attributes = {"config": config, "slug": slug, "token": token, "audio": ep.processed_audio.name}
+    attributes = {
+        "config": config,
+        "slug": slug,
+        "token": token,
+        "audio": ep.processed_audio.name,
+        "saving": threading.Lock(),
+    }
     handler = type("ReviewHandler", (Handler,), attributes)
     return serve.make_server(ep.build, "127.0.0.1", port, handler)
 

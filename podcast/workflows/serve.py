@@ -1,7 +1,9 @@
 """`podcast serve`: serve the published folder over HTTP, with Range requests (podcast apps
 seek with them), the same Content-Types the storage backends set, and a read-only CORS header
 (web players and directories fetch transcripts and chapters from other origins). Hidden files
-(an interrupted run's temporary files) are never served.
+(an interrupted run's temporary files) are never served, however the dot is written (%2e), nor
+a file that a link inside the folder leads to outside it, nor a folder's listing (a storage
+bucket serves none either).
 
 Every request is written to an access log in the "combined" format (build/serve/access.log),
 with the bytes actually sent (a listener who stops a download early sends fewer), so
@@ -70,6 +72,7 @@ class Server(http.server.ThreadingHTTPServer):
 class Handler(http.server.SimpleHTTPRequestHandler):
     _status: int | None = None
     _sent = 0
+    served_root: str = ""  # the folder translate_path answered from, when not `directory`
 
     def guess_type(self, path: Any) -> str:
         return content_type(str(path))
@@ -112,17 +115,25 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self.send_header("Access-Control-Max-Age", "86400")
         self.end_headers()
 
-    def send_head(self) -> Any:
-        if any(part.startswith(".") for part in self.path.split("?", 1)[0].split("/")):
-            self.send_error(404, "File not found")
-            return None
+    def _published(self) -> Path | None:
+        """The file the request names, when it may be served: inside the folder once links
+        are followed, and hidden nowhere on the way (the name decoded first: %2e is a dot)."""
         path = Path(self.translate_path(self.path))
         if path.is_dir():
-            index = path / "index.html"
-            if not index.is_file():
-                return super().send_head()
-            path = index
-        if not path.is_file():
+            path = path / "index.html"
+        root = Path(self.served_root or self.directory)
+        try:
+            named = path.relative_to(root)
+            real = path.resolve().relative_to(root.resolve())
+        except (ValueError, OSError, RuntimeError):  # outside the folder, or a link loop
+            return None
+        if any(part.startswith(".") for part in (*named.parts, *real.parts)) or not path.is_file():
+            return None
+        return path
+
+    def send_head(self) -> Any:
+        path = self._published()
+        if path is None:
             self.send_error(404, "File not found")
             return None
         size = path.stat().st_size
@@ -265,6 +276,7 @@ class PreviewHandler(Handler):
         """A rendered file (the feed, a page, the sitemap...) from this origin's preview; any
         other from the published folder."""
         published = super().translate_path(path)
+        self.served_root = ""
         relative = Path(published).relative_to(Path(self.directory).resolve()) if published else Path()
         if not str(relative) or str(relative) == "." or path.split("?", 1)[0].endswith("/"):
             relative = relative / "index.html"
@@ -276,7 +288,10 @@ class PreviewHandler(Handler):
         candidate = folder / relative
         if candidate.is_dir():
             candidate = candidate / "index.html"
-        return str(candidate) if candidate.is_file() else published
+        if not candidate.is_file():
+            return published
+        self.served_root = str(folder)
+        return str(candidate)
 
 
 def lan_address() -> str | None:
