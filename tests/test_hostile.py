@@ -445,3 +445,75 @@ def test_ctrl_c_at_any_moment_is_exit_130_and_one_line(published: Path, tmp_path
         assert proc.returncode == 130, (delay, stderr)
         assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].startswith("interrupted"), (delay, stderr)
     assert json.loads((published / "build" / "ep" / "state.json").read_text())["stages"]["upload"]["status"] == "done"
+
+
+# A stand-in for a native module (as pybind11 builds them) interrupted while it initialises: the
+# KeyboardInterrupt raised inside its init code comes out as ImportError("initialization failed").
+NATIVE_INIT = """
+import os, signal, time
+try:
+    os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C, while the module is being set up
+    end = time.monotonic() + 0.3
+    while time.monotonic() < end:
+        pass
+except KeyboardInterrupt:
+    raise ImportError("initialization failed") from None
+"""
+
+
+def test_ctrl_c_while_onnxruntime_initialises_is_an_interruption(project: Path, tmp_path: Path) -> None:
+    fake = tmp_path / "stand-in" / "onnxruntime"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text(NATIVE_INIT)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake.parent), *sys.path])}
+    command = [sys.executable, "-m", "podcast", "--project", str(project), "--set", "transcribe.enabled=true", "doctor"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 130, result.stdout + result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith("interrupted"), result.stderr
+    assert "initialization failed" not in result.stdout + result.stderr
+
+
+# Ctrl-C at moments from the start of onnxruntime's import (the VAD, then the speaker model's
+# session), timed from the import itself: the real library, not a stand-in.
+AT_ONNXRUNTIME = """
+import os, signal, sys, threading, time
+delay, project = float(sys.argv[1]), sys.argv[2]
+state = {}
+def send():
+    state["sent"] = True
+    os.kill(os.getpid(), signal.SIGINT)
+def hook(event, args):
+    if event == "import" and args[0] == "onnxruntime" and "timer" not in state:
+        state["timer"] = threading.Timer(delay, send)
+        state["timer"].start()
+sys.addaudithook(hook)
+import podcast.cli
+command = podcast.cli.main
+def watched(*args, **kwargs):
+    try:
+        return command(*args, **kwargs)
+    finally:
+        sys.stderr.write("sent before the end\\n" if state.get("sent") else "over before the signal\\n")
+podcast.cli.main = watched
+sys.argv = ["podcast", "--project", project, "--set", "transcribe.enabled=true", "doctor"]
+from podcast.__main__ import main
+main()
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_at_any_moment_of_onnxruntimes_initialisation(project: Path) -> None:
+    for delay in (0.0, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3):
+        result = subprocess.run(
+            [sys.executable, "-c", AT_ONNXRUNTIME, str(delay), str(project)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        said = result.stdout + result.stderr
+        if "over before the signal" in said:
+            assert result.returncode == 0, (delay, said)
+            continue
+        assert result.returncode == 130, (delay, said)
+        assert "interrupted: outputs" in result.stderr and "initialization failed" not in said, (delay, said)
+        assert "Traceback" not in said, (delay, said)

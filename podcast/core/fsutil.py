@@ -35,7 +35,7 @@ def atomic_path(target: Path, suffix: str | None = None) -> Iterator[Path]:
     try:
         yield tmp
         tmp.chmod(_file_mode())  # mkstemp makes 0600; published files must be readable
-        with _signals_held():
+        with signals_held():
             os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -76,17 +76,32 @@ def sha256_text(text: str) -> str:
 
 
 @contextlib.contextmanager
-def _signals_held() -> Iterator[None]:
-    """Defer SIGINT/SIGTERM across a critical section (only possible in the main thread)."""
+def signals_held() -> Iterator[None]:
+    """Defer SIGINT/SIGTERM across a critical section: a rename, or a native library's
+    initialisation that an exception raised half-way leaves broken (onnxruntime's import then
+    fails with "initialization failed", its session can abort the process). A Ctrl-C that came
+    meanwhile is honoured as the section ends: KeyboardInterrupt, raised right there.
+
+    Blocking the signal is not enough: delivered to another thread, it would still run Python's
+    handler in this one, inside the section; so the handler only notes it until the end."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    caught: list[int] = []
+    if previous is not None:
+        signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
     try:
         old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     except (ValueError, OSError, AttributeError):
-        yield
-        return
+        old = None
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        if old is not None:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)  # one that waited is noted now
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+            if caught:
+                signal.raise_signal(signal.SIGINT)  # to the handler in place: KeyboardInterrupt
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from podcast.core import fsutil
 from podcast.core.errors import ModelError
 
 log = logging.getLogger("podcast.diarize")
@@ -65,7 +66,10 @@ class Embedder:
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
         try:
-            self.session = onnxruntime.InferenceSession(str(_model_path()), options, providers=["CPUExecutionProvider"])
+            with fsutil.signals_held():  # interrupted inside, the native session can abort the process
+                self.session = onnxruntime.InferenceSession(
+                    str(_model_path()), options, providers=["CPUExecutionProvider"]
+                )
         except Exception as exc:  # onnxruntime raises its own exception types, with no common base
             raise ModelError(f"cannot load the speaker model: {exc}") from None
         self.basis = mel_basis()

@@ -119,10 +119,13 @@ def quiet_onnxruntime() -> None:
 
 
 def onnxruntime() -> Any:
-    """onnxruntime, imported quietly; missing or broken, one ModelError saying how to fix it."""
+    """onnxruntime, imported quietly; missing or broken, one ModelError saying how to fix it.
+    A Ctrl-C waits for the import to finish (interrupted inside, the native module reports
+    "initialization failed", which is no missing package), then interrupts."""
     quiet_onnxruntime()
     try:
-        import onnxruntime as runtime
+        with fsutil.signals_held():
+            import onnxruntime as runtime
     except ImportError as exc:
         raise ModelError(
             f"onnxruntime is missing or broken ({exc}): reinstall it: .venv/bin/pip install onnxruntime"
@@ -135,7 +138,8 @@ Model = Any  # faster_whisper.WhisperModel, imported only when a model is loaded
 
 def load(settings: Transcribe) -> Model:
     quiet_onnxruntime()
-    from faster_whisper import WhisperModel
+    with fsutil.signals_held():  # native modules (ctranslate2, av, tokenizers) initialise on import
+        from faster_whisper import WhisperModel
 
     path = resolve(settings)
     device = settings.device
@@ -170,7 +174,8 @@ def load_vad() -> None:
     from faster_whisper.vad import get_vad_model
 
     try:
-        get_vad_model()
+        with fsutil.signals_held():  # a Ctrl-C inside the native session's creation can abort the process
+            get_vad_model()
     except RuntimeError as exc:
         raise ModelError(f"cannot load the voice activity model: {exc}") from None
 
