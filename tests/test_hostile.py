@@ -307,6 +307,11 @@ COMMANDS = [
     ("unpublish", "ep", "--dry-run"),
     ("prune",),
     ("artwork", "check"),
+    ("transcript", "import", "ep", "/dev/null"),
+    ("markers", "import", "ep", "/dev/null"),
+    ("markers", "export", "ep"),
+    ("suggest", "ep", "--accept", "1"),
+    ("model", "list"),
 ]
 
 

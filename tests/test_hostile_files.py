@@ -210,3 +210,29 @@ def test_accept_says_what_it_did_not_understand(processed: Path, accept: str, me
     assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert message in result.stderr and len(result.stderr) < 300
     assert snapshot(processed) == before
+
+
+# -- The one JSON reader ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "depth"),
+    [
+        ("5", 0),
+        ('{"a": [1, {"b": 2}]}', 3),
+        ('{"a": "[[[[{{{{"}', 1),  # brackets in a string are text
+        (r'["\"[[[", [[]]]', 3),  # so are they after an escaped quote
+        (r'["\\", [[]]]', 3),  # and an escaped backslash ends no string
+        ('{"": "", "b": "{"}', 1),
+        ("[" * 100_000 + "]" * 100_000, 100_000),
+    ],
+)
+def test_json_nesting_is_counted_outside_strings(text: str, depth: int) -> None:
+    from podcast.core import safejson
+
+    assert safejson.nesting(text) == depth
+    if depth <= safejson.MAX_DEPTH:
+        assert safejson.loads(text, limit=1 << 20) == json.loads(text)
+    else:
+        with pytest.raises(safejson.JsonProblem, match=f"nested {depth:,} levels deep"):
+            safejson.loads(text, limit=1 << 20)

@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,19 @@ def test_twenty_saves_at_once_all_get_an_answer(review: dict[str, Any], capfd: p
     assert f"Relu, version {last}." in vtt  # the published files follow the last save
     leftovers = [p for p in review["project"].rglob(".*part*")]
     assert leftovers == []
+
+
+def test_a_save_never_copies_a_linked_transcript_out(review: dict[str, Any], tmp_path: Path) -> None:
+    secret = tmp_path / "secret.vtt"
+    secret.write_text("WEBVTT\n\n00:00:00.000 --> 00:00:01.000\nmot de passe : hunter2\n")
+    own = review["project"] / "episodes" / "ep" / "transcript.vtt"
+    own.unlink()
+    own.symlink_to(secret)
+    status, payload = post(review, json.dumps(CUES).encode())
+    assert status == 400 and "leads outside the project" in payload["error"], payload
+    build = review["project"] / "build"
+    assert not [p for p in build.rglob("*") if p.is_file() and b"hunter2" in p.read_bytes()]
+    assert own.is_symlink()
 
 
 def test_the_project_lock_is_never_shared_between_threads(tmp_path: Path) -> None:
@@ -268,7 +281,7 @@ def hostile_hub(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dic
     server.server_close()
 
 
-def listing(sizes: dict[str, object]) -> bytes:
+def listing(sizes: Mapping[str, object]) -> bytes:
     return json.dumps([{"type": "file", "path": name, "size": size} for name, size in sizes.items()]).encode()
 
 

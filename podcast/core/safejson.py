@@ -18,9 +18,12 @@ import re
 from typing import Any
 
 MAX_DEPTH = 64  # what a chapters file, a transcript or a file list needs is 3 or 4
+OURS = 1 << 30  # the size cap of the tool's own build files: none that matters
 MAX_DIGITS = 20  # an integer longer than this is no time, size or count the tool reads
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)  # \" \\ \n…: gone first, so a quote always opens or closes
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
+_STRING = re.compile(rb'"[^"]*"')  # once escapes are gone, what is left of a string's content
+_PAIR = re.compile(rb"\[\]|\{\}")
 
 
 class JsonProblem(ValueError):
@@ -49,12 +52,25 @@ def loads(data: str | bytes, *, limit: int, depth: int = MAX_DEPTH) -> Any:
         raise JsonProblem(f"not JSON ({exc})") from None
 
 
-def nesting(text: str) -> int:
-    """How deeply the arrays and objects of `text` nest (brackets inside strings do not count)."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+def nesting(text: str | bytes, most: int = MAX_DEPTH) -> int:
+    """How deeply the arrays and objects of `text` nest (brackets inside strings do not
+    count); exact up to `most`, and beyond it too, at some cost. Done with C-speed passes
+    (about half the time json.loads takes), not a Python loop over the text."""
+    data = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if b"\\" in data:
+        data = _ESCAPE.sub(b"", data)
+    # Quotes and brackets only; two quotes side by side end one string and open the next (or
+    # make an empty one): dropping them joins string contents, which are dropped next anyway.
+    brackets = _STRING.sub(b"", data.translate(None, _NOT_STRUCTURE).replace(b'""', b""))
+    depth = 0
+    while brackets and depth <= most:  # one level a pass, innermost first
+        inner = _PAIR.sub(b"", brackets)
+        if inner == brackets:  # unbalanced: json.loads will say where
+            break
+        brackets, depth = inner, depth + 1
     if not brackets:
-        return 0
-    return max(0, max(itertools.accumulate(1 if c in "[{" else -1 for c in brackets)))
+        return depth
+    return depth + max(0, *itertools.accumulate(1 if c in b"[{" else -1 for c in brackets))
 
 
 def _float(text: str) -> float:

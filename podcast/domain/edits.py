@@ -14,7 +14,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from podcast.core import timecode
+from podcast.core import safejson, timecode
 from podcast.core.errors import EpisodeError
 
 CROSSFADE = 0.010  # seconds of overlap at each splice: short enough to be inaudible, no click
@@ -161,7 +161,7 @@ class EditList:
     def from_json(cls, text: str) -> EditList:
         """The list `to_json` saved; ValueError when the text is not one."""
         try:
-            data = json.loads(text)
+            data = safejson.loads(text, limit=safejson.OURS)
             return cls(
                 source_duration=float(data["source_duration"]),
                 cuts=tuple(Cut(float(c["start"]), float(c["end"]), str(c["kind"])) for c in data["cuts"]),

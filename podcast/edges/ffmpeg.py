@@ -8,7 +8,6 @@ the tools' output are pure functions, tested on recorded text.
 
 from __future__ import annotations
 
-import json
 import logging
 import math
 import re
@@ -23,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from podcast.core import safejson
 from podcast.core.errors import MediaError, ToolMissing
 from podcast.edges import filtergraphs
 
@@ -163,7 +163,7 @@ def probe(path: Path) -> Probe:
 
 def parse_probe(text: str) -> Probe:
     try:
-        data = json.loads(text or "{}")
+        data = safejson.loads(text or "{}", limit=safejson.OURS)
     except ValueError:
         raise MediaError("ffprobe gave unreadable output") from None
     streams = data.get("streams") or []

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from podcast.core import fsutil
+from podcast.core import fsutil, safejson
 from podcast.core.errors import StorageError
 from podcast.project.config import Config, StorageSettings
 from podcast.project.ids import check_key
@@ -371,7 +371,7 @@ class S3Storage:
         return self._get_config("reading the bucket policy", "NoSuchBucketPolicy", self._read_policy)
 
     def _read_policy(self) -> dict[str, Any]:
-        return dict(json.loads(self.client.get_bucket_policy(Bucket=self.bucket)["Policy"]))
+        return dict(safejson.loads(self.client.get_bucket_policy(Bucket=self.bucket)["Policy"], limit=1 << 20))
 
     def put_policy(self, policy: dict[str, Any]) -> None:
         from botocore.exceptions import ClientError

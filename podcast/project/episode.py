@@ -7,13 +7,12 @@ Derived files live in `build/SLUG/` at the project root, never in the episode fo
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podcast.core import fsutil, i18n, timecode
+from podcast.core import fsutil, i18n, safejson, timecode
 from podcast.core.errors import ConfigError, EpisodeError, RecordingMissing
 from podcast.core.text import Url
 from podcast.domain import chapters, edits, markers, suggestions
@@ -344,14 +343,16 @@ class Episode:
     def chapters(self) -> list[dict[str, Any]]:
         """The Podcasting 2.0 chapters the last `tag` wrote (published timeline)."""
         try:
-            return list(json.loads(self.chapters_path.read_text(encoding="utf-8")).get("chapters", []))
+            return list(
+                safejson.loads(self.chapters_path.read_text(encoding="utf-8"), limit=safejson.OURS).get("chapters", [])
+            )
         except FileNotFoundError:
             return []
 
     def segments(self) -> list[Segment]:
         """The transcript's cues (published timeline, speakers), as the last `transcribe` wrote them."""
         try:
-            items = json.loads(self.segments_path.read_text(encoding="utf-8"))
+            items = safejson.loads(self.segments_path.read_text(encoding="utf-8"), limit=safejson.OURS)
         except FileNotFoundError:
             return []
         return [segment_from_dict(item) for item in items]
@@ -372,7 +373,10 @@ class Episode:
             return self.segments()
         copy = self.build / "cache" / f"segments-{publication.segments[:20]}.json"
         try:
-            return [segment_from_dict(item) for item in json.loads(copy.read_text(encoding="utf-8"))]
+            return [
+                segment_from_dict(item)
+                for item in safejson.loads(copy.read_text(encoding="utf-8"), limit=safejson.OURS)
+            ]
         except FileNotFoundError:
             return self.segments()
 

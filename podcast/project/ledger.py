@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from podcast.core import fsutil
+from podcast.core import fsutil, safejson
 
 NAME = "ledger.json"
 VERSION = 1
@@ -39,7 +39,7 @@ class Ledger:
         self.path = build_dir / NAME
         self.entries: dict[str, Entry] = {}
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = safejson.loads(self.path.read_text(encoding="utf-8"), limit=safejson.OURS)
         except (FileNotFoundError, ValueError):
             return  # no ledger yet, or a damaged one: nothing is known, so nothing is deleted
         if data.get("version") == VERSION:

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, Self, TypeVar
 
-from podcast.core import fsutil
+from podcast.core import fsutil, safejson
 
 VERSION = 2
 READABLE = (1, 2)  # version 1 kept a stage's result under "info", in the same shape
@@ -88,7 +88,7 @@ class State:
 
     def _read(self) -> None:
         try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data = safejson.loads(self.path.read_text(encoding="utf-8"), limit=safejson.OURS)
         except (OSError, ValueError):
             return  # unreadable state = start afresh; outputs are rebuilt, nothing is lost
         if not isinstance(data, dict) or data.get("version") not in READABLE:

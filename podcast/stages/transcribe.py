@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podcast.core import fsutil, i18n, timecode
+from podcast.core import fsutil, i18n, safejson, timecode
 from podcast.core.errors import EpisodeError
 from podcast.domain import glossary, transcript, transcript_files
 from podcast.edges import diarize, ffmpeg, whisper
@@ -158,7 +158,10 @@ class TranscribeStage:
             return self._own(ctx)
         ep, settings = ctx.episode, ctx.config.transcribe
         if job.cache.is_file():
-            raw = [segment_from_dict(item) for item in json.loads(job.cache.read_text(encoding="utf-8"))]
+            raw = [
+                segment_from_dict(item)
+                for item in safejson.loads(job.cache.read_text(encoding="utf-8"), limit=safejson.OURS)
+            ]
             log.info("reusing the cached Whisper output %s", job.cache.name)
         else:
             raw = self._decode(ctx)
