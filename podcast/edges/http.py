@@ -40,7 +40,7 @@ log = logging.getLogger("podcast.web")
 
 TIMEOUT = 30.0  # seconds one read may wait for a byte
 DEADLINE = 60.0  # seconds any request may take before it must keep up MIN_RATE
-MIN_RATE = 32 << 10  # bytes a second a transfer must average after DEADLINE (256 kbit/s)
+MIN_RATE = 8 << 10  # bytes a second a transfer must average after DEADLINE (64 kbit/s: any real link)
 MAX_DOWNLOAD = 1 << 30  # a download nothing declared a size for
 CHUNK = 1 << 16
 MAX_REDIRECTS = 10
