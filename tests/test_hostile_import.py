@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import io
 import shutil
+import socket
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -282,3 +284,32 @@ def test_a_content_length_shorter_than_the_feed_declares_is_not_an_episode(host:
     assert again.exit_code == 0, again.stderr
     audio_file = next((project / "episodes").glob("episode-*/long.mp3"))
     assert audio_file.read_bytes() == (host.root / "long.mp3").read_bytes()
+
+
+def test_a_server_that_drips_its_headers_is_given_up(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each header byte arrives well within the timeout of a read: only a deadline on the
+    whole request ends it."""
+    from podcast.edges import http as web
+
+    monkeypatch.setattr(web, "DEADLINE", 1.0)
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def drip() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            try:
+                for byte in b"HTTP/1.1 200 OK\r\nX-Slow: " + b"a" * 10_000:
+                    connection.sendall(bytes([byte]))
+                    time.sleep(0.2)
+            except OSError:
+                pass  # the client hung up: what it should do
+
+    threading.Thread(target=drip, daemon=True).start()
+    started = time.monotonic()
+    result = podcast("import", f"http://127.0.0.1:{listener.getsockname()[1]}/feed.xml", str(tmp_path / "show"))
+    assert time.monotonic() - started < 15
+    assert result.exit_code == 1 and "feed.xml: too slow" in result.stderr, result.stderr
+    assert not (tmp_path / "show").exists()
+    listener.close()

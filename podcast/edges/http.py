@@ -30,7 +30,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 from urllib.parse import urlsplit
 
 from podcast.core.errors import FetchError
@@ -86,10 +86,12 @@ class _Deadline:
         return self.start + self.grace + self.received / self.rate
 
     def watch(self, sock: socket.socket) -> None:
+        """Watch the connection `sock` is: through a duplicate, which stays valid when TLS
+        takes the socket over (and is closed with the request)."""
         with self._lock:
-            self._sockets.append(sock)
+            self._sockets.append(sock.dup())
             if self.expired:
-                _shut(sock)
+                _shut(self._sockets[-1])
 
     def run(self) -> None:
         while not self._done.wait(min(1.0, max(0.01, self._allowed() - time.monotonic()))):
@@ -102,11 +104,15 @@ class _Deadline:
 
     def stop(self) -> None:
         self._done.set()
+        with self._lock:
+            for sock in self._sockets:
+                sock.close()
+            self._sockets.clear()
 
 
 def _shut(sock: socket.socket) -> None:
-    with contextlib.suppress(OSError):  # socket.socket's own shutdown, even for an SSL socket
-        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 _current = threading.local()  # the deadline of the request this thread is making
@@ -125,16 +131,25 @@ def _deadline() -> Iterator[_Deadline]:
         deadline.stop()
 
 
+def _watch(sock: socket.socket) -> None:
+    deadline: _Deadline | None = getattr(_current, "deadline", None)
+    if deadline is not None:
+        deadline.watch(sock)
+
+
+def _watched_socket(*args: Any, **kwargs: Any) -> socket.socket:
+    """socket.create_connection, the connection watched from the start (a TLS handshake too)."""
+    sock = socket.create_connection(*args, **kwargs)
+    _watch(sock)
+    return sock
+
+
 class _Watched:
-    """A connection whose socket the current request's deadline can shut."""
+    """A connection the current request's deadline can shut."""
 
-    sock: socket.socket | None
-
-    def connect(self) -> None:
-        super().connect()  # type: ignore[misc]
-        deadline = getattr(_current, "deadline", None)
-        if deadline is not None and self.sock is not None:
-            deadline.watch(self.sock)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._create_connection = _watched_socket
 
 
 class _Connection(_Watched, http.client.HTTPConnection):
@@ -186,12 +201,15 @@ def _open(url: str, headers: dict[str, str] | None = None, method: str = "GET") 
 def _raise_if_too_slow(url: str, resume: bool = False) -> None:
     """The request's deadline passed (its connection was shut): say so, whatever broke."""
     deadline: _Deadline | None = getattr(_current, "deadline", None)
-    if deadline is not None and deadline.expired:
-        raise FetchError(
-            f"{url}: too slow: {deadline.received:,} bytes in {deadline.elapsed():.0f} s (after its first "
-            f"{deadline.grace:g} s a transfer must average {deadline.rate / 1024:g} KB/s)"
-            + ("; run it again to resume" if resume else "")
-        )
+    if deadline is None or not deadline.expired:
+        return
+    if not deadline.received:
+        raise FetchError(f"{url}: too slow: no answer within {deadline.elapsed():.0f} s")
+    raise FetchError(
+        f"{url}: too slow: {deadline.received:,} bytes in {deadline.elapsed():.0f} s (after its first "
+        f"{deadline.grace:g} s a transfer must average {deadline.rate / 1024:g} KB/s)"
+        + ("; run it again to resume" if resume else "")
+    )
 
 
 def _reason(reason: object) -> str:
