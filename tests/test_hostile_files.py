@@ -236,3 +236,26 @@ def test_json_nesting_is_counted_outside_strings(text: str, depth: int) -> None:
     else:
         with pytest.raises(safejson.JsonProblem, match=f"nested {depth:,} levels deep"):
             safejson.loads(text, limit=1 << 20)
+
+
+# -- Numbers in the producer's own files ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "key"),
+    [
+        ("config.toml", "loudness = -16.0", "loudness = nan", "audio.loudness"),
+        ("config.toml", "pause_max = 0.0", "pause_max = nan", "audio.pause_max"),
+        ("episode.toml", "[edit]", '[[soundbites]]\nstart = "1"\nduration = inf\n\n[edit]', "soundbites[0].duration"),
+    ],
+)
+def test_nan_and_infinity_in_the_producers_files_are_refused_naming_the_key(
+    project: Path, run: Run, episode: Path, file: str, old: str, new: str, key: str
+) -> None:
+    """TOML has nan and inf: no setting wants them, and they reach ffmpeg and the feed."""
+    from .conftest import edit
+
+    edit(project / "config.toml" if file == "config.toml" else episode / "episode.toml", old, new)
+    result = run("publish", "ep")
+    assert result.exit_code == 1 and f"'{key}' must be a finite number" in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr

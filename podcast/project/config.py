@@ -11,6 +11,7 @@ import dataclasses
 import datetime as dt
 import difflib
 import functools
+import math
 import os
 import re
 import tomllib
@@ -679,7 +680,12 @@ def _expect(kind: type | tuple[type, ...], label: str) -> Callable[..., Any]:
             raise ConfigError(f"{path}: '{key}' must be {label}, not {value!r}")
         if not isinstance(value, kind):
             raise ConfigError(f"{path}: '{key}' must be {label}, not {value!r}")
-        return float(typing.cast(float, value)) if label == "a number" else value
+        if label != "a number":
+            return value
+        number = float(typing.cast(float, value))
+        if not math.isfinite(number):  # TOML has nan and inf; no setting wants them
+            raise ConfigError(f"{path}: '{key}' must be a finite number, not {value!r}")
+        return number
 
     return parse
 
