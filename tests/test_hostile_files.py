@@ -13,15 +13,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 
 from .conftest import Run, add_episode, make_tone
 from .test_markers import wav_with_cues
 
 
-def one_line(result: object, *words: str) -> str:
+def one_line(result: Result, *words: str) -> str:
     """The error of a failed command: one line, no traceback, holding `words`."""
-    stderr: str = result.stderr  # type: ignore[attr-defined]
-    assert result.exit_code == 1, (result.exit_code, stderr)  # type: ignore[attr-defined]
+    stderr = result.stderr
+    assert result.exit_code == 1, (result.exit_code, stderr)
     assert "Traceback" not in stderr and "internal error" not in stderr, stderr
     assert len(stderr.strip().splitlines()) == 1, stderr
     for word in words:

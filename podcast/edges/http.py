@@ -167,7 +167,8 @@ class _Plain(urllib.request.HTTPHandler):
 
 class _Secure(urllib.request.HTTPSHandler):
     def https_open(self, req: urllib.request.Request) -> http.client.HTTPResponse:
-        return self.do_open(_SecureConnection, req, context=self._context)  # type: ignore[attr-defined]
+        context = self._context  # type: ignore[attr-defined]  # typeshed does not declare HTTPSHandler._context
+        return self.do_open(_SecureConnection, req, context=context)
 
 
 _opener = urllib.request.build_opener(_Redirects(), _Plain(), _Secure())
