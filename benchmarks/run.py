@@ -35,6 +35,7 @@ sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
 from interview import generate  # noqa: E402
+from lighthouse import bench_lighthouse  # noqa: E402
 from stats import bench_stats  # noqa: E402
 
 WORK = HERE / ".work"
@@ -747,36 +748,49 @@ def main() -> None:
     parser.add_argument(
         "only",
         nargs="*",
-        choices=["audio", "feed", "site", "storage", "transcription", "music", "players", "stats", []],
+        choices=["audio", "feed", "site", "lighthouse", "storage", "transcription", "music", "players", "stats", []],
         help="default: all but players (music: only the speech-over-music case of transcription; players needs "
         "`npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription", "stats"}
-    if "stats" in chosen:
-        bench_stats(args.stats_lines)
-    if "site" in chosen:
-        bench_site()
+    chosen = set(args.only) or {"audio", "feed", "site", "lighthouse", "storage", "transcription", "stats"}
     if chosen == {"music"}:
         bench_speech_over_music()
-    if "players" in chosen:
-        import players
+    for group, bench in _groups(args).items():
+        if group in chosen:
+            bench()
 
-        players.run(WORK)
-    if "transcription" in chosen:
+
+def _groups(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
+    """Each group of benchmarks, in the order they run."""
+
+    def players() -> None:
+        import players as candidates
+
+        candidates.run(WORK)
+
+    def transcription() -> None:
         bench_transcription()
         bench_speech_over_music()
         bench_glossary()
         bench_diarization()
         bench_pipeline_wer()
         bench_transcription_length(args.transcribe_minutes)
-    if "storage" in chosen:
-        bench_storage()
-    if "feed" in chosen:
-        bench_feed()
-    if "audio" in chosen:
+
+    def audio() -> None:
         for minutes in args.minutes:
             bench_audio(minutes)
+
+    return {
+        "stats": lambda: bench_stats(args.stats_lines),
+        "site": bench_site,
+        "lighthouse": lambda: bench_lighthouse(WORK),
+        "players": players,
+        "transcription": transcription,
+        "storage": bench_storage,
+        "feed": bench_feed,
+        "audio": audio,
+    }
 
 
 if __name__ == "__main__":
