@@ -26,11 +26,12 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, TemplateError, select_autoescape
+from markupsafe import Markup
 
 from podcast.core import fsutil, i18n, timecode
 from podcast.core.errors import PodcastError
 from podcast.core.text import url_join
-from podcast.domain import transcript
+from podcast.domain import transcript, typography
 from podcast.domain.transcript import Segment
 from podcast.edges import images, storage
 from podcast.project.config import Config
@@ -107,9 +108,28 @@ def environment(config: Config) -> Environment:
     if custom.is_dir():
         loaders.append(FileSystemLoader(str(custom)))
     loaders.append(PackageLoader("podcast", "templates"))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+        finalize=_typeset(config.show.language),
+    )
     env.filters["clock"] = timecode.short
     return env
+
+
+def _typeset(language: str) -> Any:
+    """Every text a template prints, set in the show's typography before it is escaped (French:
+    « », ’, no-break spaces; any other language as it is). Markup already made (the notes'
+    HTML, JSON-LD) and non-text values pass untouched; so do web addresses inside a text."""
+    setting = typography.for_language(language)
+
+    def finalize(value: Any) -> Any:
+        if isinstance(value, str) and not isinstance(value, Markup):
+            return setting(value)
+        return value
+
+    return finalize
 
 
 def _asset_keys(env: Environment) -> dict[str, tuple[str, str]]:
