@@ -82,6 +82,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "hours": "h",
         "duration": "Durée",
         "people": "Invité·es et animateur·ices",
+        "topics": "Sujets abordés",
+        "mentioned": "Mentionnés dans l’épisode",
         "months": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
     },
     "en": {
@@ -161,6 +163,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "hours": "h",
         "duration": "Duration",
         "people": "Guests and hosts",
+        "topics": "Topics",
+        "mentioned": "Mentioned in this episode",
         "months": "January February March April May June July August September October November December",
     },
 }
