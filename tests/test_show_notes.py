@@ -264,3 +264,69 @@ def test_no_transcript_yet(run: Run, project: Path) -> None:
     add_episode(project, "bare", None)
     result = run("suggest", "bare", "--chapters")
     assert result.exit_code != 0 and "no transcript yet" in result.output
+
+
+def test_the_proofreading_page_accepts_edits_and_rejects(
+    run: Run, transcribed: Path, project: Path, browser: object, tmp_path: Path
+) -> None:
+    """Every suggestion on the page (cuts included), decided there through the same functions
+    as the command: an edited chapter title lands in episode.toml, a rejected name goes."""
+    import threading
+
+    from podcast.core import fsutil
+    from podcast.domain.suggestions import Suggestion
+    from podcast.project.config import load_config
+    from podcast.project.episode import load
+    from podcast.workflows import review
+
+    from .conftest import accessibility_problems, make_tone
+
+    assert run("suggest", "ep", "--chapters", "--names").exit_code == 0
+    config = load_config(project)
+    ep = load(config, "ep")
+    make_tone(ep.processed_audio, seconds=5.0)
+    proposals = ep.all_suggestions()[1]
+    taken = max(p.number for p in proposals)
+    fsutil.write_text(
+        ep.suggestions_path, suggestions.to_json([Suggestion(taken + 1, 1.0, 1.6, "filler", "euh")], proposals)
+    )
+    server = review.make_server(config, "ep", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        context = browser.new_context(bypass_csp=True)  # type: ignore[attr-defined]
+        page = context.new_page()
+        page.goto(f"http://127.0.0.1:{server.server_address[1]}/")
+        page.wait_for_selector(".suggestion")
+        assert page.locator("#suggestions h3").all_inner_texts() == ["Coupes", "Chapitres", "Noms"]
+        assert accessibility_problems(page) == []
+        page.screenshot(path=str(tmp_path / "suggestions.png"), full_page=True)
+        chapter = page.locator(".suggestion", has=page.locator("input.suggestion-text")).first
+        number = chapter.get_attribute("data-number")
+        chapter.locator("input").fill('Mon titre <img src=x onerror="window.pwned=1">')
+        chapter.get_by_role("button", name=f"Accepter #{number} chapitre").click()
+        page.locator(f'.suggestion.accepted[data-number="{number}"]').wait_for(timeout=20000)
+        titles = [c["title"] for c in tomllib.loads((transcribed / "episode.toml").read_text())["chapters"]]
+        assert titles == ['Mon titre <img src=x onerror="window.pwned=1">']
+        guest = page.locator(".suggestion", has_text="invité·e").first
+        guest_number = guest.get_attribute("data-number")
+        guest.get_by_role("button", name=f"Rejeter #{guest_number} invité·e").click()
+        page.locator(f'.suggestion[data-number="{guest_number}"]').wait_for(state="detached", timeout=20000)
+        cut = page.locator(".suggestion", has_text="mot d’hésitation").first
+        cut.get_by_role("button", name="Accepter").click()
+        page.locator(".suggestion.accepted", has_text="mot d’hésitation").wait_for(timeout=20000)
+        assert page.evaluate("window.pwned === undefined")
+        assert accessibility_problems(page) == []
+        page.screenshot(path=str(tmp_path / "decided.png"), full_page=True)
+        statuses = {p.number: p.status for p in load(config, "ep").all_suggestions()[1]}
+        assert statuses[int(number)] == "accepted" and statuses[int(guest_number)] == "rejected"
+        assert load(config, "ep").suggestions()[0].status == "accepted"
+        context.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_part_of_a_glossary_name_is_that_name() -> None:
+    heard = [names.Mention("Quart Monde", "organisation", 3.0), names.Mention("Monde", "organisation", 4.0)]
+    merged = names.merge(heard, ["ATD Quart Monde"])
+    assert [(n.text, n.count) for n in merged] == [("ATD Quart Monde", 1), ("Monde", 1)]  # one word: "Le Monde"?

@@ -92,6 +92,10 @@ def _glossary_spelling(text: str, spelled: dict[str, str]) -> str:
     folded = glossary.fold(text)
     if folded in spelled:
         return spelled[folded]
+    words = folded.replace("-", " ").split()
+    within = [t for f, t in spelled.items() if _run_of(words, f.replace("-", " ").split())]
+    if len(within) == 1 and len(words) >= 2:  # "Quart Monde" for "ATD Quart Monde" (not "Monde": Le Monde)
+        return within[0]
     key = glossary.sound(text)
     if len(key) < 4:
         return text
@@ -102,12 +106,19 @@ def _glossary_spelling(text: str, spelled: dict[str, str]) -> str:
     return text
 
 
+def _run_of(words: list[str], longer: list[str]) -> bool:
+    """Whether `words` start or end `longer` (and are shorter)."""
+    size = len(words)
+    return 0 < size < len(longer) and (longer[:size] == words or longer[-size:] == words)
+
+
 def _surnames(names: dict[str, Name]) -> dict[str, Name]:
     """A name said alone that ends a longer person's name ("Bouyer", "Isabelle Bouyer") joins it."""
-    people = [key for key, name in names.items() if len(key.split()) > 1]
+    people = [key for key, name in names.items() if len(key.split()) > 1 and name.kind == "person"]
     kept: dict[str, Name] = {}
     for key, name in sorted(names.items(), key=lambda item: -len(item[0].split())):
-        longer = [p for p in people if p != key and len(key.split()) == 1 and key in p.split()]
+        alone = len(key.split()) == 1 and name.kind == "person"
+        longer = [p for p in people if p != key and alone and key in p.split()]
         if len(longer) == 1 and longer[0] in kept:
             target = kept[longer[0]]
             target.times += name.times
