@@ -89,3 +89,15 @@ def test_pages_and_newsletters_print_french_typography(project: Path) -> None:
     assert 'href="https://exemple.org/l&#39;asso?x=1"' in page and "<em>l'asso</em>" in page
     english = load_config(project, {"show.language": "en"})
     assert "Qu&#39;en dites-vous?" in site.environment(english).from_string("{{ title }}").render(**values)
+
+
+def test_show_notes_on_the_pages() -> None:
+    """The notes' text is set; code, link addresses and markup are not; the feed's copy (no
+    language given) is left as written."""
+    from podcast.release import notes
+
+    markdown = "Bonjour ! L'asso dit \"oui\"... [le site](https://ex.org/l'a?b) et `l'code`"
+    page = notes.to_html(markdown, "fr")
+    assert f"Bonjour{NNBSP}! L’asso dit «{NNBSP}oui{NNBSP}»…" in page
+    assert 'href="https://ex.org/l\'a?b"' in page and "<code>l'code</code>" in page
+    assert "L'asso dit" in notes.to_html(markdown) and "L'asso" in notes.to_html(markdown, "en")

@@ -578,7 +578,7 @@ def _episode_pages(
         **shared,
         canonical=context["url"],
         transcript=_transcript(item, photos),
-        notes=notes.episode_notes(config, item.episode, "", item.edit_list()),
+        notes=notes.episode_notes(config, item.episode, "", item.edit_list(), typeset=True),
     )
     site.write(f"episodes/{slug}/index.html", page)
     site.write(f"episodes/{slug}/embed.html", render_template(env, "embed.html", **shared, canonical=context["url"]))
