@@ -12,6 +12,10 @@ time and bytes of a no-change re-publish of a 50-episode show.
 stats: `podcast stats` on 10 million log lines (365 daily gzip files) against decompressing and
 reading them, peak memory, and the daily run after (benchmarks/stats.py).
 
+notes: suggestions from the transcript on real speech (issue #27): chapter boundaries on joined
+clips (precision/recall within ±10 s), titles, names recall/precision against the references'
+proper nouns, the glossary on the real recording, typography, speed and memory on 40 minutes.
+
 audio: our `process` stage on a generated 40-minute and 2-hour stereo interview, against plain
 ffmpeg doing decode + EBU R128 measure + MP3 encode of the same file in one pass, measured in
 the same run; prints both times, their ratio (target ≤ 1.3x) and the peak memory of the
@@ -747,12 +751,12 @@ def main() -> None:
     parser.add_argument(
         "only",
         nargs="*",
-        choices=["audio", "feed", "site", "storage", "transcription", "music", "players", "stats", []],
+        choices=["audio", "feed", "site", "storage", "transcription", "music", "players", "stats", "notes", []],
         help="default: all but players (music: only the speech-over-music case of transcription; players needs "
         "`npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription", "stats"}
+    chosen = set(args.only) or {"audio", "feed", "site", "storage", "transcription", "stats", "notes"}
     if "stats" in chosen:
         bench_stats(args.stats_lines)
     if "site" in chosen:
@@ -770,6 +774,10 @@ def main() -> None:
         bench_diarization()
         bench_pipeline_wer()
         bench_transcription_length(args.transcribe_minutes)
+    if "notes" in chosen:
+        from notes import bench_notes
+
+        bench_notes()
     if "storage" in chosen:
         bench_storage()
     if "feed" in chosen:

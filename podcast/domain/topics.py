@@ -119,7 +119,8 @@ def boundaries(found: Sequence[Sentence], duration: float, options: Options = Op
     gaps = list(range(1, len(found)))
     raw = [_cohesion(found, index, window, weights) for index in gaps]
     depth = _depths(_smooth(raw))
-    bonus = [_turn(found[index - 1], found[index]) for index in gaps]
+    usual = sorted(s.pause for s in found)[len(found) // 2]
+    bonus = [_turn(found[index - 1], found[index], usual) for index in gaps]
     scores = [d + b for d, b in zip(depth, bonus, strict=True)]
     chosen = _choose(found, gaps, scores, duration, shortest, (fewest, most))
     # smoothing blurs where the valley's floor is: the boundary goes to the neighbouring gap
@@ -128,9 +129,16 @@ def boundaries(found: Sequence[Sentence], duration: float, options: Options = Op
     return [_snapped(found, boundary, local) for boundary in chosen]
 
 
-def _turn(before: Sentence, sentence: Sentence) -> float:
-    """What the delivery says of a gap: a long pause, a change of speaker."""
-    return 0.15 * min(sentence.pause, 3.0) / 3.0 + (0.05 if sentence.speaker != before.speaker else 0.0)
+PAUSE_WEIGHT = 0.4  # a pause PAUSE_SPAN seconds longer than usual weighs as much as a deep valley of cohesion
+PAUSE_SPAN = 2.0
+TURN_WEIGHT = 0.05
+
+
+def _turn(before: Sentence, sentence: Sentence, usual: float) -> float:
+    """What the delivery says of a gap: a pause longer than the episode's usual one (in short
+    windows of transcribed speech, lexical cohesion alone is noisy), a change of speaker."""
+    longer = min(1.0, max(0.0, (sentence.pause - usual) / PAUSE_SPAN))
+    return PAUSE_WEIGHT * longer + (TURN_WEIGHT if sentence.speaker != before.speaker else 0.0)
 
 
 def _snapped(found: Sequence[Sentence], boundary: Boundary, local: list[float]) -> Boundary:
