@@ -123,6 +123,8 @@ def test_phrases_from_tokens() -> None:
         Token("Pen", "Pen", "PROPN"),
     )
     assert topics.phrases(Sentence(0, 1, "", tokens=tokens)) == ["réforme des retraites", "Marine Le Pen"]
+    hyphened = (Token("Lois", "Lois", "PROPN"), Token("-", "-", "PROPN"), Token("Mas", "Mas", "PROPN"))
+    assert topics.phrases(Sentence(0, 1, "", tokens=hyphened)) == ["Lois-Mas"]
 
 
 def test_names_merged_with_the_glossary_and_the_people() -> None:
@@ -216,16 +218,16 @@ def test_suggest_accept_edit_reject_writes_the_producers_files(run: Run, transcr
     assert {p.name: p.read_bytes() for p in (transcribed / "episode.toml", project / "config.toml")} == before
 
     second, first = chapters[1][0], chapters[0][0]
-    accepted = run("suggest", "ep", "--edit", f"{second}=Travailler « autrement »", "--accept", str(second))
+    accepted = run("suggest", "ep", "--edit", f'{second}=Travailler "autrement"', "--accept", str(second))
     assert accepted.exit_code == 0, accepted.output
     accepted = run(
         "suggest", "ep", "--accept", f"{first},{guests['Isabelle Bouyer']},{glossary_names['Joseph Wresinski']}"
     )
     assert accepted.exit_code == 0, accepted.output
     text = (transcribed / "episode.toml").read_text(encoding="utf-8")
-    assert EPISODE_COMMENT in text and 'title = "Travailler « autrement »"' in text
+    assert EPISODE_COMMENT in text and 'title = "Travailler \\"autrement\\""' in text
     meta = tomllib.loads(text)
-    assert [c["title"] for c in meta["chapters"]] == [chapters[0][1], "Travailler « autrement »"]  # in order
+    assert [c["title"] for c in meta["chapters"]] == [chapters[0][1], 'Travailler "autrement"']  # in order
     assert meta["guests"] == [{"name": "Isabelle Bouyer", "role": "guest"}]
     config = tomllib.loads((project / "config.toml").read_text(encoding="utf-8"))
     assert config["transcribe"]["glossary"] == ["ATD Quart Monde", "Joseph Wresinski"]
@@ -240,7 +242,7 @@ def test_suggest_accept_edit_reject_writes_the_producers_files(run: Run, transcr
 
     again = run("suggest", "ep", "--chapters")  # a new analysis keeps numbers and decisions
     assert again.exit_code == 0
-    assert (second, "Travailler « autrement »") in listed(again.output, "chapter")
+    assert (second, 'Travailler "autrement"') in listed(again.output, "chapter")
     assert chapters[-1][0] not in [n for n, _ in listed(again.output, "chapter")]  # rejected: hidden
     twice = run("suggest", "ep", "--accept", str(second))  # accepted again: not written twice
     assert twice.exit_code == 0
@@ -253,6 +255,7 @@ def test_suggest_accept_edit_reject_writes_the_producers_files(run: Run, transcr
         (("--chapters", "--edit", "oops"), "--edit expects N=text"),
         (("--chapters", "--edit", "999=x"), "no proposal numbered 999"),
         (("--chapters", "--accept", "999"), "no suggestion numbered 999"),
+        (("--chapters", "--edit", f"1={'x' * 300}"), "1 to 255 characters"),
     ],
 )
 def test_bad_decisions_are_one_line(run: Run, transcribed: Path, args: tuple[str, ...], message: str) -> None:

@@ -145,8 +145,8 @@ def suggest_command(
         summary += "; no transcript yet: fillers and repeats need `podcast transcribe` first"
     if app.dry_run:
         summary += " (dry run: nothing written)"
-    elif accepted and not kinds:
-        summary += "; `podcast publish` cuts the accepted ones"
+    elif any(s.status == "accepted" for s in found.suggestions) and not kinds:
+        summary += "; `podcast publish` cuts the accepted cuts"
     app.echo(summary)
     if labels is not None and not app.dry_run:
         fsutil.write_text(labels, suggest.labels(found.suggestions))

@@ -284,9 +284,9 @@ def _complement_end(tokens: Sequence[Token], end: int) -> int:
 def _joined(tokens: Sequence[Token]) -> str:
     text = ""
     for token in tokens:
-        glue = "" if not text or text.endswith(("'", "’")) or token.text in ("-",) else " "
+        glue = "" if not text or text.endswith(("'", "’", "-")) or token.text == "-" else " "
         text += glue + token.text
-    return text.strip(" ,.;:!?…")
+    return text.strip(" ,.;:!?…-")
 
 
 def _key(phrase: str) -> str:

@@ -25,6 +25,7 @@ from typing import Any
 from podcast.core import fsutil, timecode
 from podcast.core.errors import EpisodeError
 from podcast.domain import suggestions
+from podcast.domain.chapters import MAX_TITLE
 from podcast.domain.edits import EditList
 from podcast.domain.suggestions import Proposal, Suggestion
 from podcast.domain.transcript import Segment, Word
@@ -166,7 +167,9 @@ def parse_edits(items: Sequence[str]) -> dict[int, str]:
         number, sep, text = item.partition("=")
         if not sep or not number.strip().isdigit():
             raise EpisodeError(f"--edit expects N=text (a suggestion's number, '=', its new text), not {item!r}")
-        edits[int(number)] = text.strip().strip('"')
+        text = text.strip()
+        quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
+        edits[int(number)] = text[1:-1] if quoted else text
     return edits
 
 
@@ -213,8 +216,9 @@ def _edited(proposals: list[Proposal], edits: Mapping[int, str]) -> list[Proposa
         if proposal.status == "accepted":
             raise EpisodeError(f"suggestion {number} is accepted already: change it in the file it was written to")
         clean = " ".join(text.split())
-        if not 0 < len(clean) <= 4000:
-            raise EpisodeError(f"the text for suggestion {number} must be 1 to 4000 characters")
+        longest = MAX_TITLE if proposal.kind == "chapter" else 4000
+        if not 0 < len(clean) <= longest:
+            raise EpisodeError(f"the text for suggestion {number} must be 1 to {longest} characters")
         known[number] = replace(proposal, text=clean)
     return [known[p.number] for p in proposals]
 
