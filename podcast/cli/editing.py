@@ -119,6 +119,7 @@ def suggest_command(
       podcast suggest 2024-05-atd --chapters --edit '12=Les territoires zéro chômeur' --accept 12
     """
     from podcast.core import fsutil
+    from podcast.domain.suggestions import Proposal, Suggestion
     from podcast.workflows import suggest
 
     kinds = tuple(dict.fromkeys(kinds))
@@ -132,7 +133,7 @@ def suggest_command(
         kinds=kinds,
         edits=suggest.parse_edits(edits),
     )
-    listed: list[suggest.Suggestion | suggest.Proposal] = []
+    listed: list[Suggestion | Proposal] = []
     listed += [s for s in found.suggestions if s.status != "rejected"] if not kinds else []
     listed += [p for p in found.proposals if p.status != "rejected" and suggest.KIND_OF.get(p.kind) in (kinds or every)]
     for item in listed:
