@@ -111,7 +111,7 @@ class TranscribeJob:
 
 class TranscribeStage:
     name = "transcribe"
-    version = 7
+    version = 8  # 8: the published formats in the language's typography
 
     def prepare(self, ctx: Context) -> TranscribeJob | None:
         settings, ep = ctx.config.transcribe, ctx.episode
