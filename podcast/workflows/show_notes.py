@@ -207,6 +207,8 @@ def _into_episode(ep: Episode, accepted: list[Proposal], config: Config, dry_run
         for proposal in sorted(accepted, key=lambda p: p.start):
             if proposal.kind == "chapter":
                 rows = document.get("chapters") or []
+                if any(abs(_seconds(row.get("start", "0")) - proposal.start) < 0.01 for row in rows):
+                    continue  # written already (a run interrupted before it recorded the decision)
                 at = sum(1 for row in rows if _seconds(row.get("start", "0")) <= proposal.start)
                 document.append("chapters", {"start": timecode.format(proposal.start), "title": proposal.text}, at)
                 done.append(f"{EPISODE_NAME}: chapter {timecode.short(proposal.start)} {proposal.text!r}")
