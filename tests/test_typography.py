@@ -101,3 +101,15 @@ def test_show_notes_on_the_pages() -> None:
     assert f"Bonjour{NNBSP}! L’asso dit «{NNBSP}oui{NNBSP}»…" in page
     assert 'href="https://ex.org/l\'a?b"' in page and "<code>l'code</code>" in page
     assert "L'asso dit" in notes.to_html(markdown) and "L'asso" in notes.to_html(markdown, "en")
+
+
+def test_json_for_the_scripts_is_printed_as_it_is(project: Path) -> None:
+    from podcast.project.config import load_config
+    from podcast.release import site
+
+    env = site.environment(load_config(project))
+    data = '{"resume": "Reprendre à", "n": "l\'épisode ?"}'
+    assert (
+        env.from_string('<b data-w="{{ d }}">').render(d=data)
+        == f'<b data-w="{data.replace(chr(34), "&#34;").replace(chr(39), "&#39;")}">'
+    )

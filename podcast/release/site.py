@@ -121,11 +121,12 @@ def environment(config: Config) -> Environment:
 def _typeset(language: str) -> Any:
     """Every text a template prints, set in the show's typography before it is escaped (French:
     « », ’, no-break spaces; any other language as it is). Markup already made (the notes'
-    HTML, JSON-LD) and non-text values pass untouched; so do web addresses inside a text."""
+    HTML, JSON-LD), JSON data for the scripts ("{…}", "[…]": its words are set where it is made)
+    and non-text values pass untouched; so do web addresses inside a text."""
     setting = typography.for_language(language)
 
     def finalize(value: Any) -> Any:
-        if isinstance(value, str) and not isinstance(value, Markup):
+        if isinstance(value, str) and not isinstance(value, Markup) and not value.lstrip().startswith(("{", "[")):
             return setting(value)
         return value
 
@@ -439,6 +440,7 @@ def render(config: Config, shown: Catalog, out: Path | None = None) -> list[Page
     site = Site(config, out or config.build_dir / "site")
     env = environment(config)
     words = i18n.strings(config.show.language)
+    setting = typography.for_language(config.show.language)
     assets = _asset_keys(env)
     for key, source in assets.values():
         site.write(key, source)
@@ -457,7 +459,8 @@ def render(config: Config, shown: Catalog, out: Path | None = None) -> list[Page
         "home_url": public_url(config, "index.html"),
         "subscribe": subscribe_links(config),
         "show_social": public_url(config, show_cover.social) if show_cover else "",
-        "words_json": json.dumps({k: words[k] for k in JS_WORDS}, ensure_ascii=False),  # an attribute: escaped
+        # an attribute: escaped; its words set here (the template prints JSON as it is)
+        "words_json": json.dumps({k: setting(words[k]) for k in JS_WORDS}, ensure_ascii=False),
     }
     episodes = [episode_context(config, item, site) for item in shown.items]
     _home_pages(site, env, common, episodes)
