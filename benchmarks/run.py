@@ -733,6 +733,13 @@ def bench_transcription_length(minutes: list[float], batch_sizes: tuple[int, ...
             )
 
 
+def bench_notes() -> None:
+    """Suggestions from the transcript (benchmarks/notes.py), imported only when asked for."""
+    import notes
+
+    notes.bench_notes()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -774,14 +781,9 @@ def main() -> None:
         bench_diarization()
         bench_pipeline_wer()
         bench_transcription_length(args.transcribe_minutes)
-    if "notes" in chosen:
-        from notes import bench_notes
-
-        bench_notes()
-    if "storage" in chosen:
-        bench_storage()
-    if "feed" in chosen:
-        bench_feed()
+    for name, bench in (("notes", bench_notes), ("storage", bench_storage), ("feed", bench_feed)):
+        if name in chosen:
+            bench()
     if "audio" in chosen:
         for minutes in args.minutes:
             bench_audio(minutes)
