@@ -12,6 +12,10 @@ time and bytes of a no-change re-publish of a 50-episode show.
 stats: `podcast stats` on 10 million log lines (365 daily gzip files) against decompressing and
 reading them, peak memory, and the daily run after (benchmarks/stats.py).
 
+notes: suggestions from the transcript on real speech (issue #27): chapter boundaries on joined
+clips (precision/recall within ±10 s), titles, names recall/precision against the references'
+proper nouns, the glossary on the real recording, typography, speed and memory on 40 minutes.
+
 audio: our `process` stage on a generated 40-minute and 2-hour stereo interview, against plain
 ffmpeg doing decode + EBU R128 measure + MP3 encode of the same file in one pass, measured in
 the same run; prints both times, their ratio (target ≤ 1.3x) and the peak memory of the
@@ -730,6 +734,13 @@ def bench_transcription_length(minutes: list[float], batch_sizes: tuple[int, ...
             )
 
 
+def bench_notes() -> None:
+    """Suggestions from the transcript (benchmarks/notes.py), imported only when asked for."""
+    import notes
+
+    notes.bench_notes()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -748,12 +759,24 @@ def main() -> None:
     parser.add_argument(
         "only",
         nargs="*",
-        choices=["audio", "feed", "site", "lighthouse", "storage", "transcription", "music", "players", "stats", []],
+        choices=[
+            "audio",
+            "feed",
+            "site",
+            "lighthouse",
+            "storage",
+            "transcription",
+            "music",
+            "players",
+            "stats",
+            "notes",
+            [],
+        ],
         help="default: all but players (music: only the speech-over-music case of transcription; players needs "
         "`npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed", "site", "lighthouse", "storage", "transcription", "stats"}
+    chosen = set(args.only) or {"audio", "feed", "site", "lighthouse", "storage", "transcription", "stats", "notes"}
     if chosen == {"music"}:
         bench_speech_over_music()
     for group, bench in _groups(args).items():
@@ -787,6 +810,7 @@ def _groups(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "lighthouse": lambda: bench_lighthouse(WORK),
         "players": players,
         "transcription": transcription,
+        "notes": bench_notes,
         "storage": bench_storage,
         "feed": bench_feed,
         "audio": audio,

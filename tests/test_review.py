@@ -43,6 +43,37 @@ def test_glossary_puts_near_misses_back() -> None:
     assert glossary.correct_all([said("le niac organise")], names)[0][0].text == "le GNIAC organise"
 
 
+@pytest.mark.parametrize(
+    ("names", "heard", "fixed"),
+    [
+        (["ATD Quart-Monde"], "avec ATD quart-monde.", "avec ATD Quart-Monde."),  # the glossary's capitals
+        (["ATD Quart-Monde"], "les militants d'ATD car monde", "les militants d'ATD Quart-Monde"),
+        (["ATD"], "chez A.T.D., on dit", "chez ATD, on dit"),  # initials
+        (["ATD"], "chez A. T. D. on dit", "chez ATD on dit"),
+        (["A.T.D."], "chez ATD, on dit", "chez A.T.D., on dit"),
+        (["ATD Quart Monde"], "chez A. T. D. Quart Monde", "chez ATD Quart Monde"),
+        (["Isabelle Bouyer"], "nous avons rencontré Mabelle Bouyer hier", "nous avons rencontré Isabelle Bouyer hier"),
+        (["Isabelle Bouyer"], "Amelle Bouyer, d'ATD", "Isabelle Bouyer, d'ATD"),  # the surname heard right
+    ],
+)
+def test_glossary_names_split_or_spelled_out(names: list[str], heard: str, fixed: str) -> None:
+    assert glossary.correct_all([said(heard)], names)[0][0].text == fixed
+
+
+@pytest.mark.parametrize(
+    "untouched",
+    [
+        "la belle bouillie est prête",  # sounds as close as "ma belle bouillée": no evidence, no change
+        "Marc Bouyer est là",  # the same surname, someone else
+        "Isabelle est là",
+        "il y a une belle boule",
+        "à Tédé",
+    ],
+)
+def test_glossary_leaves_look_alikes(untouched: str) -> None:
+    assert glossary.correct_all([said(untouched)], ["Isabelle Bouyer", "ATD"])[0][0].text == untouched
+
+
 def test_glossary_backed_by_an_echoing_reading() -> None:
     """A prompted reading that echoed the prompt is evidence for the names at its times."""
     plain = said("nous avons accouté ma belle bouillée, mais quand même")

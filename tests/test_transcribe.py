@@ -151,6 +151,77 @@ def test_an_echo_of_the_prompt_is_recognised() -> None:
     assert not whisper._echoes([SimpleNamespace(text="Romainville, Bondy.")], whisper.Prompt("", names), 7.0)
 
 
+NAMES = ("Isabelle Bouyer", "ATD Quart Monde", "Compagnie Générale des Autres", "Romainville", "Bondy", "GNIAC")
+# What Whisper base made of the espeak-ng sentence "Nous avons rencontré Isabelle Bouyer, d'ATD
+# Quart Monde, puis la Compagnie Générale des Autres à Romainville." (issue #27).
+LOOPED = "On a vu un coup de remabelle pour y avoir un coup de remabelle, mais on a vu un coup de re"
+READ_BACK = "Et nous avons accouté Isabelle Bouyer, ATD Quart Monde, Compagnie Générale des Autres, Romainville"
+UNPROMPTED = "Nous avons rencontré ma belle bouillée, puis la compagnie générale des hôtes à Romainville."
+
+
+def test_repetition_loops_are_echoes() -> None:
+    from types import SimpleNamespace
+
+    prompt = whisper.Prompt(whisper.prompt_text(Transcribe(), NAMES), NAMES)
+
+    def echoes(text: str, speech: float = 7.0) -> bool:
+        return whisper._echoes([SimpleNamespace(text=text)], prompt, speech)
+
+    assert echoes(LOOPED)  # no name in it: a loop all the same
+    assert not echoes(READ_BACK)  # names read back with words of the sentence: kept (issue #17 measured)
+    assert echoes("Je n'ai plus besoin de m'ouler de m'ouler de m'ouler de m'ouler de m'ouler.")
+    for said in (
+        UNPROMPTED,
+        "Il y a des gens qui disent qu'il y a un problème, et il y a des solutions, il faut les voir.",
+        "Nous avons rencontré Isabelle Bouyer d'ATD Quart Monde, puis la Compagnie Générale des Autres.",
+    ):
+        assert not echoes(said), said
+    assert transcript.loop_share(LOOPED) > 0.25 and transcript.loop_share(UNPROMPTED) == 0.0
+
+
+def _said(start: float, text: str) -> Any:
+    from types import SimpleNamespace
+
+    words = text.split(" ")
+    step = 7.0 / len(words)
+    timed = [
+        SimpleNamespace(start=start + i * step, end=start + (i + 0.9) * step, word=f" {w}", probability=0.9)
+        for i, w in enumerate(words)
+    ]
+    return SimpleNamespace(start=start, end=start + 7.0, text=f" {text}", words=timed)
+
+
+class Reading:
+    """A model whose unprompted reading is `text`."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def transcribe(self, samples: object, **options: object) -> tuple[list[object], None]:
+        return [_said(0.0, self.text)], None
+
+
+def test_a_looping_prompted_reading_falls_back_to_the_unprompted_one() -> None:
+    import numpy as np
+
+    samples = np.zeros(16000 * 10, dtype=np.float32)
+    chunk = whisper.Chunk(0.0, 8.0, [(0.0, 7.0)])
+    prompt = whisper.Prompt(whisper.prompt_text(Transcribe(), NAMES), NAMES)
+
+    def chosen(model: object, prompted: str) -> str:
+        decoded = whisper._checked(model, samples, chunk, [_said(0.0, prompted)], Transcribe(), {}, prompt)
+        return " ".join(s.text.strip() for s in decoded)
+
+    assert chosen(Reading(UNPROMPTED), LOOPED) == UNPROMPTED  # every ordinary word back
+    prompted = (
+        "Nous avons vu Isabelle Bouyer pour y avoir un coup de remabelle pour y avoir un coup de remabelle pour y"
+    )
+    assert transcript.is_loop(prompted)  # a loop, with a name the unprompted reading heard wrong, at its time
+    assert chosen(Reading(UNPROMPTED), prompted) == UNPROMPTED.replace("ma belle bouillée", "Isabelle Bouyer")
+    worse = "N'oubliez-vous un coup de ma belle bouillée, qu'un coup de ma belle bouillée n'est qu'un coup de ma belle"
+    assert chosen(Reading(worse + " " + worse), LOOPED) == LOOPED  # the unprompted one loops worse: kept
+
+
 def test_batched_without_vad_decodes_fixed_chunks(model: object, tmp_path: Path) -> None:
     speech = make_speech(tmp_path / "s.wav", "Bienvenue dans notre podcast.")
     padded = tmp_path / "padded.wav"

@@ -162,10 +162,10 @@ def test_the_player_plays_skips_changes_speed_and_follows_chapters(website: str,
     assert box.locator(".c-marks i").count() == 2  # chapters after the start, marked on the bar
     page.locator(".chapters button.chapter").nth(2).click()
     wait_time(page, 70)
-    assert box.locator(".c-chapter").inner_text() == "Et demain ?"
+    assert box.locator(".c-chapter").inner_text() == "Et demain\u202f?"  # French typography
     assert "current" in (page.locator(".chapters li").nth(2).get_attribute("class") or "")
     session = page.evaluate("[navigator.mediaSession.metadata.title, navigator.mediaSession.metadata.artist]")
-    assert session == ["La pauvreté, parlons-en", "Et demain ?"]  # lock screen: the episode and the chapter
+    assert session == ["La pauvreté, parlons-en", "Et demain\u202f?"]  # lock screen: the episode and the chapter
     artwork = page.evaluate("navigator.mediaSession.metadata.artwork.map(a => a.src)")
     assert artwork and all(a.startswith(website) and a.endswith(".jpg") for a in artwork)
     for src in artwork:
@@ -301,7 +301,9 @@ def test_copy_the_quote_and_share_the_moment(website: str, browser: Any) -> None
     speaker = span.locator("xpath=ancestor::div[@class and contains(@class,'passage')]").get_attribute("data-speaker")
     minutes, seconds = divmod(int(start), 60)
     assert quoted == (
-        f"« {span.inner_text()} »\n— {speaker}, « La pauvreté, parlons-en », Essai & Cie, {minutes}:{seconds:02d}\n"
+        # French typography: narrow no-break spaces inside the guillemets
+        f"«\u202f{span.inner_text()}\u202f»\n— {speaker}, «\u202fLa pauvreté, parlons-en\u202f», Essai & Cie, "
+        f"{minutes}:{seconds:02d}\n"
         f"{website}/episodes/ep/index.html#t={minutes}:{seconds:02d}"
     )
     # share at the current time: the link carries it, and opening it lands there

@@ -69,15 +69,45 @@ def markers_export(app: App, slug: str, output: Path | None) -> None:
 
 @cli.command(name="suggest")
 @click.argument("slug")
-@click.option("--accept", default="", metavar="all|1,3,5-7", help="Accept these suggestions (cut at the next publish).")
+@click.option(
+    "--chapters", "kinds", flag_value="chapters", multiple=True, help="Suggest chapters (where the topic changes)."
+)
+@click.option(
+    "--notes", "kinds", flag_value="notes", multiple=True, help="Suggest a description, topics, links, books."
+)
+@click.option("--names", "kinds", flag_value="names", multiple=True, help="Suggest guests, the place, glossary names.")
+@click.option("--accept", default="", metavar="all|1,3,5-7", help="Accept these suggestions.")
 @click.option("--reject", default="", metavar="all|1,3,5-7", help="Reject these suggestions (no longer listed).")
-@click.option("--labels", type=click.Path(dir_okay=False, path_type=Path), help="Also write them as Audacity labels.")
+@click.option(
+    "--edit",
+    "edits",
+    multiple=True,
+    metavar='N="text"',
+    help="Change suggestion N's text (a chapter title, a name) before accepting it; repeatable.",
+)
+@click.option(
+    "--labels", type=click.Path(dir_okay=False, path_type=Path), help="Also write the cuts as Audacity labels."
+)
 @common
 @run_options
 @click.pass_obj
-def suggest_command(app: App, slug: str, accept: str, reject: str, labels: Path | None) -> None:
+def suggest_command(
+    app: App,
+    slug: str,
+    kinds: tuple[str, ...],
+    accept: str,
+    reject: str,
+    edits: tuple[str, ...],
+    labels: Path | None,
+) -> None:
     """Suggest cuts: fillers ("euh", "ben"), hesitations, repeated false starts, coughs and long
     pauses, from the transcript's words and the sound. Nothing is cut until you accept.
+
+    With --chapters, --notes or --names, suggest instead from the transcript, offline: chapters
+    with titles, a description quoted from what was said, the topics, links and books, the
+    guests, the place and names for the glossary. An accepted one is written into episode.toml
+    (chapters, guests, location, summary), notes.md (topics, mentions) or config.toml (glossary),
+    keeping your comments and layout. `podcast review SLUG` shows the same suggestions.
 
     \b
     Examples:
@@ -85,22 +115,39 @@ def suggest_command(app: App, slug: str, accept: str, reject: str, labels: Path 
       podcast suggest 2024-05-atd --accept 1,3,5-7
       podcast suggest 2024-05-atd --accept all --reject 4
       podcast suggest 2024-05-atd --labels euh.txt # to check them in Audacity
+      podcast suggest 2024-05-atd --chapters --notes --names
+      podcast suggest 2024-05-atd --chapters --edit '12=Les territoires zéro chômeur' --accept 12
     """
     from podcast.core import fsutil
+    from podcast.domain.suggestions import Proposal, Suggestion
     from podcast.workflows import suggest
 
-    found = suggest.run(app.config(), slug, accept=accept, reject=reject, dry_run=app.dry_run)
-    shown = [s for s in found.suggestions if s.status != "rejected"]
-    for item in shown:
+    kinds = tuple(dict.fromkeys(kinds))
+    every = ("chapters", "notes", "names")  # without a kind: the cuts and every proposal found before
+    found = suggest.run(
+        app.config(),
+        slug,
+        accept=accept,
+        reject=reject,
+        dry_run=app.dry_run,
+        kinds=kinds,
+        edits=suggest.parse_edits(edits),
+    )
+    listed: list[Suggestion | Proposal] = []
+    listed += [s for s in found.suggestions if s.status != "rejected"] if not kinds else []
+    listed += [p for p in found.proposals if p.status != "rejected" and suggest.KIND_OF.get(p.kind) in (kinds or every)]
+    for item in listed:
         app.echo(suggest.describe(item))
-    accepted = sum(s.status == "accepted" for s in found.suggestions)
-    summary = f"{len(shown)} suggestion(s), {accepted} accepted"
-    if not found.words:
+    for line in found.written:
+        app.echo(("would write " if app.dry_run else "wrote ") + line)
+    accepted = sum(s.status == "accepted" for s in listed)
+    summary = f"{len(listed)} suggestion(s), {accepted} accepted"
+    if not kinds and not found.words:
         summary += "; no transcript yet: fillers and repeats need `podcast transcribe` first"
     if app.dry_run:
         summary += " (dry run: nothing written)"
-    elif accepted:
-        summary += "; `podcast publish` cuts the accepted ones"
+    elif any(s.status == "accepted" for s in found.suggestions) and not kinds:
+        summary += "; `podcast publish` cuts the accepted cuts"
     app.echo(summary)
     if labels is not None and not app.dry_run:
         fsutil.write_text(labels, suggest.labels(found.suggestions))

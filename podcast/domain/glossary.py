@@ -21,10 +21,14 @@ from rapidfuzz.distance import Levenshtein
 from podcast.domain.transcript import Segment, Word, words_text
 
 # A run of words replaced by a term needs its phonetic key this close to the term's (1 = same).
-VERSION = 1  # part of the transcribe stage's inputs: bump when matching changes
+VERSION = 2  # part of the transcribe stage's inputs: bump when matching changes
 MIN_SIMILARITY = 0.8
 SHORT_KEY = 6  # a term whose key is shorter than this replaces one word, of the same key, only
 MIN_SPELLING = 0.45  # and the letters themselves at least this alike: no "bon dit" → "Bondy" from a key alone
+# A name whose last word (the surname) is heard spelled exactly as in the glossary needs only
+# this much likeness in the words before it ("Mabelle Bouyer" → "Isabelle Bouyer"; "Marc
+# Bouyer" is someone else).
+SURNAME_FIRST_PART = 0.5
 
 _RULES: tuple[tuple[str, str], ...] = (
     (r"[^a-z ]", " "),
@@ -101,24 +105,54 @@ def _bare(text: str) -> str:
 
 def _score(term: _Term, words: Sequence[Word]) -> float:
     heard = _bare(words_text(words))
+    if _spelled_out(heard, term.text):
+        return 1.0
     key = sound(heard)
     if not key or (len(term.key) < SHORT_KEY and (len(words) > 1 or key != term.key)):
         return 0.0
     if Levenshtein.normalized_similarity(fold(heard).replace(" ", ""), term.spelling) < MIN_SPELLING:
         return 0.0
-    return Levenshtein.normalized_similarity(key, term.key)
+    return max(Levenshtein.normalized_similarity(key, term.key), _surname_score(term, heard))
 
 
-def _says(term: _Term, run: Sequence[Word]) -> bool:
-    """Whether the words `run` are the term, spelled right."""
-    return fold(_bare(words_text(run))) == fold(term.text)
+_INITIALS = re.compile(r"\b\w\b\.?|\b\w\.")
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", fold(text))
+
+
+def _spelled_out(heard: str, term: str) -> bool:
+    """The same letters, one of them written as initials: "A.T.D." or "A. T. D." for "ATD",
+    "ATD" for "A.T.D.", "A. T. D. Quart Monde" for "ATD Quart Monde"."""
+    return (
+        bool(_letters(heard))
+        and _letters(heard) == _letters(term)
+        and (len(_INITIALS.findall(heard)) >= 2 or len(_INITIALS.findall(term)) >= 2)
+    )
+
+
+def _surname_score(term: _Term, heard: str) -> float:
+    """MIN_SIMILARITY when the last heard word is the term's last word, spelled right, and the
+    words before sound somewhat like the term's first words; 0 otherwise."""
+    said, wanted = heard.split(), term.text.split()
+    if len(wanted) < 2 or len(said) < 2 or len(wanted[-1]) < 4 or fold(said[-1]) != fold(wanted[-1]):
+        return 0.0
+    before = Levenshtein.normalized_similarity(sound(" ".join(said[:-1])), sound(" ".join(wanted[:-1])))
+    return MIN_SIMILARITY if before >= SURNAME_FIRST_PART else 0.0
+
+
+def _says(term: _Term, run: Sequence[Word], exactly: bool = False) -> bool:
+    """Whether the words `run` are the term (spelled right, capitals too when `exactly`)."""
+    heard = _bare(words_text(run))
+    return heard == term.text if exactly else fold(heard) == fold(term.text)
 
 
 def _already(term: _Term, words: list[Word], taken: list[bool]) -> None:
     """Mark where the term is already right: those words are not compared again."""
     for size in range(1, term.words + 1):
         for first in range(0, len(words) - size + 1):
-            if _says(term, words[first : first + size]):
+            if _says(term, words[first : first + size], exactly=True):
                 taken[first : first + size] = [True] * size
 
 
@@ -158,7 +192,11 @@ def _replace(words: list[Word], taken: list[bool], term: _Term, first: int, size
     heard = words_text(run)
     lead = " " if run[0].word.startswith(" ") else ""
     elided = _ELISION.match(heard.strip())
-    spelled = f"{lead}{elided.group(0) if elided else ''}{term.text}{_trailing(heard)}"
+    tail = _trailing(heard)
+    last = heard.rstrip(",;:!?…").split()[-1]
+    if tail.startswith(".") and (term.text.endswith(".") or re.fullmatch(r"(?:\w\.)+", last)):
+        tail = tail[1:]  # the dot of the initials ("A.T.D.,"), not a full stop
+    spelled = f"{lead}{elided.group(0) if elided else ''}{term.text}{tail}"
     words[first : first + size] = [Word(run[0].start, run[-1].end, spelled, min(w.probability for w in run))]
     taken[first : first + size] = [True]
     return Change(run[0].start, heard.strip(), term.text)
@@ -173,7 +211,8 @@ def correct(segment: Segment, glossary: Sequence[_Term]) -> tuple[Segment, list[
     changes: list[Change] = []
     for term in glossary:
         _already(term, words, taken)
-        sizes = range(max(1, term.words - 1), term.words + 2)
+        initials = sum(len(w) - 1 for w in term.text.split() if w.isupper() and len(w) <= 6)
+        sizes = range(max(1, term.words - 1), term.words + 2 + initials)  # "A. T. D." is three words
         while found := _best(words, taken, sizes, partial(_score, term), MIN_SIMILARITY):
             changes.append(_replace(words, taken, term, *found))
     if not changes:

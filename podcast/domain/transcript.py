@@ -144,6 +144,27 @@ def collapse_loops(text: str) -> str:
     return _LOOP_RE.sub(r"\1", text)
 
 
+LOOP_SHARE = 0.25  # of a reading's word triples repeating earlier ones: a decoding loop
+LOOP_REPEATS = 3
+
+
+def loop_share(text: str) -> float:
+    """How much of `text` repeats itself: the share of its word triples said before in it. A
+    decoding loop that varies ("un coup de remabelle pour y avoir un coup de remabelle, mais on
+    a vu un coup de re…") scores high; speech, even with its "il y a", low (a 30 s reading has
+    70 triples)."""
+    words = re.findall(r"\w+", text.lower())
+    triples = list(zip(words, words[1:], words[2:], strict=False))
+    if len(triples) < 4:
+        return 0.0
+    repeats = len(triples) - len(set(triples))
+    return repeats / len(triples) if repeats >= LOOP_REPEATS else 0.0
+
+
+def is_loop(text: str) -> bool:
+    return loop_share(text) >= LOOP_SHARE
+
+
 def apply_corrections(text: str, corrections: Mapping[str, str]) -> str:
     for wrong, right in corrections.items():
         text = re.sub(rf"(?<!\w){re.escape(wrong)}(?!\w)", right, text, flags=re.IGNORECASE)

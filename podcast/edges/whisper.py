@@ -21,7 +21,7 @@ from typing import Any
 
 from podcast.core import fsutil
 from podcast.core.errors import ModelError
-from podcast.domain import glossary
+from podcast.domain import glossary, transcript
 from podcast.domain.transcript import Segment, Word
 from podcast.project.config import Transcribe
 
@@ -429,8 +429,10 @@ def _checked(
         samples[first:last], vad_filter=settings.vad, vad_parameters=vad_parameters(), **options
     )
     second = [_shifted(s, chunk.start) for s in decoded]  # without the prompt
-    if echo:
-        chosen: list[Any] = glossary.backed(second, [_shifted(s, 0.0) for s in segments], prompt.terms)[0]
+    if echo and _looping(second) > _looping(segments):
+        chosen: list[Any] = segments  # the prompt-less reading loops worse: the names at least are right
+    elif echo:
+        chosen = glossary.backed(second, [_shifted(s, 0.0) for s in segments], prompt.terms)[0]
     else:
         chosen = second if _chars(second) > _chars(segments) else segments
     log.info(
@@ -483,11 +485,16 @@ def _terms_found(text: str, terms: Sequence[str]) -> tuple[int, bool]:
 
 
 def _echoes(segments: list[Any], prompt: Prompt, speech: float) -> bool:
+    """Whether a prompted reading copied the prompt instead of listening: a term repeated, a
+    repetition loop (issue #27: "un coup de remabelle pour y avoir un coup de remabelle, mais
+    on a vu un coup de re…" for a sentence full of names), or nearly nothing but the prompt's
+    words. (The names read back in the prompt's order with a few words of the sentence is kept:
+    the prompt-less reading of such a sentence loses the names, measured worse.)"""
     if not prompt.text:
         return False
     text = " ".join(s.text for s in segments)
     count, loop = _terms_found(text, prompt.terms)
-    if loop:
+    if loop or transcript.is_loop(text):
         return True
     words = _fold(text).split()
     own = _own_words(segments, prompt)
@@ -499,6 +506,10 @@ def _own_words(segments: list[Any], prompt: Prompt) -> int:
     """Words of the text that are not the prompt's."""
     vocabulary = set(_fold(" ".join(prompt.terms)).split())
     return sum(1 for s in segments for word in _fold(s.text).split() if word not in vocabulary)
+
+
+def _looping(segments: list[Any]) -> float:
+    return transcript.loop_share(" ".join(s.text for s in segments))
 
 
 def _chars(segments: list[Any]) -> int:

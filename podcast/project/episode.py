@@ -220,13 +220,17 @@ class Episode:
     def suggestions_path(self) -> Path:
         return self.folder / suggestions.NAME
 
-    def suggestions(self) -> list[suggestions.Suggestion]:
-        """What `podcast suggest` proposed and what the producer decided ([] before)."""
+    def all_suggestions(self) -> tuple[list[suggestions.Suggestion], list[suggestions.Proposal]]:
+        """The suggested cuts and the proposals drawn from the transcript, with the decisions."""
         try:
             text = fsutil.read_text(self.suggestions_path, self.config.root)
         except FileNotFoundError:
-            return []
-        return suggestions.from_json(text, self.suggestions_path.name)
+            return [], []
+        return suggestions.read(text, self.suggestions_path.name)
+
+    def suggestions(self) -> list[suggestions.Suggestion]:
+        """The cuts `podcast suggest` proposed and what the producer decided ([] before)."""
+        return self.all_suggestions()[0]
 
     def track_names(self, count: int) -> list[str]:
         """Who speaks on each of `count` tracks (one file per microphone): [speakers] tracks,

@@ -87,8 +87,9 @@ class Document:
         for dotted, value in values.items():
             self.set(dotted, value)
 
-    def append(self, dotted: str, row: Row) -> None:
-        """Add one `[[section.name]]` table (a guest, a chapter, a host), empty values left out."""
+    def append(self, dotted: str, row: Row, at: int | None = None) -> None:
+        """Add one `[[section.name]]` table (a guest, a chapter, a host), empty values left out;
+        at the end, or before the `at`-th one (chapters stay in order)."""
         *sections, key = dotted.split(".")
         table = self._table(sections)
         rows = table.get(key)
@@ -101,7 +102,10 @@ class Document:
         for name, value in row.items():
             if value not in ("", None, [], ()):
                 item[name] = list(value) if isinstance(value, tuple) else value
-        rows.append(item)
+        if at is None or at >= len(rows):
+            rows.append(item)
+        else:
+            rows.insert(at, item)
         self.changed.append(f"[[{dotted}]]")
 
     def keep_rows(self, dotted: str, keep: Callable[[Mapping[str, Any]], bool]) -> None:

@@ -14,7 +14,7 @@ from markdown_it import MarkdownIt
 from markdownify import markdownify
 
 from podcast.core import fsutil, i18n, timecode
-from podcast.domain import chapters
+from podcast.domain import chapters, typography
 from podcast.domain.edits import EditList
 from podcast.project.config import Config
 from podcast.project.episode import Episode
@@ -40,9 +40,17 @@ def clean_text(text: str) -> str:
     return _XML_INVALID.sub("", text)
 
 
-def to_html(markdown: str) -> str:
-    """Render Markdown and keep only the tags podcast apps allow; scripts and handlers never survive."""
-    rendered = _md.render(markdown)
+def to_html(markdown: str, language: str = "") -> str:
+    """Render Markdown and keep only the tags podcast apps allow; scripts and handlers never survive.
+    With `language`, its typography is applied to the text (not to code, links' addresses or markup)."""
+    tokens = _md.parse(markdown)
+    if language:
+        setting = typography.for_language(language)
+        for token in tokens:
+            for child in token.children or []:
+                if child.type == "text":
+                    child.content = setting(child.content)
+    rendered = _md.renderer.render(tokens, _md.options, {})
     rendered = re.sub(r"<h[12]>", "<h3>", rendered)
     rendered = re.sub(r"</h[12]>", "</h3>", rendered)
     return sanitize(rendered)
@@ -142,22 +150,23 @@ def _timestamp_item(stamped: tuple[str, str], edl: EditList | None, link: str) -
     return f"- [{timecode.short(start)}]({link}#t={start:g}) {title}"
 
 
-def episode_notes(config: Config, ep: Episode, link: str, edl: EditList | None) -> str:
+def episode_notes(config: Config, ep: Episode, link: str, edl: EditList | None, *, typeset: bool = False) -> str:
     """notes.md as sanitised HTML, its timestamp lines a list of links (see linked_timestamps),
-    their times mapped through `edl` (the published audio's edit list)."""
+    their times mapped through `edl` (the published audio's edit list); with `typeset`, in the
+    show's typography (the web pages)."""
     if not ep.notes.strip():
         return ""
-    return cached_html(config, linked_timestamps(ep.notes, edl, link))
+    return cached_html(config, linked_timestamps(ep.notes, edl, link), config.show.language if typeset else "")
 
 
-def cached_html(config: Config, markdown: str) -> str:
+def cached_html(config: Config, markdown: str, language: str = "") -> str:
     """Rendered notes, cached by content: a 1,000-episode feed re-renders only what changed."""
-    key = fsutil.sha256_text(CACHE_VERSION + markdown)[:24]
+    key = fsutil.sha256_text(CACHE_VERSION + language + markdown)[:24]
     path = config.build_dir / "cache" / "notes" / f"{key}.html"
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        rendered = to_html(clean_text(markdown))
+        rendered = to_html(clean_text(markdown), language)
         fsutil.write_text(path, rendered)
         return rendered
 

@@ -26,11 +26,12 @@ from typing import Any
 from urllib.parse import quote
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, TemplateError, select_autoescape
+from markupsafe import Markup
 
 from podcast.core import fsutil, i18n, timecode
 from podcast.core.errors import PodcastError
 from podcast.core.text import url_join
-from podcast.domain import transcript
+from podcast.domain import transcript, typography
 from podcast.domain.transcript import Segment
 from podcast.edges import images, storage
 from podcast.project.config import Config
@@ -107,9 +108,29 @@ def environment(config: Config) -> Environment:
     if custom.is_dir():
         loaders.append(FileSystemLoader(str(custom)))
     loaders.append(PackageLoader("podcast", "templates"))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]), keep_trailing_newline=True)
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html"]),
+        keep_trailing_newline=True,
+        finalize=_typeset(config.show.language),
+    )
     env.filters["clock"] = timecode.short
     return env
+
+
+def _typeset(language: str) -> Any:
+    """Every text a template prints, set in the show's typography before it is escaped (French:
+    « », ’, no-break spaces; any other language as it is). Markup already made (the notes'
+    HTML, JSON-LD), JSON data for the scripts ("{…}", "[…]": its words are set where it is made)
+    and non-text values pass untouched; so do web addresses inside a text."""
+    setting = typography.for_language(language)
+
+    def finalize(value: Any) -> Any:
+        if isinstance(value, str) and not isinstance(value, Markup) and not value.lstrip().startswith(("{", "[")):
+            return setting(value)
+        return value
+
+    return finalize
 
 
 def _asset_keys(env: Environment) -> dict[str, tuple[str, str]]:
@@ -419,6 +440,7 @@ def render(config: Config, shown: Catalog, out: Path | None = None) -> list[Page
     site = Site(config, out or config.build_dir / "site")
     env = environment(config)
     words = i18n.strings(config.show.language)
+    setting = typography.for_language(config.show.language)
     assets = _asset_keys(env)
     for key, source in assets.values():
         site.write(key, source)
@@ -437,7 +459,8 @@ def render(config: Config, shown: Catalog, out: Path | None = None) -> list[Page
         "home_url": public_url(config, "index.html"),
         "subscribe": subscribe_links(config),
         "show_social": public_url(config, show_cover.social) if show_cover else "",
-        "words_json": json.dumps({k: words[k] for k in JS_WORDS}, ensure_ascii=False),  # an attribute: escaped
+        # an attribute: escaped; its words set here (the template prints JSON as it is)
+        "words_json": json.dumps({k: setting(words[k]) for k in JS_WORDS}, ensure_ascii=False),
     }
     episodes = [episode_context(config, item, site) for item in shown.items]
     _home_pages(site, env, common, episodes)
@@ -558,7 +581,7 @@ def _episode_pages(
         **shared,
         canonical=context["url"],
         transcript=_transcript(item, photos),
-        notes=notes.episode_notes(config, item.episode, "", item.edit_list()),
+        notes=notes.episode_notes(config, item.episode, "", item.edit_list(), typeset=True),
     )
     site.write(f"episodes/{slug}/index.html", page)
     site.write(f"episodes/{slug}/embed.html", render_template(env, "embed.html", **shared, canonical=context["url"]))

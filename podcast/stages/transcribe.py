@@ -17,7 +17,7 @@ from typing import Any
 
 from podcast.core import fsutil, i18n, safejson, timecode
 from podcast.core.errors import EpisodeError
-from podcast.domain import glossary, transcript, transcript_files
+from podcast.domain import glossary, transcript, transcript_files, typography
 from podcast.edges import diarize, ffmpeg, whisper
 from podcast.project.episode import segment_from_dict
 from podcast.project.state import fingerprint
@@ -78,11 +78,14 @@ def _language(ctx: Context) -> str:
 
 
 def write_outputs(ctx: Context, cues: list[transcript.Segment]) -> list[Path]:
-    """Every transcript format and the cues (JSON), in the published timeline."""
+    """Every transcript format and the cues (JSON), in the published timeline. What listeners
+    read (the formats) is set in the language's typography; the cues keep the words as heard."""
     ep = ctx.episode
     outputs = []
+    setting = typography.for_language(_language(ctx))
+    shown = [dataclasses.replace(cue, text=setting(cue.text)) for cue in cues]
     for fmt, spec in transcript.FORMATS.items():
-        fsutil.write_text(ep.transcript(fmt), spec.write(cues, ep.meta.title, _language(ctx)))
+        fsutil.write_text(ep.transcript(fmt), spec.write(shown, setting(ep.meta.title), _language(ctx)))
         outputs.append(ep.transcript(fmt))
     fsutil.write_text(ep.segments_path, json.dumps([dataclasses.asdict(s) for s in cues], ensure_ascii=False))
     outputs.append(ep.segments_path)
@@ -108,7 +111,7 @@ class TranscribeJob:
 
 class TranscribeStage:
     name = "transcribe"
-    version = 7
+    version = 8  # 8: the published formats in the language's typography
 
     def prepare(self, ctx: Context) -> TranscribeJob | None:
         settings, ep = ctx.config.transcribe, ctx.episode

@@ -4,12 +4,13 @@ with `--clip`, the audio excerpt and an audiogram for social networks."""
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from podcast.core import fsutil, timecode
 from podcast.core.errors import PodcastError
-from podcast.domain import transcript
+from podcast.domain import transcript, typography
 from podcast.edges import ffmpeg, filtergraphs
 from podcast.project import episode as episodes
 from podcast.project.config import Config
@@ -37,7 +38,7 @@ def quote(config: Config, slug: str, at: float, duration: float) -> Quote:
             f"nothing is said in {slug} between {timecode.short(at)} and {timecode.short(at + duration)}"
         )
     speakers = list(dict.fromkeys(s.speaker for s in chosen if s.speaker))
-    text = " ".join(s.text for s in chosen)
+    text = typography.for_language(config.show.language)(" ".join(s.text for s in chosen))
     start = chosen[0].start
     return Quote(slug, start, chosen[-1].end, speakers, text, f"{episode_page_url(config, slug)}#t={int(start)}")
 
@@ -63,7 +64,8 @@ def clip(config: Config, found: Quote, at: float, duration: float) -> tuple[Path
         seg.start, seg.end = max(0.0, seg.start - at), min(duration, seg.end - at)
     with tempfile.TemporaryDirectory(prefix="podcast-clip-") as tmp_dir:
         srt = Path(tmp_dir) / "captions.srt"
-        srt.write_text(transcript.to_srt([_short(s) for s in segments]), encoding="utf-8")
+        setting = typography.for_language(config.show.language)
+        srt.write_text(transcript.to_srt([_short(s, setting) for s in segments]), encoding="utf-8")
         video = ["-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage", "-pix_fmt", "yuv420p"]
         sound = ["-c:a", "aac", "-b:a", "128k"]
         with fsutil.atomic_path(mp4) as tmp:
@@ -76,6 +78,7 @@ def clip(config: Config, found: Quote, at: float, duration: float) -> tuple[Path
     return mp3, mp4
 
 
-def _short(segment: transcript.Segment) -> transcript.Segment:
+def _short(segment: transcript.Segment, setting: Callable[[str], str]) -> transcript.Segment:
     segment.speaker = ""  # captions show what is said; the speaker is in the post
+    segment.text = setting(segment.text)
     return segment

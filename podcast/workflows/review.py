@@ -31,11 +31,12 @@ from podcast import pipeline
 from podcast.core import i18n, safejson
 from podcast.core.errors import PodcastError
 from podcast.domain import transcript_files
+from podcast.domain.edits import EditList
 from podcast.domain.transcript import Segment
 from podcast.project import episode as episodes
 from podcast.project.config import Config
 from podcast.release import site
-from podcast.workflows import serve, transcripts
+from podcast.workflows import serve, suggest, transcripts
 
 log = logging.getLogger("podcast.review")
 
@@ -46,7 +47,8 @@ PAGE_FILES = {"/review.js": "text/javascript; charset=utf-8", "/review.css": "te
 
 def page_data(config: Config, slug: str) -> dict[str, Any]:
     """What the page shows: the cues (published timeline) with their words, the speakers to
-    choose from, the glossary, the suggested cuts, and a digest naming this version."""
+    choose from, the glossary, every suggestion (cuts, chapters, notes, names), the page's
+    words, and a digest naming this version."""
     ep = episodes.load(config, slug)
     cues = ep.segments()
     if not cues:
@@ -57,15 +59,7 @@ def page_data(config: Config, slug: str) -> dict[str, Any]:
     speakers = [s.speaker for s in cues if s.speaker]
     speakers += [h.name for h in show.hosts] + [g.name for g in meta.guests] + list(meta.speakers.tracks)
     speakers += [n for n in (meta.speakers.left, meta.speakers.right) if n]
-    edl = ep.edit_list()
-    suggested = []
-    for s in ep.suggestions():
-        # a suggestion the edit list has cut since (or past the end) has nothing left to play
-        shown = edl.range_to_output(s.start, s.end) if edl else (s.start, s.end)
-        if s.status != "rejected" and shown is not None:
-            suggested.append(
-                {"number": s.number, "kind": s.kind, "text": s.text, "status": s.status, "start": shown[0]}
-            )
+    suggested = _suggestions(ep)
     body = [asdict(c) for c in cues]
     return {
         "slug": slug,
@@ -81,6 +75,66 @@ def page_data(config: Config, slug: str) -> dict[str, Any]:
         "version": hashlib.sha256(json.dumps(body, ensure_ascii=False).encode()).hexdigest()[:16],
         "t": i18n.review_strings(show.language),
     }
+
+
+def _suggestions(ep: episodes.Episode) -> list[dict[str, Any]]:
+    """Every suggestion not rejected, cuts and proposals, with its time in the published audio
+    (what the page plays); a cut the edit list removed since has nothing left to play."""
+    edl = ep.edit_list()
+    cuts, proposals = ep.all_suggestions()
+    shown = []
+    for cut in cuts:
+        span = edl.range_to_output(cut.start, cut.end) if edl else (cut.start, cut.end)
+        if cut.status != "rejected" and span is not None:
+            shown.append(_item(cut.number, "cuts", cut.kind, cut.text, "", cut.status, span[0]))
+    for proposal in proposals:
+        if proposal.status == "rejected":
+            continue
+        at = _published(edl, proposal.start) if proposal.kind == "chapter" or proposal.start else None
+        group = suggest.KIND_OF.get(proposal.kind, "notes")
+        shown.append(_item(proposal.number, group, proposal.kind, proposal.text, proposal.detail, proposal.status, at))
+    return shown
+
+
+def _item(
+    number: int, group: str, kind: str, text: str, detail: str, status: str, start: float | None
+) -> dict[str, Any]:
+    return {
+        "number": number,
+        "group": group,
+        "kind": kind,
+        "text": text,
+        "detail": detail,
+        "status": status,
+        "start": start,
+        "editable": group != "cuts",
+    }
+
+
+def _published(edl: EditList | None, source: float) -> float | None:
+    if edl is None:
+        return source
+    try:
+        return edl.to_output(source)
+    except ValueError:
+        return None
+
+
+def decide(config: Config, slug: str, payload: Any) -> dict[str, Any]:
+    """One decision from the page: {number, action: accept|reject, text?}, made through the same
+    function as `podcast suggest --accept/--reject/--edit`; what it wrote, and the item now."""
+    if not isinstance(payload, dict):
+        raise PodcastError("a decision must be an object")
+    number, action, text = payload.get("number"), payload.get("action"), payload.get("text")
+    if not isinstance(number, int) or isinstance(number, bool) or action not in ("accept", "reject"):
+        raise PodcastError("a decision needs a suggestion's number and accept or reject")
+    if text is not None and not isinstance(text, str):
+        raise PodcastError("a suggestion's text must be text")
+    edits = {number: text} if text is not None and action == "accept" else {}
+    decisions = suggest.Decisions(**{action: str(number)}, edits=edits)
+    found = suggest.decide(config, slug, decisions)
+    item = next((i for i in _suggestions(episodes.load(config, slug)) if i["number"] == number), None)
+    return {"message": "; ".join(found.written) or f"{number}: {action}ed", "item": item}
 
 
 def cues_from(payload: Any) -> list[Segment]:
@@ -129,7 +183,7 @@ class Handler(serve.Handler):
     slug: str
     token: str
     audio: str  # the processed audio's file name in build/SLUG
-    saving: threading.Lock  # one save at a time: each runs the transcribe stage under the project lock
+    saving: threading.Lock  # one save or decision at a time: a save runs the transcribe stage under the project lock
     timeout = 60  # seconds a request may leave the server waiting for its next bytes
 
     def _allowed_host(self) -> bool:
@@ -178,7 +232,12 @@ class Handler(serve.Handler):
         self._send(200, html.encode(), "text/html; charset=utf-8")
 
     def do_POST(self) -> None:
-        if self.path != "/save" or not self._allowed_host():
+        actions: dict[str, Callable[[Any], dict[str, Any]]] = {
+            "/save": lambda payload: {"message": save(self.config, self.slug, payload)},
+            "/suggestion": lambda payload: decide(self.config, self.slug, payload),
+        }
+        action = actions.get(self.path)
+        if action is None or not self._allowed_host():
             self._send(404, b"not found", "text/plain")
             return
         if not secrets.compare_digest(self.headers.get("X-Review-Token", ""), self.token):
@@ -199,9 +258,8 @@ class Handler(serve.Handler):
             return
         try:
             payload = safejson.loads(body, limit=MAX_BODY)
-            with self.saving:
-                message = save(self.config, self.slug, payload)
-            self._reply(200, {"message": message})
+            with self.saving:  # one change at a time: a save runs the transcribe stage, a decision edits files
+                self._reply(200, action(payload))
         except safejson.JsonProblem as exc:
             self._reply(400, {"error": f"the page sent something this tool does not read: {exc}"})
         except PodcastError as exc:

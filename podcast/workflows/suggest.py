@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from podcast.core import fsutil, timecode
 from podcast.core.errors import EpisodeError
 from podcast.domain import suggestions
+from podcast.domain.chapters import MAX_TITLE
 from podcast.domain.edits import EditList
-from podcast.domain.suggestions import Suggestion
+from podcast.domain.suggestions import Proposal, Suggestion
 from podcast.domain.transcript import Segment, Word
 from podcast.edges import ffmpeg
 from podcast.project.config import Config
@@ -90,29 +92,138 @@ class Found:
     new: int
     path: Path
     words: bool  # whether a transcript was there to read
+    proposals: list[Proposal] = field(default_factory=list)
+    written: list[str] = field(default_factory=list)  # what accepted proposals changed, in words
 
 
-def run(config: Config, slug: str, *, accept: str = "", reject: str = "", dry_run: bool = False) -> Found:
-    """Analyse the episode, merge with the producer's earlier decisions, apply --accept/--reject."""
-    accepted = suggestions.parse_numbers(accept) if accept else []
-    rejected = suggestions.parse_numbers(reject) if reject else []
+@dataclass(frozen=True)
+class Decisions:
+    """What the producer decided: numbers to accept and reject ("all", "1,3,5-7"), and new
+    texts for proposals (a chapter title, a name) accepted as edited."""
+
+    accept: str = ""
+    reject: str = ""
+    edits: Mapping[int, str] = field(default_factory=dict)
+
+
+def run(
+    config: Config,
+    slug: str,
+    *,
+    accept: str = "",
+    reject: str = "",
+    dry_run: bool = False,
+    kinds: Sequence[str] = (),
+    edits: Mapping[int, str] | None = None,
+) -> Found:
+    """Analyse the episode (cuts; or the transcript's `kinds`: chapters, notes, names), merge
+    with the producer's earlier decisions, apply --accept/--reject (and edits)."""
+    for numbers in (accept, reject):  # what was not understood is said before any analysis
+        if numbers:
+            suggestions.parse_numbers(numbers)
     ep = load(config, slug)
+    cuts, proposals = ep.all_suggestions()
+    new = 0
+    words = _words(ep)
+    decisions = Decisions(accept, reject, edits or {})
     speech = ep.build / "speech.flac"
     edl = ep.edit_list()
-    if not speech.is_file() or edl is None:
+    if not kinds and (not speech.is_file() or edl is None):
+        if decisions != Decisions() and (cuts or proposals):  # decisions on what was found before
+            return _decided(config, ep, cuts, proposals, decisions, 0, bool(words), dry_run)
         raise EpisodeError("no processed speech yet: run `podcast process` (and `podcast transcribe`) first")
-    words = _words(ep)
-    fresh = analyse(speech, edl, words)
-    previous = ep.suggestions()
-    merged = suggestions.merge(previous, fresh)
-    if accept:
-        merged = suggestions.decide(merged, accepted, "accepted")
-    if reject:
-        merged = suggestions.decide(merged, rejected, "rejected")
-    new = sum(1 for s in merged if not any(p.same_place(s) for p in previous))
+    if not kinds and edl is not None:
+        fresh = analyse(speech, edl, words)
+        merged = suggestions.merge(cuts, fresh, max((p.number for p in proposals), default=0))
+        new = sum(1 for s in merged if not any(p.same_place(s) for p in cuts))
+        cuts = merged
+    else:
+        from podcast.workflows import show_notes
+
+        fresh_proposals = show_notes.propose(config, ep, kinds, cuts)
+        others = [p for p in proposals if KIND_OF.get(p.kind) not in kinds]
+        again = [p for p in proposals if KIND_OF.get(p.kind) in kinds]
+        taken = max([*(c.number for c in cuts), *(p.number for p in others)], default=0)
+        merged_proposals = suggestions.merge_proposals(again, fresh_proposals, taken)
+        new = sum(1 for p in merged_proposals if not any(p.same_place(q) for q in again))
+        proposals = suggestions.ordered([*others, *merged_proposals])
+    return _decided(config, ep, cuts, proposals, decisions, new, bool(words), dry_run)
+
+
+KIND_OF = {
+    "chapter": "chapters",
+    "description": "notes",
+    "topics": "notes",
+    "link": "notes",
+    "book": "notes",
+    "organisation": "notes",
+    "guest": "names",
+    "location": "names",
+    "glossary": "names",
+}
+
+
+def parse_edits(items: Sequence[str]) -> dict[int, str]:
+    """--edit '12=Un titre' → {12: "Un titre"}."""
+    edits = {}
+    for item in items:
+        number, sep, text = item.partition("=")
+        if not sep or not number.strip().isdigit():
+            raise EpisodeError(f"--edit expects N=text (a suggestion's number, '=', its new text), not {item!r}")
+        text = text.strip()
+        quoted = len(text) >= 2 and text[0] == text[-1] and text[0] in "\"'"
+        edits[int(number)] = text[1:-1] if quoted else text
+    return edits
+
+
+def decide(config: Config, slug: str, decisions: Decisions, *, dry_run: bool = False) -> Found:
+    """Decisions on the suggestions already found, without analysing again (the review page)."""
+    ep = load(config, slug)
+    cuts, proposals = ep.all_suggestions()
+    return _decided(config, ep, cuts, proposals, decisions, 0, ep.segments_path.is_file(), dry_run)
+
+
+def _decided(
+    config: Config,
+    ep: Episode,
+    cuts: list[Suggestion],
+    proposals: list[Proposal],
+    decisions: Decisions,
+    new: int,
+    words: bool,
+    dry_run: bool,
+) -> Found:
+    """Apply the decisions; write the proposals accepted now into the producer's files, then
+    the suggestions file (so a failed write leaves them pending, to accept again)."""
+    from podcast.workflows import show_notes
+
+    before = {p.number: p.status for p in proposals}
+    proposals = _edited(proposals, decisions.edits)
+    for numbers, status in ((decisions.accept, "accepted"), (decisions.reject, "rejected")):
+        if numbers:
+            cuts, proposals = suggestions.decide_all(cuts, proposals, suggestions.parse_numbers(numbers), status)
+    accepted = [p for p in proposals if p.status == "accepted" and before.get(p.number) != "accepted"]
+    written = show_notes.apply(config, ep, accepted, dry_run=dry_run) if accepted else []
     if not dry_run:
-        fsutil.write_text(ep.suggestions_path, suggestions.to_json(merged))
-    return Found(merged, new, ep.suggestions_path, bool(words))
+        fsutil.write_text(ep.suggestions_path, suggestions.to_json(cuts, proposals))
+    return Found(cuts, new, ep.suggestions_path, words, proposals, written)
+
+
+def _edited(proposals: list[Proposal], edits: Mapping[int, str]) -> list[Proposal]:
+    """Proposals with the producer's own text (one line, 1-4000 characters)."""
+    known = {p.number: p for p in proposals}
+    for number, text in edits.items():
+        proposal = known.get(number)
+        if proposal is None:
+            raise EpisodeError(f"no proposal numbered {number} to edit (see `podcast suggest SLUG --chapters`)")
+        if proposal.status == "accepted":
+            raise EpisodeError(f"suggestion {number} is accepted already: change it in the file it was written to")
+        clean = " ".join(text.split())
+        longest = MAX_TITLE if proposal.kind == "chapter" else 4000
+        if not 0 < len(clean) <= longest:
+            raise EpisodeError(f"the text for suggestion {number} must be 1 to {longest} characters")
+        known[number] = replace(proposal, text=clean)
+    return [known[p.number] for p in proposals]
 
 
 def _words(ep: Episode) -> list[Word]:
@@ -324,7 +435,11 @@ def _frame_features(samples: Any, count: int) -> Any:
     return features
 
 
-def describe(item: Suggestion) -> str:
+def describe(item: Suggestion | Proposal) -> str:
+    if isinstance(item, Proposal):
+        where = timecode.short(item.start) if item.kind == "chapter" or item.start else "        "
+        detail = f"\n       {item.detail}" if item.detail else ""
+        return f"{item.number:>3}  {where}  {item.label}  [{item.status}]{detail}"
     span = f"{timecode.format(item.start)} → {timecode.format(item.end)}"
     return f"{item.number:>3}  {span}  {item.label} ({item.end - item.start:.1f} s)  [{item.status}]"
 

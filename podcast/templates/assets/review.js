@@ -297,19 +297,108 @@ function follow() {
   }
 }
 
+// Suggestions: every cut and proposal, accepted (as edited), or rejected, one by one, through
+// the same function as `podcast suggest`; the server answers with the item as it now stands.
+const groups = ["cuts", "chapters", "notes", "names"];
+
 function suggestions() {
   if (!data.suggestions.length) {
     return;
   }
   document.getElementById("suggestions").hidden = false;
-  const items = data.suggestions.map((s) => {
-    const item = document.createElement("li");
-    const label = `#${s.number} ${clock(s.start)}`;
-    item.append(button(label, tr("play_cut", { label }), () => play(s.start)));
-    item.append(document.createTextNode(` ${s.kind} “${s.text}” (${s.status})`));
-    return item;
-  });
-  document.getElementById("suggestion-list").replaceChildren(...items);
+  const sections = groups
+    .map((group) => [group, data.suggestions.filter((s) => s.group === group)])
+    .filter(([, items]) => items.length)
+    .map(([group, items]) => {
+      const section = document.createElement("section");
+      const title = document.createElement("h3");
+      title.id = `suggestions-${group}`;
+      title.textContent = tr(`group_${group}`);
+      const list = document.createElement("ul");
+      list.className = "suggestion-list";
+      list.setAttribute("aria-labelledby", title.id);
+      list.append(...items.map(suggestionItem));
+      section.append(title, list);
+      return section;
+    });
+  document.getElementById("suggestion-groups").replaceChildren(...sections);
+}
+
+function suggestionItem(s) {
+  const item = document.createElement("li");
+  item.className = `suggestion ${s.status}`;
+  item.dataset.number = s.number;
+  const kind = tr(`kind_${s.kind}`);
+  const name = `#${s.number} ${kind}`;
+  if (s.start !== null && s.start !== undefined) {
+    const label = `${tr("play_at")} ${clock(s.start)}`;
+    item.append(button(clock(s.start), `${label}, ${name}`, () => play(s.start)));
+  }
+  const head = document.createElement("strong");
+  head.textContent = ` ${name} `;
+  item.append(head);
+  let field = null;
+  if (s.editable && s.status === "pending") {
+    field = document.createElement(s.kind === "description" ? "textarea" : "input");
+    field.value = s.text;
+    field.className = "suggestion-text";
+    field.setAttribute("aria-label", `${tr("suggestion_text")}, ${name}`);
+    item.append(field);
+  } else {
+    const text = document.createElement("span");
+    text.className = "suggestion-text";
+    text.textContent = s.group === "cuts" ? `“${s.text}”` : s.text;
+    item.append(text);
+  }
+  const state = document.createElement("span");
+  state.className = "suggestion-status";
+  state.textContent = ` (${tr(`status_${s.status}`)})`;
+  item.append(state);
+  if (s.status === "pending") {
+    const actions = document.createElement("span");
+    actions.className = "actions";
+    actions.append(
+      button(tr("accept"), `${tr("accept")} ${name}`, () => decide(s, "accept", field)),
+      button(tr("reject"), `${tr("reject")} ${name}`, () => decide(s, "reject", null)),
+    );
+    item.append(actions);
+  }
+  if (s.detail) {
+    const detail = document.createElement("small");
+    detail.className = "suggestion-detail";
+    detail.textContent = s.detail;
+    item.append(detail);
+  }
+  return item;
+}
+
+async function decide(s, action, field) {
+  const body = { number: s.number, action };
+  if (field && field.value.trim() !== s.text) {
+    body.text = field.value;
+  }
+  try {
+    const response = await fetch("/suggestion", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", "X-Review-Token": token },
+      body: JSON.stringify(body),
+    });
+    const answer = await response.json();
+    if (!response.ok) {
+      say(`#${s.number}: ${answer.error}`);
+      return;
+    }
+    const index = data.suggestions.findIndex((other) => other.number === s.number);
+    if (answer.item) {
+      data.suggestions[index] = answer.item;
+    } else {
+      data.suggestions.splice(index, 1);
+    }
+    suggestions();
+    say(`#${s.number}: ${answer.message}`);
+  } catch (error) {
+    say(tr("decision_no_answer", { number: s.number, error: error.message }));
+  }
 }
 
 function start() {

@@ -325,7 +325,7 @@
     function selection() {
       var sel = window.getSelection();
       if (!sel || sel.isCollapsed || !sel.rangeCount) return null;
-      var text = sel.toString().replace(/\s+/g, " ").trim();
+      var text = sel.toString().replace(/[ \t\r\n]+/g, " ").trim(); // no-break spaces of French typography kept
       var range = sel.getRangeAt(0), node = range.startContainer;
       var el = node.nodeType === 1 ? node : node.parentElement;
       if (!text || !el || !area.contains(el) || el.closest(".tools")) return null;

@@ -1,0 +1,389 @@
+"""Chapters, key phrases and an extractive description from a transcript (pure).
+
+The transcript's cues are cut into sentences (at a sentence's end, a long pause or a change
+of speaker; never inside a sentence), each with the words that carry meaning (nouns, proper
+nouns, adjectives: lemmas from the language edge) and its candidate key phrases.
+
+- Chapters: TextTiling (Hearst, 1997) on time windows: at each gap between two sentences, the
+  lexical cohesion of the window before with the window after (cosine of tf-idf vectors,
+  smoothed); a gap deep in a valley of cohesion, after a long pause or at a change of speaker,
+  is a boundary. 3 to 10 per 40 minutes by default, never closer than a minimum length.
+- Titles: the chapter's key phrases (noun phrases, proper names), scored YAKE-like on how often
+  they are said in the chapter and how rarely elsewhere.
+- Description: TextRank (Mihalcea & Tarau, 2004) over the sentences; the most central ones,
+  quoted as they were said, in their order. Nothing is written that was not said.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from podcast.domain.transcript import Segment, Word
+
+SENTENCE_END = (".", "?", "!", "…")
+SENTENCE_PAUSE = 1.2  # seconds of silence that end a sentence even without punctuation
+CONTENT_POS = frozenset({"NOUN", "PROPN", "ADJ"})
+FILLERS = frozenset({"euh", "heu", "hum", "hmm", "ben", "bah", "uh", "um", "erm"})
+
+
+@dataclass(frozen=True)
+class Token:
+    """A word as the language edge analysed it."""
+
+    text: str
+    lemma: str
+    pos: str  # universal part of speech: NOUN, PROPN, ADJ, VERB, DET, ADP, PUNCT...
+    stop: bool = False
+
+
+@dataclass(frozen=True)
+class Sentence:
+    start: float  # seconds, published timeline
+    end: float
+    text: str
+    speaker: str = ""
+    pause: float = 0.0  # silence before it
+    tokens: tuple[Token, ...] = ()
+
+    @property
+    def terms(self) -> list[str]:
+        """The words that carry the topic: content lemmas, lower case."""
+        return [t.lemma.lower() for t in self.tokens if _is_term(t)]
+
+
+def _is_term(token: Token) -> bool:
+    lemma = token.lemma.lower()
+    return token.pos in CONTENT_POS and not token.stop and len(lemma) > 2 and lemma.isalpha() and lemma not in FILLERS
+
+
+# -- sentences ----------------------------------------------------------------------------
+def sentences(segments: Sequence[Segment]) -> list[Sentence]:
+    """The transcript cut into sentences (no tokens yet: the language edge adds them)."""
+    found: list[Sentence] = []
+    words: list[Word] = []
+    speaker = ""
+    previous_end = 0.0
+
+    def close() -> None:
+        nonlocal words, previous_end
+        text = "".join(w.word for w in words).strip()
+        if text:
+            pause = max(0.0, words[0].start - previous_end)
+            found.append(Sentence(words[0].start, words[-1].end, text, speaker, pause))
+            previous_end = words[-1].end
+        words = []
+
+    for segment in segments:
+        pieces = segment.words or [Word(segment.start, segment.end, " " + segment.text)]
+        for word in pieces:
+            if words and (segment.speaker != speaker or word.start - words[-1].end >= SENTENCE_PAUSE):
+                close()
+            speaker = segment.speaker
+            words.append(word)
+            if word.word.strip().endswith(SENTENCE_END):
+                close()
+        if not segment.words:
+            close()
+    close()
+    return found
+
+
+# -- chapters -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Options:
+    per_hour: tuple[float, float] = (4.5, 15.0)  # 3 to 10 per 40 minutes
+    window: float = 0.0  # seconds each side of a gap (0: from the duration)
+    shortest: float = 0.0  # a chapter lasts at least this (0: from the duration)
+
+
+@dataclass(frozen=True)
+class Boundary:
+    at: float  # where the chapter starts (its first sentence), published timeline
+    index: int  # its first sentence
+    score: float
+
+
+def boundaries(found: Sequence[Sentence], duration: float, options: Options = Options()) -> list[Boundary]:
+    """Where the topic changes: the chapters' starts after the first (which starts at 0)."""
+    if len(found) < 4 or duration <= 0:
+        return []
+    window = options.window or min(90.0, max(15.0, duration / 24))
+    shortest = options.shortest or min(180.0, max(15.0, duration / 16))
+    fewest = math.floor(options.per_hour[0] * duration / 3600)
+    most = max(1, math.floor(options.per_hour[1] * duration / 3600))
+    weights = _idf([s.terms for s in found])
+    gaps = list(range(1, len(found)))
+    raw = [_cohesion(found, index, window, weights) for index in gaps]
+    depth = _depths(_smooth(raw))
+    usual = sorted(s.pause for s in found)[len(found) // 2]
+    bonus = [_turn(found[index - 1], found[index], usual) for index in gaps]
+    scores = [d + b for d, b in zip(depth, bonus, strict=True)]
+    chosen = _choose(found, gaps, scores, duration, shortest, (fewest, most))
+    # smoothing blurs where the valley's floor is: the boundary goes to the neighbouring gap
+    # (one sentence either way) with the least cohesion and the clearest pause or turn
+    local = [b - c for b, c in zip(bonus, raw, strict=True)]
+    return [_snapped(found, boundary, local) for boundary in chosen]
+
+
+PAUSE_WEIGHT = 0.4  # a pause PAUSE_SPAN seconds longer than usual weighs as much as a deep valley of cohesion
+PAUSE_SPAN = 2.0
+TURN_WEIGHT = 0.05
+
+
+def _turn(before: Sentence, sentence: Sentence, usual: float) -> float:
+    """What the delivery says of a gap: a pause longer than the episode's usual one (in short
+    windows of transcribed speech, lexical cohesion alone is noisy), a change of speaker."""
+    longer = min(1.0, max(0.0, (sentence.pause - usual) / PAUSE_SPAN))
+    return PAUSE_WEIGHT * longer + (TURN_WEIGHT if sentence.speaker != before.speaker else 0.0)
+
+
+def _snapped(found: Sequence[Sentence], boundary: Boundary, local: list[float]) -> Boundary:
+    candidates = [i for i in (boundary.index - 1, boundary.index, boundary.index + 1) if 1 <= i < len(found)]
+    best = max(candidates, key=lambda i: (local[i - 1], i == boundary.index))
+    return Boundary(round(found[best].start, 3), best, boundary.score)
+
+
+def _idf(documents: Sequence[Sequence[str]]) -> dict[str, float]:
+    counts = Counter(term for doc in documents for term in set(doc))
+    total = len(documents)
+    return {term: math.log((1 + total) / (1 + count)) + 1.0 for term, count in counts.items()}
+
+
+def _vector(found: Sequence[Sentence], weights: dict[str, float]) -> dict[str, float]:
+    counts = Counter(term for sentence in found for term in sentence.terms)
+    return {term: count * weights.get(term, 1.0) for term, count in counts.items()}
+
+
+def _cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if not a or not b:
+        return 0.0
+    dot = sum(value * b.get(term, 0.0) for term, value in a.items())
+    return dot / math.sqrt(sum(v * v for v in a.values()) * sum(v * v for v in b.values()))
+
+
+def _cohesion(found: Sequence[Sentence], index: int, window: float, weights: dict[str, float]) -> float:
+    at = found[index].start
+    left = [s for s in found[:index] if s.start >= at - window] or [found[index - 1]]
+    right = [s for s in found[index:] if s.start < at + window] or [found[index]]
+    return _cosine(_vector(left, weights), _vector(right, weights))
+
+
+def _smooth(values: list[float]) -> list[float]:
+    return [sum(values[max(0, i - 1) : i + 2]) / len(values[max(0, i - 1) : i + 2]) for i in range(len(values))]
+
+
+def _depths(values: list[float]) -> list[float]:
+    """TextTiling's depth: how far the cohesion at a gap lies below the peaks on each side."""
+    depths = []
+    for index, value in enumerate(values):
+        left = right = value
+        for other in reversed(values[:index]):
+            if other < left:
+                break
+            left = other
+        for other in values[index + 1 :]:
+            if other < right:
+                break
+            right = other
+        depths.append((left - value) + (right - value))
+    return depths
+
+
+def _choose(
+    found: Sequence[Sentence],
+    gaps: list[int],
+    scores: list[float],
+    duration: float,
+    shortest: float,
+    count: tuple[int, int],
+) -> list[Boundary]:
+    """The best-scoring gaps, at least `shortest` apart (and from both ends), as many as the
+    scores stand out (TextTiling's cut-off: mean - sd / 2), within `count`."""
+    mean = sum(scores) / len(scores)
+    spread = math.sqrt(sum((s - mean) ** 2 for s in scores) / len(scores))
+    cutoff = mean - spread / 2
+    chosen: list[Boundary] = []
+    for score, index in sorted(zip(scores, gaps, strict=True), key=lambda pair: -pair[0]):
+        at = found[index].start
+        if len(chosen) >= count[1] or (score < cutoff and len(chosen) >= count[0]) or score <= 0:
+            break
+        if at < shortest or duration - at < shortest or any(abs(at - b.at) < shortest for b in chosen):
+            continue
+        chosen.append(Boundary(round(at, 3), index, round(score, 4)))
+    return sorted(chosen, key=lambda b: b.at)
+
+
+# -- key phrases and titles ---------------------------------------------------------------
+def phrases(sentence: Sentence) -> list[str]:
+    """Candidate key phrases as said: runs of proper nouns ("Quart Monde"), and a noun with
+    its adjectives and a "de" complement ("territoires zéro chômeur", "réforme des retraites")."""
+    found: list[str] = []
+    tokens = sentence.tokens
+    index = 0
+    while index < len(tokens):
+        end = _phrase_end(tokens, index)
+        if end > index:
+            text = _joined(tokens[index:end])
+            if any(_is_term(t) for t in tokens[index:end]) and len(text) > 2:
+                found.append(text)
+            index = end
+        else:
+            index += 1
+    return found
+
+
+def _phrase_end(tokens: Sequence[Token], start: int) -> int:
+    """Where the phrase starting at `start` ends (`start` when none starts there)."""
+    first = tokens[start]
+    if _proper(first):
+        return _name_end(tokens, start)
+    if first.pos != "NOUN" or not _is_term(first):
+        return start
+    end = start + 1
+    while end < len(tokens) and (tokens[end].pos == "ADJ" or (tokens[end].pos == "NOUN" and _is_term(tokens[end]))):
+        end += 1
+    return _complement_end(tokens, end)
+
+
+def _proper(token: Token) -> bool:
+    """A proper noun, or an acronym ("ATD", which the small tagger often reads as a noun)."""
+    return token.pos == "PROPN" or (token.text.isupper() and len(token.text) > 1)
+
+
+def _name_end(tokens: Sequence[Token], start: int) -> int:
+    """A name with the particles inside it: "Marine Le Pen", "Père Lachaise", "ATD Quart Monde"."""
+    end = start + 1
+    while end < len(tokens):
+        if _proper(tokens[end]):
+            end += 1
+        elif end + 1 < len(tokens) and tokens[end].text[:1].isupper() and _proper(tokens[end + 1]):
+            end += 2
+        else:
+            break
+    return end
+
+
+def _complement_end(tokens: Sequence[Token], end: int) -> int:
+    """A "de" complement after a noun phrase ending at `end`: "réforme des retraites",
+    "chômeur de longue durée" (up to three words)."""
+    if end + 1 >= len(tokens) or tokens[end].lemma.lower() not in ("de", "du", "des", "d'", "d’"):
+        return end
+    after = end + 1
+    if tokens[after].pos == "DET" and tokens[after].text.lower() in ("la", "l'", "l’"):
+        after += 1
+    tail = after
+    while tail < len(tokens) and tokens[tail].pos in ("NOUN", "ADJ", "PROPN") and tail - after < 3:
+        tail += 1
+    return tail if any(tokens[i].pos in ("NOUN", "PROPN") for i in range(after, tail)) else end
+
+
+def _joined(tokens: Sequence[Token]) -> str:
+    text = ""
+    for token in tokens:
+        glue = "" if not text or text.endswith(("'", "’", "-")) or token.text == "-" else " "
+        text += glue + token.text
+    return text.strip(" ,.;:!?…-")
+
+
+def _key(phrase: str) -> str:
+    return re.sub(r"\s+", " ", phrase.lower().replace("’", "'")).strip()
+
+
+def _counted(found: Sequence[Sentence]) -> Counter[str]:
+    """How often each phrase is said, a longer phrase also counting for the phrase it starts
+    with ("territoires zéro chômeur de longue durée" for "territoires zéro chômeur")."""
+    counts = Counter(_key(p) for s in found for p in phrases(s))
+    for key, count in list(counts.items()):
+        words = key.split()
+        for size in range(1, len(words)):
+            shorter = " ".join(words[:size])
+            if shorter in counts:
+                counts[shorter] += count
+    return counts
+
+
+def titles(chapters: Sequence[Sequence[Sentence]], language: str = "fr", longest: int = 60) -> list[str]:
+    """A short title for each chapter from its key phrases: the most frequent phrase in the
+    chapter, weighted by how rarely the other chapters say it; two when they fit."""
+    per_chapter = [_counted(chapter) for chapter in chapters]
+    spelled = {_key(p): p for chapter in chapters for s in chapter for p in phrases(s)}
+    terms = [Counter(t for s in chapter for t in s.terms) for chapter in chapters]
+    everywhere = Counter(key for counts in per_chapter for key in counts)
+    result = []
+    for counts, chapter_terms in zip(per_chapter, terms, strict=True):
+        scores = {k: _phrase_score(k, counts, everywhere, len(chapters)) for k in counts}
+        ranked = sorted(scores, key=lambda k: -scores[k])
+        picked = [spelled[k] for k in ranked[:2] if scores[k] >= scores[ranked[0]] / 2]
+        if not picked and chapter_terms:
+            picked = [chapter_terms.most_common(1)[0][0]]
+        result.append(_title(picked, language, longest))
+    return result
+
+
+def _phrase_score(key: str, counts: Counter[str], everywhere: Counter[str], total: int) -> float:
+    rarity = math.log((1 + total) / everywhere[key]) + 1.0
+    length = 1.0 + 0.3 * min(3, len(key.split()) - 1)
+    return counts[key] * rarity * length
+
+
+def _title(picked: list[str], language: str, longest: int) -> str:
+    if not picked:
+        return ""
+    joiner = " et " if language.startswith("fr") else " and "
+    text = joiner.join(picked) if len(picked) > 1 and len(joiner.join(picked)) <= longest else picked[0]
+    text = text[:longest].rsplit(" ", 1)[0] if len(text) > longest else text
+    return text[:1].upper() + text[1:]
+
+
+def key_phrases(found: Sequence[Sentence], count: int = 8) -> list[str]:
+    """The episode's topics: the phrases said most, longer ones first at equal counts."""
+    counts = _counted(found)
+    spelled = {_key(p): p for s in found for p in phrases(s)}
+    ranked = sorted(counts, key=lambda k: (-counts[k] * (1.0 + 0.3 * min(3, len(k.split()) - 1)), k))
+    return [spelled[k] for k in ranked if counts[k] >= 2][:count]
+
+
+# -- the description ----------------------------------------------------------------------
+def description(found: Sequence[Sentence], most: int = 3, longest: int = 600) -> list[Sentence]:
+    """The most representative sentences (TextRank), as said, in their order; sentences with
+    fillers, too short or too long to quote are left out."""
+    quotable = [s for s in found if 8 <= len(s.text.split()) <= 45 and not _has_filler(s) and len(s.terms) >= 3]
+    if not quotable:
+        return []
+    ranks = _textrank([s.terms for s in quotable])
+    chosen: list[Sentence] = []
+    size = 0
+    for _rank, sentence in sorted(zip(ranks, quotable, strict=True), key=lambda pair: -pair[0]):
+        if len(chosen) >= most or size + len(sentence.text) > longest:
+            continue
+        chosen.append(sentence)
+        size += len(sentence.text) + 1
+    return sorted(chosen, key=lambda s: s.start)
+
+
+def _has_filler(sentence: Sentence) -> bool:
+    return any(re.sub(r"\W", "", w.lower()) in FILLERS for w in sentence.text.split())
+
+
+def _textrank(documents: Sequence[Sequence[str]], damping: float = 0.85, rounds: int = 60) -> list[float]:
+    """PageRank over sentences linked by shared words (Mihalcea & Tarau's similarity)."""
+    import numpy as np
+
+    vocabulary = {term: index for index, term in enumerate({t for d in documents for t in d})}
+    presence = np.zeros((len(documents), len(vocabulary)), dtype=np.float32)
+    for row, document in enumerate(documents):
+        presence[row, [vocabulary[t] for t in set(document)]] = 1.0
+    common = presence @ presence.T
+    sizes = np.log(np.maximum(presence.sum(axis=1), 2.0))
+    links = common / (sizes[:, None] + sizes[None, :])
+    np.fill_diagonal(links, 0.0)
+    totals = links.sum(axis=1)
+    transition = np.divide(links, totals[:, None], out=np.zeros_like(links), where=totals[:, None] > 0)
+    ranks = np.full(len(documents), 1.0 / len(documents))
+    for _ in range(rounds):
+        ranks = (1 - damping) / len(documents) + damping * transition.T @ ranks
+    return [float(r) for r in ranks]
