@@ -132,7 +132,7 @@ def cover(site: Site, source: Path) -> Cover:
     content) and listed for publication."""
     if source in site.covers:
         return site.covers[source]
-    digest = fsutil.sha256_text(IMAGES_VERSION + fsutil.sha256_file(source))[:12]
+    digest = _image_digest(source)
     side = min(images.dimensions(source)) or max(COVER_SIZES)
     widths = {size: min(size, side) for size in COVER_SIZES}
     keys = {(size, kind): f"images/cover{size}-{digest}.{kind}" for size in COVER_SIZES for kind, _ in COVER_KINDS}
@@ -140,7 +140,7 @@ def cover(site: Site, source: Path) -> Cover:
     missing = {target: path for target, path in missing.items() if not path.is_file()}
     if missing:
         images.web_covers(source, missing)
-    social = f"images/social-{digest}.jpg"
+    social = social_key(source)
     if not (path := site.image(social)).is_file():
         images.social_card(source, path)
     srcsets = tuple(
@@ -150,6 +150,16 @@ def cover(site: Site, source: Path) -> Cover:
     made = Cover(srcsets, {size: keys[(size, "jpg")] for size in COVER_SIZES}, social, tuple(widths.values()))
     site.covers[source] = made
     return made
+
+
+def _image_digest(source: Path) -> str:
+    return fsutil.sha256_text(IMAGES_VERSION + fsutil.sha256_file(source))[:12]
+
+
+def social_key(source: Path) -> str:
+    """The key of the 1200×630 link-preview card made from the cover at `source` (the feed's
+    podcast:image purpose="social" names it too)."""
+    return f"images/social-{_image_digest(source)}.jpg"
 
 
 def _logo(site: Site) -> dict[str, Any] | None:
@@ -236,6 +246,8 @@ def subscribe_links(config: Config) -> list[tuple[str, str]]:
         "antennapod": links.antennapod or f"https://antennapod.org/deeplink/subscribe?url={quote(feed, safe='')}",
         "podcastaddict": links.podcastaddict
         or (f"https://podcastaddict.com/feed/{quote(feed, safe='')}" if public else ""),
+        "amazon": links.amazon,
+        "podcastindex": links.podcastindex,
     }
     return [(APP_NAMES[key], url) for key, url in made.items() if url]
 
@@ -248,6 +260,8 @@ APP_NAMES = {
     "overcast": "Overcast",
     "antennapod": "AntennaPod",
     "podcastaddict": "Podcast Addict",
+    "amazon": "Amazon Music",
+    "podcastindex": "Podcast Index",
 }
 
 
