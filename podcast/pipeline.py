@@ -424,8 +424,10 @@ class Draft:
 def _release(config: Config, *, dry_run: bool, force: bool) -> Release:
     store = storage.open_storage(config)
     draft = _draft(config, store)
-    if draft.unchanged and not force:
-        return Release(False, draft.shown, len(draft.xml), f"feed up to date ({draft.count})")
+    if draft.unchanged and not force:  # the pages may still have changed (subscribe links, templates)
+        pages = 0 if dry_run else site.publish(config, draft.shown, store)[0]
+        pages_note = f", {pages} page(s) updated" if pages else ""
+        return Release(pages > 0, draft.shown, len(draft.xml), f"feed up to date ({draft.count}){pages_note}")
     if dry_run:
         message = f"would publish {FEED_NAME} ({draft.count}, {len(draft.xml):,} bytes)"
         return Release(True, draft.shown, len(draft.xml), message, notes=_notifications(config, draft, dry_run=True))
