@@ -12,6 +12,7 @@ time and bytes of a no-change re-publish of a 50-episode show.
 stats: `podcast stats` on 10 million log lines (365 daily gzip files) against decompressing and
 reading them, peak memory, and the daily run after (benchmarks/stats.py).
 
+light: `process` with and without the lighter Opus rendition, same interview, same run.
 audio: our `process` stage on a generated 40-minute and 2-hour stereo interview, against plain
 ffmpeg doing decode + EBU R128 measure + MP3 encode of the same file in one pass, measured in
 the same run; prints both times, their ratio (target ≤ 1.3x) and the peak memory of the
@@ -99,6 +100,33 @@ def bench_audio(minutes: float) -> None:
     print(f"  plain ffmpeg decode+measure+encode: {ref_s:7.1f} s  peak {ref_mb} MiB")
     print(f"  podcast process:                    {ours_s:7.1f} s  peak {ours_mb} MiB")
     print(f"  ratio: {ours_s / ref_s:.2f}x   delivered {report['delivered']}  encodes {report['encodes']}")
+
+
+def bench_light(minutes: float, rounds: int = 2) -> None:
+    """`podcast process` with and without the lighter rendition (audio.light = "opus"), the
+    same interview, alternating, in the same run (target: at most +15 %)."""
+    source = WORK / f"interview-{minutes:g}min.wav"
+    if not source.exists():
+        WORK.mkdir(parents=True, exist_ok=True)
+        generate(source, minutes)
+    project = WORK / "project-light"
+    shutil.rmtree(project, ignore_errors=True)
+    podcast = [sys.executable, "-m", "podcast", "--project", str(project)]
+    subprocess.run([*podcast, "init", str(project)], check=True, capture_output=True)
+    subprocess.run([*podcast, "new", "bench", "--title", "Bench"], check=True, capture_output=True)
+    toml = project / "episodes" / "bench" / "episode.toml"
+    toml.write_text(toml.read_text().replace("source = []", f'source = "{source}"'))
+    times: dict[str, list[float]] = {"mp3": [], "mp3+opus": []}
+    for _ in range(rounds):
+        for name, light in (("mp3", '""'), ("mp3+opus", '"opus"')):
+            seconds, _ = timed([*podcast, "--set", f"audio.light={light}", "process", "bench", "--force"])
+            times[name].append(seconds)
+    plain, both = min(times["mp3"]), min(times["mp3+opus"])
+    report = json.loads((project / "build" / "bench" / "loudness.json").read_text())
+    print(f"lighter rendition, {minutes:g} min stereo 48 kHz WAV, best of {rounds}")
+    print(f"  process, MP3 only:   {plain:7.1f} s   {times['mp3']}")
+    print(f"  process, MP3 + Opus: {both:7.1f} s   {times['mp3+opus']}")
+    print(f"  ratio: {both / plain:.3f} (target ≤ 1.15)   light: {report.get('light')}")
 
 
 def fake_show(root: Path, episodes: int) -> None:
@@ -748,12 +776,24 @@ def main() -> None:
     parser.add_argument(
         "only",
         nargs="*",
-        choices=["audio", "feed", "site", "lighthouse", "storage", "transcription", "music", "players", "stats", []],
+        choices=[
+            "audio",
+            "light",
+            "feed",
+            "site",
+            "lighthouse",
+            "storage",
+            "transcription",
+            "music",
+            "players",
+            "stats",
+            [],
+        ],
         help="default: all but players (music: only the speech-over-music case of transcription; players needs "
         "`npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed", "site", "lighthouse", "storage", "transcription", "stats"}
+    chosen = set(args.only) or {"audio", "light", "feed", "site", "lighthouse", "storage", "transcription", "stats"}
     if chosen == {"music"}:
         bench_speech_over_music()
     for group, bench in _groups(args).items():
@@ -790,6 +830,7 @@ def _groups(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "storage": bench_storage,
         "feed": bench_feed,
         "audio": audio,
+        "light": lambda: bench_light(args.minutes[0]),
     }
 
 

@@ -93,7 +93,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "every_n_MONTHLY": "Tous les {n} mois",
         "every_n_YEARLY": "Tous les {n} ans",
         "complete": "Série terminée",
-        "listen_with": "Écouter avec",
+        "light_version": "Version légère",
     },
     "en": {
         "chapters": "Chapters",
@@ -183,7 +183,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "every_n_MONTHLY": "Every {n} months",
         "every_n_YEARLY": "Every {n} years",
         "complete": "Series complete",
-        "listen_with": "Listen with",
+        "light_version": "Data saver",
     },
 }
 
@@ -285,6 +285,8 @@ REVIEW: dict[str, dict[str, str]] = {
 
 def review_strings(language: str) -> dict[str, str]:
     return REVIEW.get(language.split("-")[0].lower(), REVIEW["en"])
+
+
 def frequency(language: str, freq: str, interval: int) -> str:
     """A release rhythm in words ("Toutes les 2 semaines"); '' for one we have no words for."""
     words = strings(language)

@@ -232,10 +232,23 @@ class Audio:
     bed_level: float = -24.0  # dB applied to the bed before ducking
     balance: bool = True  # match the loudness of voices recorded on separate channels or tracks
     leveler: bool = False  # even out speakers and distance on a one-microphone recording (gentle)
+    # A lighter second rendition for listeners on mobile data, offered beside the MP3
+    # (podcast:alternateEnclosure, the web player's <source>): "opus" (Ogg), "aac" (M4A), or "".
+    light: Literal["", "opus", "aac"] = ""
+    light_bitrate: int = 0  # kb/s; 0 = the measured choice (LIGHT_KBPS)
 
     @property
     def kbps(self) -> int:
         return self.bitrate or (96 if self.channels == 1 else 128)
+
+    @property
+    def light_kbps(self) -> int:
+        return self.light_bitrate or LIGHT_KBPS[self.light] * self.channels if self.light else 0
+
+
+# Chosen from benchmarks/rendition.py (French speech, against the clean-up output): per channel.
+LIGHT_KBPS = {"opus": 32, "aac": 48}
+LIGHT_RANGE = {"opus": (12, 128), "aac": (24, 192)}
 
 
 _WHISPER_CODES = (  # the language codes faster-whisper accepts
@@ -628,6 +641,17 @@ def _audio_levels(config: Config) -> str:
         return "audio.true_peak must be between -9 and 0 dBTP"
     if audio.kbps not in MP3_BITRATES:
         return f"audio.bitrate: {audio.kbps} is not an MP3 bitrate"
+    return _light(audio)
+
+
+def _light(audio: Audio) -> str:
+    if not audio.light:
+        return "audio.light_bitrate is set but audio.light is not" if audio.light_bitrate else ""
+    low, high = LIGHT_RANGE[audio.light]
+    if not low <= audio.light_kbps <= high:
+        return f"audio.light_bitrate: {audio.light_kbps} kb/s is outside {low}-{high} for {audio.light}"
+    if audio.light == "aac" and audio.format == "m4a":
+        return 'audio.light = "aac" would repeat audio.format = "m4a": use "opus", or "" for none'
     return ""
 
 
@@ -653,6 +677,8 @@ def _log_source(log: LogSource) -> str:
     if not given:
         return f'format = "{log.format}" reads {what}'
     return "set bucket or files, not both" if log.bucket and log.files else ""
+
+
 def _txt_problem(entries: tuple[Txt, ...], key: str) -> str:
     for index, txt in enumerate(entries):
         where = f"{key}[{index}]"

@@ -21,6 +21,7 @@ from podcast.core import i18n
 from podcast.core.errors import FeedError
 from podcast.domain import apple, namespace, transcript
 from podcast.project.config import Config, RemoteFeed, Social, Txt
+from podcast.project.episode import PublishedObject
 from podcast.project.ids import enclosure_url, episode_guid, episode_page_url, guid_from_feed_url, public_url, show_guid
 from podcast.release import catalog, notes
 from podcast.release.art import ShowImage
@@ -63,6 +64,37 @@ def _transcripts(config: Config, item: Item) -> Occurrences:
 def _chapters(config: Config, item: Item) -> Occurrences:
     obj = item.publication.objects.get("chapters.json")
     return _once(None, url=public_url(config, obj.key), type="application/json+chapters") if obj else []
+
+
+def _bitrate(obj: PublishedObject) -> str:
+    return str(round(obj.size * 8 / obj.duration)) if obj.duration else ""
+
+
+def _alternates(config: Config, item: Item) -> Occurrences:
+    """The MP3 (the enclosure, default) and the lighter rendition, for apps that choose."""
+    audio, light = item.publication.audio, item.publication.light
+    if audio is None or light is None:
+        return []
+    words = i18n.strings(config.show.language)
+    main = {
+        "type": audio.type,
+        "length": str(audio.size),
+        "bitrate": _bitrate(audio),
+        "default": "true",
+        "title": "MP3" if audio.codecs == "mp3" else "AAC",
+    }
+    lighter = {
+        "type": light.type.split(";")[0],
+        "length": str(light.size),
+        "bitrate": _bitrate(light),
+        "title": words["light_version"],
+        "codecs": light.codecs,
+    }
+    integrity = [("podcast:integrity", None, {"type": "sri", "value": light.integrity})] if light.integrity else []
+    return [
+        (None, main, [("podcast:source", None, {"uri": enclosure_url(config, audio.key)})]),
+        (None, lighter, [("podcast:source", None, {"uri": enclosure_url(config, light.key)}), *integrity]),
+    ]
 
 
 def _txt(entries: tuple[Txt, ...], ai_content: bool | None) -> Occurrences:
@@ -203,6 +235,7 @@ ITEM: tuple[tuple[str, Callable[[Config, Item], Occurrences]], ...] = (
     ("podcast:season", lambda c, it: _if(it.episode.meta.season)),
     ("podcast:episode", lambda c, it: _if(it.episode.meta.number)),
     ("podcast:transcript", _transcripts),
+    ("podcast:alternateEnclosure", _alternates),
     ("podcast:chapters", _chapters),
     (
         "podcast:person",

@@ -317,6 +317,7 @@ def episode_context(config: Config, item: Item, site: Site | None = None) -> dic
         "audio_key": audio.key,  # relative to the site's root, for the page's own player
         "audio_type": audio.type,
         "audio_size": audio.size,
+        "sources": _sources(item),
         "image": public_url(config, image_key) if image_key else "",
         "cover": art_cover,
         "social": public_url(config, art_cover.social) if art_cover else "",
@@ -329,6 +330,18 @@ def episode_context(config: Config, item: Item, site: Site | None = None) -> dic
         "duration_text": duration_text(item.duration, words),
         "duration_iso": f"PT{round(item.duration)}S" if item.duration else "",
     }
+
+
+def _sources(item: Item) -> list[dict[str, str]]:
+    """The player's <source>s: the lighter rendition first (a browser that plays it takes it and
+    saves the bytes), then the MP3 every browser plays."""
+    found = []
+    light, audio = item.publication.light, item.publication.audio
+    if light is not None:
+        found.append({"key": light.key, "type": f'{light.type.split(";")[0]}; codecs="{light.codecs}"'})
+    if audio is not None:
+        found.append({"key": audio.key, "type": audio.type})
+    return found
 
 
 def json_ld(config: Config, context: dict[str, Any]) -> str:

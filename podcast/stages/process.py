@@ -24,6 +24,7 @@ Memory stays flat: every pass streams; nothing holds the whole recording.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -31,7 +32,7 @@ import math
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -43,7 +44,8 @@ from podcast.edges import ffmpeg
 from podcast.edges import filtergraphs as audiograph
 from podcast.edges.filtergraphs import Piece, Program
 from podcast.project.config import Audio
-from podcast.stages import INPUT_ONLY, Context, Outcome, Processed
+from podcast.project.episode import LIGHT_SUFFIX
+from podcast.stages import INPUT_ONLY, Context, Outcome, Processed, Rendition
 
 log = logging.getLogger("podcast.process")
 
@@ -53,6 +55,16 @@ LIMITER_MARGIN_DB = 1.0  # sample-peak ceiling below the true-peak target: room 
 # level search aims this much above the target so the encoded file lands on it.
 ENCODER_DROP_DB = {"mp3": 0.4, "m4a": 0.0}
 CORRECT_ABOVE_LU = 0.2  # re-encode when the encoded file misses the target by more than this
+# The lighter rendition (audio.light), encoded from the same pass: its encoder's level change
+# (like ENCODER_DROP_DB), how far under the main file's its limiter sits (Opus overshoots the
+# peaks it is given by more than LAME: see benchmarks/rendition.py), how close to the main file
+# it must measure (loudness, length), and when its level is corrected by another encode.
+LIGHT_DROP_DB = {"opus": 0.0, "aac": 0.0}
+LIGHT_PEAK_ROOM_DB = 0.2
+LIGHT_MATCH_LU = 0.5
+LIGHT_MATCH_S = 0.05
+LIGHT_CORRECT_LU = 0.35
+OPUS_COMPLEXITY = 10
 MAX_ENCODES = 3
 HALVES_FROM = 120.0  # seconds: a shorter recording is cleaned in one piece
 OVERLAP = 1.0  # seconds the halves overlap (crossfaded over twice this when joined)
@@ -119,10 +131,13 @@ class ProcessStage:
         intro, outro, bed = self._jingles(ctx)
         marker_file = ep.marker_file()
         found = tuple(ep.markers())
+        audio = dataclasses.asdict(ctx.config.audio)
+        if not audio["light"]:  # a show without a lighter rendition keeps its fingerprints
+            del audio["light"], audio["light_bitrate"]
         return ProcessJob(
             hashes,
             False,
-            dataclasses.asdict(ctx.config.audio),
+            audio,
             dataclasses.asdict(ep.meta.edit),
             tuple(ctx.state.file_hash(p) if p else None for p in (intro, outro, bed, marker_file)),
             tuple((s.start, s.end) for s in ep.suggestions() if s.status == "accepted"),
@@ -150,6 +165,7 @@ class ProcessStage:
             f"clean-up: {audio.cleanup}{', leveler' if audio.leveler else ''}; loudness {audio.loudness:g} LUFS, "
             f"true peak ≤ {audio.true_peak:g} dBTP",
             f"encode: {codec}",
+            *([f"and a lighter rendition: {_light_name(audio)}, same pass"] if ctx.episode.light_codec else []),
         ]
 
     def edit_list(self, ctx: Context, job: ProcessJob) -> edits.EditList:
@@ -190,27 +206,33 @@ class ProcessStage:
             inputs, program = self._inputs(plan, program, cleaned)
             level = self._level(ctx, program, inputs, estimate)
             speech = [Path(tmp) / f"speech-{i}.flac" for i in range(len(raw) if plan.mode == "mix" else 1)]
-            with fsutil.atomic_path(ep.processed_audio) as out, ThreadPoolExecutor(max_workers=1) as pool:
+            codec = ep.light_codec
+            with (
+                fsutil.atomic_path(ep.processed_audio) as out,
+                _maybe_atomic(ep.light_audio(codec) if codec else None) as light,
+                ThreadPoolExecutor(max_workers=1) as pool,
+            ):
                 # Whisper's speech is written on the core the encoder leaves free.
                 written = pool.submit(_write_speech, program, raw, speech) if ep.has_transcript else None
-                final, encodes, gain = self._deliver(ctx, program, inputs, out, level)
+                delivered = self._deliver(ctx, program, inputs, out, level, light)
                 if written is not None:
                     written.result()
                 probe = ffmpeg.probe(out)
-                report = loudness_report(audio, level.report, final, gain, encodes, plan)
+                rendition = _rendition(audio, light, delivered.light) if light else None
+                report = loudness_report(audio, level.report, delivered, plan, probe.duration, rendition)
                 fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
                 if not report["pass"]:
                     raise LoudnessError(str(report["verdict"]))  # the report stays; the audio does not
                 fsutil.write_text(ep.edit_list_path, plan.edl.to_json())
                 outputs = self._keep_speech(ctx, speech if ep.has_transcript else [])
-        message = f"{probe.duration:.1f} s of audio, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP"
-        if warnings:
-            message += "; warning: " + "; ".join(warnings)
-        delivered = report["delivered"]
+        for stale in (ep.light_audio(other) for other in LIGHT_SUFFIX if other != codec):
+            stale.unlink(missing_ok=True)  # a rendition the show no longer asks for
+        made = [ep.light_audio(codec)] if codec else []
+        final = delivered.final
         return Outcome(
-            [ep.processed_audio, ep.edit_list_path, *outputs],
-            Processed(round(probe.duration, 3), dict(delivered) if isinstance(delivered, dict) else {}, len(outputs)),
-            message,
+            [ep.processed_audio, *made, ep.edit_list_path, *outputs],
+            Processed(round(probe.duration, 3), final.as_dict(), len(outputs), rendition),
+            _message(audio, probe.duration, final, rendition, warnings),
         )
 
     def _as_is(self, ctx: Context, source: Path) -> Outcome[Processed]:
@@ -413,39 +435,58 @@ class ProcessStage:
         inputs: list[ffmpeg.Input],
         out: Path,
         level: _Level,
-    ) -> tuple[ffmpeg.Loudness, int, float]:
+        light: Path | None = None,
+    ) -> _Delivered:
         """Encode, measuring the encoded packets; if they miss the target, correct the gain along
         the slope between the last two measurements (under 1 where the limiter works hard) and
-        encode again."""
+        encode again. The lighter rendition is encoded from the same pass (a branch of the same
+        filter graph, its own encoder and meter): when only it misses (its peaks, or its level
+        against the main file's), only it is encoded again."""
         audio = ctx.config.audio
-        final = ffmpeg.Loudness(-math.inf, 0.0, -math.inf)
-        gain, ceiling, encode = level.gain, level.ceiling, 0
+        done = _Delivered(ffmpeg.Loudness(-math.inf, 0.0, -math.inf), 0, level.gain)
+        gain, ceiling = level.gain, level.ceiling
+        shape = _LightLevel.first(audio) if light is not None else None
         points = [level.measured]  # (gain, loudness before the encoder)
-        duration = program.edl.duration
+        main_due, light_due = True, light is not None
         for encode in range(1, MAX_ENCODES + 1):
-            graph = ";".join(
-                [
-                    *audiograph.program_graph(program, audio),
-                    f"[program]{audiograph.dynamics(gain, ceiling)}[out]",
-                ]
-            )
-            bar = ctx.progress("encode" if encode == 1 else "re-encode", duration)
+            encodings = [self._encoding(audio, out)] if main_due else []
+            if light is not None and light_due:
+                encodings.append(_light_encoding(audio, light))
+            graph = delivery_graph(program, audio, gain, ceiling, shape if light_due else None, main=main_due)
+            what = "encode" if encode == 1 else "re-encode" if main_due else "re-encode the rendition"
+            bar = ctx.progress(what, program.edl.duration)
             try:
-                final = ffmpeg.encode_and_measure(
-                    inputs, graph, out, codec_args(audio), *muxers(audio), on_progress=bar.update
-                )
+                measured = ffmpeg.encode_and_measure(inputs, graph, encodings, on_progress=bar.update)
             finally:
                 bar.close()
+            if main_due:
+                done = dataclasses.replace(done, final=measured[0], encodes=encode, gain=gain)
+            final = done.final
+            log.info("encode %d: gain %+.2f dB → %.2f LUFS, %.2f dBTP", encode, gain, final.integrated, final.true_peak)
+            corrected = shape
+            if shape is not None and light_due:
+                lighter = measured[-1]
+                done = dataclasses.replace(done, light=lighter, light_level=shape, light_encodes=done.light_encodes + 1)
+                log.info("  rendition: %s → %.2f LUFS, %.2f dBTP", shape, lighter.integrated, lighter.true_peak)
+                corrected = shape.corrected(audio, final, lighter, ceiling)
             miss = audio.loudness - final.integrated
             over = final.true_peak - audio.true_peak
-            log.info("encode %d: gain %+.2f dB → %.2f LUFS, %.2f dBTP", encode, gain, final.integrated, final.true_peak)
-            if abs(miss) <= CORRECT_ABOVE_LU and over <= 0:
+            main_due = abs(miss) > CORRECT_ABOVE_LU or over > 0
+            if main_due:
+                points.append((gain, final.integrated + ENCODER_DROP_DB[audio.format]))
+                gain += miss / _slope(points[-2], points[-1])
+                if over > 0:
+                    ceiling -= over + 0.2
+            light_due = shape is not None and (main_due or corrected != shape)
+            shape = corrected
+            if not main_due and not light_due:
                 break
-            points.append((gain, final.integrated + ENCODER_DROP_DB[audio.format]))
-            gain += miss / _slope(points[-2], points[-1])
-            if over > 0:
-                ceiling -= over + 0.2
-        return final, encode, gain
+        return done
+
+    @staticmethod
+    def _encoding(audio: Audio, out: Path) -> ffmpeg.Encoding:
+        file_muxer, pipe_format = muxers(audio)
+        return ffmpeg.Encoding("out", codec_args(audio), file_muxer, pipe_format, out)
 
     def _keep_speech(self, ctx: Context, speech: list[Path]) -> list[Path]:
         """Move the speech for Whisper next to the episode's other build files."""
@@ -805,6 +846,141 @@ def codec_args(audio: Audio) -> list[str]:
     return ["-c:a", "libmp3lame", "-b:a", f"{audio.kbps}k", *common]
 
 
+def _message(
+    audio: Audio, duration: float, final: ffmpeg.Loudness, light: Rendition | None, warnings: list[str]
+) -> str:
+    message = f"{duration:.1f} s of audio, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP"
+    if light is not None:
+        message += f"; and {_light_name(audio)}"
+    return message + ("; warning: " + "; ".join(warnings) if warnings else "")
+
+
+def _light_name(audio: Audio) -> str:
+    return f"{'Opus (Ogg)' if audio.light == 'opus' else 'AAC (M4A)'} {audio.light_kbps} kb/s"
+
+
+def light_codec_args(audio: Audio) -> list[str]:
+    """The lighter rendition: Opus in Ogg (its graph branch resampled to 48 kHz, Opus's own
+    rate), in the speech mode and at the complexity measured best for their cost (see
+    benchmarks/rendition.py), or AAC in M4A."""
+    common = ["-ac", str(audio.channels), "-map_metadata", "-1"]
+    if audio.light == "opus":
+        return [
+            "-c:a",
+            "libopus",
+            "-b:a",
+            f"{audio.light_kbps}k",
+            "-vbr",
+            "on",
+            "-application",
+            "voip",
+            "-compression_level",
+            str(OPUS_COMPLEXITY),
+            *common,
+        ]
+    return ["-c:a", "aac", "-b:a", f"{audio.light_kbps}k", "-ar", str(audio.sample_rate), *common]
+
+
+def _light_encoding(audio: Audio, path: Path) -> ffmpeg.Encoding:
+    if audio.light == "opus":
+        return ffmpeg.Encoding("light", light_codec_args(audio), "f=ogg", ("ogg", "ogg"), path)
+    return ffmpeg.Encoding("light", light_codec_args(audio), "f=ipod:movflags=+faststart", ("adts", "aac"), path)
+
+
+def delivery_graph(
+    program: Program, audio: Audio, gain: float, ceiling: float, light: _LightLevel | None, *, main: bool = True
+) -> str:
+    """The programme through the gain and limiter as [out]; with `light`, that same signal
+    through the rendition's gain offset (and, when it needs one, its own lower limiter) as
+    [light] (only that one when not `main`)."""
+    parts = audiograph.program_graph(program, audio)
+    own = f"[program]{audiograph.dynamics(gain, ceiling)}"
+    if light is None:
+        return ";".join([*parts, f"{own}[out]"])
+    lighter = f"volume={light.offset:.3f}dB"
+    if light.ceiling is not None:
+        lighter += f",{audiograph.limiter(light.ceiling)}"
+    if audio.light == "opus" and audio.sample_rate != 48000:
+        lighter += ",aresample=48000"  # Opus's own rate: the encoder would resample anyway
+    if not main:
+        return ";".join([*parts, f"{own},{lighter}[light]"])
+    return ";".join([*parts, f"{own},asplit=2[out][forlight]", f"[forlight]{lighter}[light]"])
+
+
+@dataclasses.dataclass(frozen=True)
+class _LightLevel:
+    """The rendition's gain relative to the main file's (after the main limiter, so its
+    loudness and peaks follow it dB for dB), and the ceiling (dBFS) of a limiter of its own,
+    only when its encoder overshoots the peaks by more than the offset can absorb."""
+
+    offset: float
+    ceiling: float | None = None
+
+    @classmethod
+    def first(cls, audio: Audio) -> _LightLevel:
+        """As loud as the main file: the two encoders change the level by different amounts."""
+        return cls(LIGHT_DROP_DB[audio.light] - ENCODER_DROP_DB[audio.format])
+
+    def corrected(self, audio: Audio, main: ffmpeg.Loudness, light: ffmpeg.Loudness, ceiling: float) -> _LightLevel:
+        """The level for another encode when the rendition strays from the main file's loudness
+        or over the true-peak limit; itself when it does neither. `ceiling`: the main limiter's."""
+        target_peak = audio.true_peak - LIGHT_PEAK_ROOM_DB
+        apart = main.integrated - light.integrated  # what the offset should add
+        if abs(apart) <= LIGHT_CORRECT_LU and light.true_peak <= audio.true_peak:
+            return self
+        if self.ceiling is not None:  # its own limiter holds the peaks; the offset moves the loudness
+            over = max(0.0, light.true_peak - target_peak)
+            return _LightLevel(round(self.offset + apart, 3), round(self.ceiling - over, 3))
+        room = target_peak - light.true_peak
+        if apart - room <= LIGHT_CORRECT_LU:  # the offset alone will do
+            return _LightLevel(round(self.offset + min(apart, room), 3))
+        overshoot = light.true_peak - (ceiling + self.offset)  # what the encoder adds to the peaks
+        return _LightLevel(round(self.offset + apart, 3), round(target_peak - overshoot, 3))
+
+
+@dataclasses.dataclass(frozen=True)
+class _Delivered:
+    """What the encodes delivered: the main file's loudness, how many encodes it took and at
+    which gain; the rendition's loudness and level."""
+
+    final: ffmpeg.Loudness
+    encodes: int
+    gain: float
+    light: ffmpeg.Loudness | None = None
+    light_level: _LightLevel | None = None
+    light_encodes: int = 0
+
+
+def _rendition(audio: Audio, path: Path, measured: ffmpeg.Loudness | None) -> Rendition:
+    """The rendition as delivered: its length read from the file (Opus's pre-skip and AAC's
+    priming accounted, as players do), its loudness as its meter measured the packets."""
+    assert measured is not None
+    return Rendition(audio.light, audio.light_kbps, round(ffmpeg.probe(path).duration, 3), measured.as_dict())
+
+
+def _light_problems(audio: Audio, final: ffmpeg.Loudness, duration: float, light: Rendition) -> list[str]:
+    name = f"the {audio.light} rendition"
+    lufs = light.loudness.get("integrated_lufs")
+    peak = light.loudness.get("true_peak_dbtp")
+    problems = []
+    if lufs is None or abs(lufs - final.integrated) > LIGHT_MATCH_LU:
+        problems.append(f"{name} measures {lufs} LUFS, more than {LIGHT_MATCH_LU:g} LU from the main file")
+    if peak is not None and peak > audio.true_peak:
+        problems.append(f"{name}'s true peak {peak:.1f} dBTP is over the {audio.true_peak:g} dBTP limit")
+    if abs(light.duration - duration) > LIGHT_MATCH_S:
+        problems.append(f"{name} lasts {light.duration:.3f} s, the main file {duration:.3f} s")
+    return problems
+
+
+@contextlib.contextmanager
+def _maybe_atomic(target: Path | None) -> Iterator[Path | None]:
+    if target is None:
+        yield None
+        return
+    with fsutil.atomic_path(target) as tmp:
+        yield tmp
+
+
 def muxers(audio: Audio) -> tuple[str, tuple[str, str]]:
     """(options of the file written, (muxer, demuxer) of the stream measured through the pipe)."""
     if audio.format == "m4a":
@@ -815,11 +991,12 @@ def muxers(audio: Audio) -> tuple[str, tuple[str, str]]:
 def loudness_report(
     audio: Audio,
     levels_measured: list[dict[str, object]],
-    final: ffmpeg.Loudness,
-    gain: float,
-    encodes: int,
+    delivered: _Delivered,
     plan: Plan,
+    duration: float,
+    light: Rendition | None = None,
 ) -> dict[str, object]:
+    final = delivered.final
     miss = final.integrated - audio.loudness
     over = final.true_peak - audio.true_peak if math.isfinite(final.true_peak) else -math.inf
     problems = []
@@ -832,7 +1009,7 @@ def loudness_report(
         problems.append(
             f"true peak {final.true_peak:.1f} dBTP is {over:.1f} dB above the {audio.true_peak:g} dBTP limit"
         )
-    return {
+    report: dict[str, object] = {
         "target": {
             "integrated_lufs": audio.loudness,
             "true_peak_dbtp": audio.true_peak,
@@ -841,9 +1018,19 @@ def loudness_report(
         "source": {"integrated_lufs": plan.source_lufs},
         "analysis": plan.notes,
         "delivered": final.as_dict(),
-        "gain_db": round(gain, 2),
+        "gain_db": round(delivered.gain, 2),
         "level_passes": levels_measured,
-        "encodes": encodes,
-        "pass": not problems,
-        "verdict": "; ".join(problems) if problems else "on target",
+        "encodes": delivered.encodes,
     }
+    if light is not None:
+        problems += _light_problems(audio, final, duration, light)
+        shape = delivered.light_level
+        report["light"] = {
+            "codec": light.codec,
+            "kbps": light.kbps,
+            "duration": light.duration,
+            **light.loudness,
+            "encodes": delivered.light_encodes,
+            **({"gain_offset_db": shape.offset, "own_limiter_dbfs": shape.ceiling} if shape else {}),
+        }
+    return {**report, "pass": not problems, "verdict": "; ".join(problems) if problems else "on target"}
