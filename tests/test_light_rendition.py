@@ -8,15 +8,13 @@ import base64
 import hashlib
 import json
 import subprocess
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from lxml import etree
 
 from .conftest import Run, add_episode, duration, edit, ffmpeg_stderr
 from .test_feed import partytime
+from .test_site import served  # noqa: F401 - the fixture: public/ served on 127.0.0.1
 
 NS = {"podcast": "https://podcastindex.org/namespace/1.0"}
 
@@ -26,20 +24,7 @@ def integrated(path: Path) -> float:
     return float(summary[summary.rindex("Summary:") :].split("I:")[1].split("LUFS")[0])
 
 
-@pytest.fixture
-def served(project: Path) -> Iterator[str]:
-    from podcast.workflows.serve import make_server
-
-    server = make_server(project / "public", "127.0.0.1", 0)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    edit(project / "config.toml", 'base_url = "http://127.0.0.1:8000"', f'base_url = "{base}"')
-    yield base
-    server.shutdown()
-    server.server_close()
-
-
-def test_opus_rendition_end_to_end(project: Path, run: Run, speech_wav: Path, served: str, browser: object) -> None:
+def test_opus_rendition_end_to_end(project: Path, run: Run, speech_wav: Path, served: str, browser: object) -> None:  # noqa: F811
     edit(project / "config.toml", "leveler = false", 'leveler = false\nlight = "opus"')
     folder = add_episode(project, "ep", speech_wav, date="2024-05-14")
     toml = folder / "episode.toml"

@@ -314,6 +314,9 @@ bed = ""                      # music bed under the speech, looped and ducked wh
 bed_level = -24.0             # dB applied to the bed
 balance = true                # voices on separate channels (or tracks): match their loudness
 leveler = false               # one microphone: gently even out speakers and distance
+light = ""                    # a lighter second rendition for listeners on mobile data: "opus" (Ogg,
+                              # about a third of the MP3's bytes) or "aac" (M4A, for players without Opus)
+light_bitrate = 0             # kb/s; 0 = 32 per channel for Opus, 48 for AAC (measured: see the README)
 
 [transcribe]
 enabled = true
