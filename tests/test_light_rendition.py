@@ -25,7 +25,7 @@ def integrated(path: Path) -> float:
 
 
 def test_opus_rendition_end_to_end(project: Path, run: Run, speech_wav: Path, served: str, browser: object) -> None:  # noqa: F811
-    edit(project / "config.toml", "leveler = false", 'leveler = false\nlight = "opus"')
+    edit(project / "config.toml", 'light = ""', 'light = "opus"')
     folder = add_episode(project, "ep", speech_wav, date="2024-05-14")
     toml = folder / "episode.toml"
     toml.write_text(
@@ -95,9 +95,10 @@ def test_no_rendition_no_alternate(project: Path, run: Run, speech_wav: Path) ->
 
 def test_bad_rendition_settings(project: Path, run: Run) -> None:
     config = project / "config.toml"
-    edit(config, "leveler = false", 'leveler = false\nlight = "opus"\nlight_bitrate = 4')
+    edit(config, 'light = ""', 'light = "opus"')
+    edit(config, "light_bitrate = 0", "light_bitrate = 4")
     result = run("status")
     assert result.exit_code == 1 and "audio.light_bitrate: 4 kb/s is outside 12-128 for opus" in result.stderr
-    edit(config, 'light = "opus"\nlight_bitrate = 4', 'light = "flac"')
+    edit(config, 'light = "opus"', 'light = "flac"')
     result = run("status")
     assert result.exit_code == 1 and "'audio.light' must be one of '', 'opus', 'aac'" in result.stderr
