@@ -70,6 +70,12 @@ class PublishedObject:
     def codecs(self) -> str:
         return CODECS.get(Path(self.key).suffix, "")
 
+    @property
+    def media_type(self) -> str:
+        """The MIME type players choose by (audio/mp4 for M4A: browsers and apps read it; the
+        stored audio/x-m4a is what Apple asks of an enclosure)."""
+        return "audio/mp4" if self.codecs == "mp4a.40.2" else self.type.split(";")[0]
+
     def to_json(self) -> dict[str, Any]:
         return {k: v for k, v in vars(self).items() if v != "" or k != "integrity"}
 

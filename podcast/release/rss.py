@@ -84,7 +84,7 @@ def _alternates(config: Config, item: Item) -> Occurrences:
         "title": "MP3" if audio.codecs == "mp3" else "AAC",
     }
     lighter = {
-        "type": light.type.split(";")[0],
+        "type": light.media_type,
         "length": str(light.size),
         "bitrate": _bitrate(light),
         "title": words["light_version"],

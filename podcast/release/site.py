@@ -338,7 +338,7 @@ def _sources(item: Item) -> list[dict[str, str]]:
     found = []
     light, audio = item.publication.light, item.publication.audio
     if light is not None:
-        found.append({"key": light.key, "type": f'{light.type.split(";")[0]}; codecs="{light.codecs}"'})
+        found.append({"key": light.key, "type": f'{light.media_type}; codecs="{light.codecs}"'})
     if audio is not None:
         found.append({"key": audio.key, "type": audio.type})
     return found

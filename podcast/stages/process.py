@@ -60,11 +60,15 @@ CORRECT_ABOVE_LU = 0.2  # re-encode when the encoded file misses the target by m
 # peaks it is given by more than LAME: see benchmarks/rendition.py), how close to the main file
 # it must measure (loudness, length), and when its level is corrected by another encode.
 LIGHT_DROP_DB = {"opus": 0.0, "aac": 0.0}
+LIGHT_HEADROOM_DB = {"opus": 1.0, "aac": 1.5}
 LIGHT_PEAK_ROOM_DB = 0.2
 LIGHT_MATCH_LU = 0.5
 LIGHT_MATCH_S = 0.05
-LIGHT_CORRECT_LU = 0.35
-OPUS_COMPLEXITY = 10
+LIGHT_CORRECT_LU = 0.4
+# Under 64 kb/s per channel ffmpeg's AAC encoder keeps more treble than it has bits for, and
+# overshoots the peaks by 2-3 dB; a 12 kHz band (most of speech) halves that.
+AAC_CUTOFF_HZ = 12000
+OPUS_COMPLEXITY = 5
 MAX_ENCODES = 3
 HALVES_FROM = 120.0  # seconds: a shorter recording is cleaned in one piece
 OVERLAP = 1.0  # seconds the halves overlap (crossfaded over twice this when joined)
@@ -188,7 +192,7 @@ class ProcessStage:
             raise MediaError("the recording is silent: its loudness is undefined, nothing to normalise")
         ep.build.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".process-", dir=ep.build) as tmp:
-            meter = self._meter(audio, plan)
+            meter = self._meter(audio, plan, light=ep.light_codec)
             cleaned, raw, metered = self._clean(ctx, plan, Path(tmp), meter)
             estimate = _estimate(plan, meter, metered)
             aim = audio.loudness + ENCODER_DROP_DB[audio.format]
@@ -218,7 +222,7 @@ class ProcessStage:
                 if written is not None:
                     written.result()
                 probe = ffmpeg.probe(out)
-                rendition = _rendition(audio, light, delivered.light) if light else None
+                rendition = _rendition(audio, light, delivered.light) if light and delivered.light else None
                 report = loudness_report(audio, level.report, delivered, plan, probe.duration, rendition)
                 fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
                 if not report["pass"]:
@@ -331,14 +335,17 @@ class ProcessStage:
 
     # -- passes ---------------------------------------------------------------------------
     @staticmethod
-    def _meter(audio: Audio, plan: Plan) -> audiograph.Meter | None:
+    def _meter(audio: Audio, plan: Plan, *, light: str = "") -> audiograph.Meter | None:
         """The meter for the clean-up pass of a joined recording (tracks are metered once
         mixed, in a level pass of their own)."""
         if plan.mode != "join":
             return None
         first = _first_gain(audio, plan.speech_lufs)
-        # Balanced voices: a second gain, to follow each voice as the limiter works harder.
-        gains = (first, first + METER_SPREAD_DB) if plan.voices else (first,)
+        # Balanced voices: a second gain, to follow each voice as the limiter works harder. A
+        # lighter rendition: a second gain, for how much its lower limiter takes (`_LightLevel`).
+        gains: tuple[float, ...] = (first,)
+        if plan.voices or light:
+            gains = (first, first + (METER_SPREAD_DB if plan.voices else LIGHT_HEADROOM_DB[light]))
         return audiograph.Meter(gains, audio.true_peak - LIMITER_MARGIN_DB)
 
     def _clean(
@@ -416,9 +423,9 @@ class ProcessStage:
         report: list[dict[str, object]] = [
             {"gain_db": round(gain, 2), "lufs": round(level, 2), "from": origin} for gain, level in estimate
         ]
-        gain, _ = _interpolate(estimate, aim)
+        gain, slope = _interpolate(estimate, aim)
         nearest = min(estimate, key=lambda point: abs(point[0] - gain))
-        return _Level(gain, ceiling, nearest, report)
+        return _Level(gain, ceiling, nearest, report, slope)
 
     @staticmethod
     def _measure(program: Program, audio: Audio, inputs: list[ffmpeg.Input], gain: float, ceiling: float) -> float:
@@ -445,7 +452,7 @@ class ProcessStage:
         audio = ctx.config.audio
         done = _Delivered(ffmpeg.Loudness(-math.inf, 0.0, -math.inf), 0, level.gain)
         gain, ceiling = level.gain, level.ceiling
-        shape = _LightLevel.first(audio) if light is not None else None
+        shape = _LightLevel.first(audio, level.slope) if light is not None else None
         points = [level.measured]  # (gain, loudness before the encoder)
         main_due, light_due = True, light is not None
         for encode in range(1, MAX_ENCODES + 1):
@@ -466,9 +473,15 @@ class ProcessStage:
             corrected = shape
             if shape is not None and light_due:
                 lighter = measured[-1]
-                done = dataclasses.replace(done, light=lighter, light_level=shape, light_encodes=done.light_encodes + 1)
+                done = dataclasses.replace(
+                    done,
+                    light=lighter,
+                    light_level=shape,
+                    light_limiter=round(ceiling - shape.headroom, 2),
+                    light_encodes=done.light_encodes + 1,
+                )
                 log.info("  rendition: %s → %.2f LUFS, %.2f dBTP", shape, lighter.integrated, lighter.true_peak)
-                corrected = shape.corrected(audio, final, lighter, ceiling)
+                corrected = shape.corrected(audio, final, lighter)
             miss = audio.loudness - final.integrated
             over = final.true_peak - audio.true_peak
             main_due = abs(miss) > CORRECT_ABOVE_LU or over > 0
@@ -686,6 +699,7 @@ class _Level:
     ceiling: float  # the limiter's ceiling, dBFS
     measured: tuple[float, float]  # the gain measured and its loudness
     report: list[dict[str, object]]
+    slope: float = 1.0  # LU per dB of gain there (under 1 where the limiter works harder)
 
 
 def _slope(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -878,7 +892,8 @@ def light_codec_args(audio: Audio) -> list[str]:
             str(OPUS_COMPLEXITY),
             *common,
         ]
-    return ["-c:a", "aac", "-b:a", f"{audio.light_kbps}k", "-ar", str(audio.sample_rate), *common]
+    cutoff = ["-cutoff", str(AAC_CUTOFF_HZ)] if audio.light_kbps < 64 * audio.channels else []
+    return ["-c:a", "aac", "-b:a", f"{audio.light_kbps}k", *cutoff, "-ar", str(audio.sample_rate), *common]
 
 
 def _light_encoding(audio: Audio, path: Path) -> ffmpeg.Encoding:
@@ -890,52 +905,58 @@ def _light_encoding(audio: Audio, path: Path) -> ffmpeg.Encoding:
 def delivery_graph(
     program: Program, audio: Audio, gain: float, ceiling: float, light: _LightLevel | None, *, main: bool = True
 ) -> str:
-    """The programme through the gain and limiter as [out]; with `light`, that same signal
-    through the rendition's gain offset (and, when it needs one, its own lower limiter) as
-    [light] (only that one when not `main`)."""
+    """The programme through the gain and limiter as [out]; with `light`, the same gained
+    signal through the rendition's offset and its own, lower limiter as [light] (only that one
+    when not `main`)."""
     parts = audiograph.program_graph(program, audio)
-    own = f"[program]{audiograph.dynamics(gain, ceiling)}"
     if light is None:
-        return ";".join([*parts, f"{own}[out]"])
-    lighter = f"volume={light.offset:.3f}dB"
-    if light.ceiling is not None:
-        lighter += f",{audiograph.limiter(light.ceiling)}"
+        return ";".join([*parts, f"[program]{audiograph.dynamics(gain, ceiling)}[out]"])
+    lighter = f"volume={light.offset:.3f}dB,{audiograph.limiter(ceiling - light.headroom)}"
     if audio.light == "opus" and audio.sample_rate != 48000:
-        lighter += ",aresample=48000"  # Opus's own rate: the encoder would resample anyway
+        lighter += ",aresample=48000"  # Opus's own rate: its encoder would resample anyway
     if not main:
-        return ";".join([*parts, f"{own},{lighter}[light]"])
-    return ";".join([*parts, f"{own},asplit=2[out][forlight]", f"[forlight]{lighter}[light]"])
+        return ";".join([*parts, f"[program]volume={gain:.3f}dB,{lighter}[light]"])
+    return ";".join(
+        [
+            *parts,
+            f"[program]volume={gain:.3f}dB,asplit=2[main][forlight]",
+            f"[main]{audiograph.limiter(ceiling)}[out]",
+            f"[forlight]{lighter}[light]",
+        ]
+    )
 
 
 @dataclasses.dataclass(frozen=True)
 class _LightLevel:
-    """The rendition's gain relative to the main file's (after the main limiter, so its
-    loudness and peaks follow it dB for dB), and the ceiling (dBFS) of a limiter of its own,
-    only when its encoder overshoots the peaks by more than the offset can absorb."""
+    """The rendition's gain relative to the main file's, and how far under the main limiter's
+    ceiling its own limiter sits (its encoder overshoots the peaks it is given by more than
+    LAME does). The limiter scales: `offset` o and `headroom` h give the main chain's signal at
+    gain g + o + h, attenuated by h; so its loudness follows from the main chain's slope
+    (`slope`: LU per dB of gain, under 1 where the limiter works harder)."""
 
     offset: float
-    ceiling: float | None = None
+    headroom: float
+    slope: float = 1.0
 
     @classmethod
-    def first(cls, audio: Audio) -> _LightLevel:
-        """As loud as the main file: the two encoders change the level by different amounts."""
-        return cls(LIGHT_DROP_DB[audio.light] - ENCODER_DROP_DB[audio.format])
+    def first(cls, audio: Audio, slope: float) -> _LightLevel:
+        """As loud as the main file (its encoder changes the level differently), from the
+        slope the clean-up meter measured around the main gain."""
+        headroom = LIGHT_HEADROOM_DB[audio.light]
+        wanted = LIGHT_DROP_DB[audio.light] - ENCODER_DROP_DB[audio.format]  # its level against the main's
+        return cls(round((headroom + wanted) / slope - headroom, 3), headroom, slope)
 
-    def corrected(self, audio: Audio, main: ffmpeg.Loudness, light: ffmpeg.Loudness, ceiling: float) -> _LightLevel:
+    def corrected(self, audio: Audio, main: ffmpeg.Loudness, light: ffmpeg.Loudness) -> _LightLevel:
         """The level for another encode when the rendition strays from the main file's loudness
-        or over the true-peak limit; itself when it does neither. `ceiling`: the main limiter's."""
-        target_peak = audio.true_peak - LIGHT_PEAK_ROOM_DB
+        or over the true-peak limit; itself when it does neither. Lowering the ceiling by d at
+        the same offset takes (1 - slope) d of loudness, which the offset then gives back."""
         apart = main.integrated - light.integrated  # what the offset should add
-        if abs(apart) <= LIGHT_CORRECT_LU and light.true_peak <= audio.true_peak:
+        over = light.true_peak - audio.true_peak
+        if abs(apart) <= LIGHT_CORRECT_LU and over <= 0:
             return self
-        if self.ceiling is not None:  # its own limiter holds the peaks; the offset moves the loudness
-            over = max(0.0, light.true_peak - target_peak)
-            return _LightLevel(round(self.offset + apart, 3), round(self.ceiling - over, 3))
-        room = target_peak - light.true_peak
-        if apart - room <= LIGHT_CORRECT_LU:  # the offset alone will do
-            return _LightLevel(round(self.offset + min(apart, room), 3))
-        overshoot = light.true_peak - (ceiling + self.offset)  # what the encoder adds to the peaks
-        return _LightLevel(round(self.offset + apart, 3), round(target_peak - overshoot, 3))
+        lower = over + LIGHT_PEAK_ROOM_DB if over > 0 else 0.0
+        step = (apart + (1 - self.slope) * lower) / self.slope
+        return _LightLevel(round(self.offset + step, 3), round(self.headroom + lower, 3), self.slope)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -948,13 +969,13 @@ class _Delivered:
     gain: float
     light: ffmpeg.Loudness | None = None
     light_level: _LightLevel | None = None
+    light_limiter: float = 0.0  # its limiter's ceiling, dBFS
     light_encodes: int = 0
 
 
-def _rendition(audio: Audio, path: Path, measured: ffmpeg.Loudness | None) -> Rendition:
+def _rendition(audio: Audio, path: Path, measured: ffmpeg.Loudness) -> Rendition:
     """The rendition as delivered: its length read from the file (Opus's pre-skip and AAC's
     priming accounted, as players do), its loudness as its meter measured the packets."""
-    assert measured is not None
     return Rendition(audio.light, audio.light_kbps, round(ffmpeg.probe(path).duration, 3), measured.as_dict())
 
 
@@ -1031,6 +1052,6 @@ def loudness_report(
             "duration": light.duration,
             **light.loudness,
             "encodes": delivered.light_encodes,
-            **({"gain_offset_db": shape.offset, "own_limiter_dbfs": shape.ceiling} if shape else {}),
+            **({"gain_offset_db": shape.offset, "limiter_dbfs": delivered.light_limiter} if shape else {}),
         }
     return {**report, "pass": not problems, "verdict": "; ".join(problems) if problems else "on target"}
