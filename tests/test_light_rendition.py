@@ -10,6 +10,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import feedparser
 import mutagen
 import pytest
 from lxml import etree, html
@@ -93,6 +94,9 @@ def test_opus_rendition_end_to_end(project: Path, run: Run, speech_wav: Path, se
     integrity = element.find("podcast:integrity", NS)
     assert integrity is not None and integrity.get("value") == sri
     assert 20000 <= int(element.get("bitrate", "0")) <= 48000
+    (entry,) = feedparser.parse(feed.read_bytes()).entries  # keeps the last: the rendition
+    assert entry.podcast_alternateenclosure["type"] == "audio/ogg" and entry.podcast_integrity["value"] == sri
+    assert entry.podcast_source["uri"] == f"{served}/episodes/ep/{ogg.name}"
 
     page = browser.new_page()  # type: ignore[attr-defined]  # the fixture is typed object: Playwright stays optional
     page.goto(f"{served}/episodes/ep/index.html")

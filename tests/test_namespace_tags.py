@@ -149,12 +149,22 @@ def test_every_new_tag_read_back_by_independent_readers(project: Path, run: Run,
 
 
 def read_with_feedparser(feed: Path) -> None:
+    """feedparser keeps the last of each namespaced element, with its attributes."""
     fp = feedparser.parse(feed.read_bytes())
     assert not fp.bozo
     assert {"rel": "hub", "href": "https://hub.example.org/", "type": "text/html"} in fp.feed.links
     assert fp.feed.podcast_updatefrequency["rrule"] == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"
     assert fp.feed.podcast_socialinteract["uri"] == "https://mastodon.social/@asso/1"
     assert fp.feed.podcast_podping["usespodping"] == "true"
+    assert fp.feed.podcast_txt == {"purpose": "ai-content"}  # the last one; feedparser keeps attributes only
+    assert fp.feed.podcast_image["purpose"] == "social" and fp.feed.podcast_image["width"] == "1200"
+    assert fp.feed.podcast_remoteitem == {"feedguid": PUBLISHER_GUID, "medium": "publisher"} | {
+        "feedurl": "https://association.example.org/publisher.xml"
+    }
+    assert fp.feed.podcast_trailer["season"] == "2" and fp.feed.podcast_trailer["type"] == "audio/mpeg"
+    assert fp.feed.podcast_block == {"id": "google"}
+    episode = next(e for e in fp.entries if e.title == "Épisode ep-1")
+    assert episode.podcast_socialinteract["uri"] == "https://mastodon.social/@asso/2"
 
 
 def read_with_lxml(project: Path, feed: Path) -> None:
@@ -189,6 +199,17 @@ def read_with_lxml(project: Path, feed: Path) -> None:
         ("youtube", "yes"),
         ("google", "yes"),
     ]
+    assert attrs("podcast:podroll/podcast:remoteItem") == [
+        {"feedGuid": PARTNER_GUID, "feedUrl": "https://feeds.podcastindex.org/pc20.xml", "title": "Podcasting 2.0"},
+        {
+            "feedGuid": guid_from_feed_url("https://radio.example.org/feed.xml"),
+            "feedUrl": "https://radio.example.org/feed.xml",
+        },
+    ]
+    (publisher,) = attrs("podcast:publisher/podcast:remoteItem")
+    assert publisher["feedGuid"] == PUBLISHER_GUID and publisher["medium"] == "publisher"
+    (trailer,) = channel.findall("podcast:trailer", NS)
+    assert trailer.text == "Bientôt : la saison 2" and trailer.get("season") == "2"
 
 
 def test_absent_settings_leave_no_element_behind(project: Path, run: Run, tmp_path: Path) -> None:
