@@ -19,7 +19,7 @@ from podcast.core.errors import MediaError
 from podcast.edges import ffmpeg
 from podcast.edges.ffmpeg import Loudness
 from podcast.project.config import Audio
-from podcast.stages.process import ENCODER_DROP_DB, _LightLevel
+from podcast.stages.process import ENCODER_DROP_DB, LIGHT_DROP_DB, _LightLevel
 
 from .conftest import Run, add_episode, duration, edit, ffmpeg_stderr
 from .test_feed import partytime
@@ -165,9 +165,9 @@ def test_the_rendition_starts_as_loud_as_the_main_file() -> None:
     """Its offset makes up for what each encoder does to the level and, through the slope the
     clean-up meter measured, for what its lower limiter takes."""
     linear = _LightLevel.first(AUDIO, 1.0)
-    assert linear.offset == pytest.approx(-ENCODER_DROP_DB["mp3"]) and linear.headroom == 1.0
+    assert linear.offset == pytest.approx(LIGHT_DROP_DB["opus"] - ENCODER_DROP_DB["mp3"]) and linear.headroom == 1.0
     limited = _LightLevel.first(AUDIO, 0.5)  # the limiter works hard: raise it more
-    assert limited.offset == pytest.approx((1.0 - ENCODER_DROP_DB["mp3"]) / 0.5 - 1.0)
+    assert limited.offset == pytest.approx((1.0 + LIGHT_DROP_DB["opus"] - ENCODER_DROP_DB["mp3"]) / 0.5 - 1.0)
 
 
 def test_the_rendition_is_corrected_only_when_it_strays() -> None:

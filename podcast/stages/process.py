@@ -17,7 +17,9 @@ Design (measured on a 40-minute interview, see benchmarks/; both cores kept busy
 3. deliver: filter | encode | measure, three processes on the two cores; the encoder's
    packets are measured as they are written (ffmpeg's tee muxer), so the loudness report
    describes the *encoded* file; if it misses the target by more than 0.2 LU the gain is
-   corrected and the file encoded once more. Whisper's speech is written meanwhile.
+   corrected and the file encoded once more. Whisper's speech is written meanwhile. A lighter
+   rendition (audio.light) is a second branch of the same graph, with an encoder and a meter
+   of its own: its own lower limiter, its level from a second gain the clean-up pass meters.
 `loudnorm` is avoided: it works at 192 kHz internally and took ~4x longer for the same result.
 Memory stays flat: every pass streams; nothing holds the whole recording.
 """
@@ -56,17 +58,18 @@ LIMITER_MARGIN_DB = 1.0  # sample-peak ceiling below the true-peak target: room 
 ENCODER_DROP_DB = {"mp3": 0.4, "m4a": 0.0}
 CORRECT_ABOVE_LU = 0.2  # re-encode when the encoded file misses the target by more than this
 # The lighter rendition (audio.light), encoded from the same pass: its encoder's level change
-# (like ENCODER_DROP_DB), how far under the main file's its limiter sits (Opus overshoots the
-# peaks it is given by more than LAME: see benchmarks/rendition.py), how close to the main file
-# it must measure (loudness, length), and when its level is corrected by another encode.
-LIGHT_DROP_DB = {"opus": 0.0, "aac": 0.0}
+# (like ENCODER_DROP_DB), how far under the main limiter its own sits (Opus and AAC at these
+# bitrates overshoot the peaks they are given by 1-2 dB, LAME not at all: benchmarks/rendition.py),
+# the room kept under the limit, how close to the main file it must measure (loudness, length),
+# and how close before its level is corrected by another encode.
+LIGHT_DROP_DB = {"opus": 0.3, "aac": 0.0}
 LIGHT_HEADROOM_DB = {"opus": 1.0, "aac": 1.5}
 LIGHT_PEAK_ROOM_DB = 0.2
 LIGHT_MATCH_LU = 0.5
 LIGHT_MATCH_S = 0.05
 LIGHT_CORRECT_LU = 0.4
-# Under 64 kb/s per channel ffmpeg's AAC encoder keeps more treble than it has bits for, and
-# overshoots the peaks by 2-3 dB; a 12 kHz band (most of speech) halves that.
+# Under 64 kb/s per channel ffmpeg's AAC encoder keeps more treble than it has bits for and
+# overshoots the peaks by 2-3 dB; held to 12 kHz (most of speech), by 1.3-2.3 dB.
 AAC_CUTOFF_HZ = 12000
 OPUS_COMPLEXITY = 5
 MAX_ENCODES = 3
