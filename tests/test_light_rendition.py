@@ -46,7 +46,7 @@ def published_pair(project: Path, run: Run, suffix: str) -> tuple[Path, Path]:
     assert result.exit_code == 0, result.output
     public = project / "public" / "episodes" / "ep"
     mp3 = next(public.glob("ep-*.mp3"))
-    light = next(public.glob(f"audio-light-*{suffix}"))
+    light = next(public.glob(f"ep-light-*{suffix}"))
     assert abs(duration(light) - duration(mp3)) <= 0.05
     assert abs(integrated(light) - integrated(mp3)) <= 0.5
     assert true_peak(light) <= -1.0
@@ -196,3 +196,33 @@ def test_one_pass_two_encodings_each_measured(tmp_path: Path) -> None:
         ffmpeg.encode_and_measure([sine], graph, [main, broken])
     with pytest.raises(MediaError, match=r"^ffmpeg failed: .*missing\.wav"):
         ffmpeg.encode_and_measure([tmp_path / "missing.wav"], graph, [main, light])
+
+
+def test_a_download_of_the_rendition_counts_for_its_episode(project: Path, run: Run, speech_wav: Path) -> None:
+    """`podcast stats` counts the rendition as the episode: a listener who fetches both files the
+    same day is one download; one who fetches only the rendition is one more."""
+    import threading
+    import urllib.request
+
+    from podcast.project.config import load_config
+    from podcast.workflows import stats_report
+    from podcast.workflows.serve import preview_server
+
+    from .logtruth import OVERCAST, SPOTIFY
+
+    edit(project / "config.toml", 'light = ""', 'light = "opus"')
+    add_episode(project, "ep", speech_wav, date="2024-05-14")
+    mp3, ogg = published_pair(project, run, ".ogg")
+    config = load_config(project)
+    server = preview_server(config, "127.0.0.1", 0).server
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/episodes/ep"
+    try:
+        for name, agent in ((ogg.name, OVERCAST), (mp3.name, OVERCAST), (ogg.name, SPOTIFY)):
+            with urllib.request.urlopen(urllib.request.Request(f"{base}/{name}", headers={"User-Agent": agent})) as got:
+                got.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+    outcome = stats_report.run(config, stats_report.Request())
+    assert outcome.numbers is not None and outcome.numbers.total == 2

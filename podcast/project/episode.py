@@ -20,6 +20,7 @@ from podcast.domain.chapters import ChapterDecl
 from podcast.domain.edits import Cut, EditList
 from podcast.domain.transcript import Segment, Word
 from podcast.project.config import EPISODE_NAME, NOTES_NAME, Config, EpisodeMeta, load_episode
+from podcast.project.ids import LIGHT_ROLE
 from podcast.project.state import State
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -37,7 +38,6 @@ LOUDNESS = "loudness.json"
 # The lighter rendition (config.Audio.light): its container by codec, its role among the
 # published objects, and the RFC 6381 codecs string players and apps choose by.
 LIGHT_SUFFIX = {"opus": ".ogg", "aac": ".m4a"}
-LIGHT_ROLE = "audio.light"
 CODECS = {".ogg": "opus", ".m4a": "mp4a.40.2", ".mp3": "mp3"}
 STATE = "state.json"
 MARKERS_STEM = "markers"  # markers.<ext> in the episode folder: the editor's markers, imported

@@ -18,8 +18,8 @@ from podcast.core import fsutil
 from podcast.core.errors import EpisodeError, StorageError
 from podcast.domain import transcript
 from podcast.edges import storage
-from podcast.project.episode import LIGHT_ROLE, Publication, PublishedObject
-from podcast.project.ids import check_key, media_key
+from podcast.project.episode import Publication, PublishedObject
+from podcast.project.ids import LIGHT_ROLE, check_key, media_key
 from podcast.stages import INPUT_ONLY, Context, Outcome
 
 
