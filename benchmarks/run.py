@@ -16,6 +16,7 @@ notes: suggestions from the transcript on real speech (issue #27): chapter bound
 clips (precision/recall within ±10 s), titles, names recall/precision against the references'
 proper nouns, the glossary on the real recording, typography, speed and memory on 40 minutes.
 
+light: `process` with and without the lighter Opus rendition, same interview, same run.
 audio: our `process` stage on a generated 40-minute and 2-hour stereo interview, against plain
 ffmpeg doing decode + EBU R128 measure + MP3 encode of the same file in one pass, measured in
 the same run; prints both times, their ratio (target ≤ 1.3x) and the peak memory of the
@@ -27,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -47,35 +49,49 @@ WORK = HERE / ".work"
 
 def timed(cmd: list[str]) -> tuple[float, int]:
     """Wall time and peak RSS (MiB) of the largest process of `cmd`'s tree."""
+    seconds, rss_mib, _ = measured(cmd)
+    return seconds, rss_mib
+
+
+def measured(cmd: list[str]) -> tuple[float, int, float]:
+    """Wall time, peak RSS (MiB) of the largest process and CPU time (user + system, the whole
+    tree) of `cmd`."""
     wrapper = [
         sys.executable,
         "-c",
         "import resource,subprocess,sys,time;t=time.perf_counter();"
-        "r=subprocess.run(sys.argv[1:]);"
-        "print(time.perf_counter()-t, max(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
-        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss), r.returncode, file=sys.stderr)",
+        "r=subprocess.run(sys.argv[1:]);u=resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(time.perf_counter()-t, max(u.ru_maxrss,resource.getrusage(resource.RUSAGE_SELF).ru_maxrss),"
+        "u.ru_utime+u.ru_stime, r.returncode, file=sys.stderr)",
         *cmd,
     ]
     proc = subprocess.run(wrapper, capture_output=True, text=True)
-    seconds, rss_kib, code = proc.stderr.strip().splitlines()[-1].split()
+    seconds, rss_kib, cpu, code = proc.stderr.strip().splitlines()[-1].split()
     if code != "0":
         raise SystemExit(f"failed: {' '.join(cmd)}\n{proc.stderr[-2000:]}")
-    return float(seconds), int(rss_kib) // 1024
+    return float(seconds), int(rss_kib) // 1024, float(cpu)
 
 
-def bench_audio(minutes: float) -> None:
+def interview_project(minutes: float, name: str) -> tuple[Path, Path, list[str]]:
+    """The generated interview (made once), a new project whose episode `bench` records it, and
+    the command that runs `podcast` on that project."""
     source = WORK / f"interview-{minutes:g}min.wav"
     if not source.exists():
         print(f"generating a {minutes:g}-minute interview…", flush=True)
         WORK.mkdir(parents=True, exist_ok=True)
         generate(source, minutes)
-    project = WORK / "project"
+    project = WORK / name
     shutil.rmtree(project, ignore_errors=True)
     podcast = [sys.executable, "-m", "podcast", "--project", str(project)]
     subprocess.run([*podcast, "init", str(project)], check=True, capture_output=True)
     subprocess.run([*podcast, "new", "bench", "--title", "Bench"], check=True, capture_output=True)
     toml = project / "episodes" / "bench" / "episode.toml"  # an outside recording, named explicitly
     toml.write_text(toml.read_text().replace("source = []", f'source = "{source}"'))
+    return source, project, podcast
+
+
+def bench_audio(minutes: float) -> None:
+    source, project, podcast = interview_project(minutes, "project")
 
     reference = [
         "ffmpeg",
@@ -103,6 +119,32 @@ def bench_audio(minutes: float) -> None:
     print(f"  plain ffmpeg decode+measure+encode: {ref_s:7.1f} s  peak {ref_mb} MiB")
     print(f"  podcast process:                    {ours_s:7.1f} s  peak {ours_mb} MiB")
     print(f"  ratio: {ours_s / ref_s:.2f}x   delivered {report['delivered']}  encodes {report['encodes']}")
+
+
+def bench_light(minutes: float, rounds: int = 3) -> None:
+    """`podcast process` with and without the lighter rendition (audio.light = "opus", then
+    "aac"), the same interview, alternating, in the same run (target: at most +15 %). The
+    machine is shared: the CPU time of the whole process tree is printed beside the wall time
+    (on an idle machine with two cores the wall time lies between CPU/2 and CPU)."""
+    _, project, podcast = interview_project(minutes, "project-light")
+    cases = {"mp3": '""', "mp3+opus": '"opus"', "mp3+aac": '"aac"'}
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in cases}
+    reports: dict[str, Any] = {}
+    for _ in range(rounds):
+        for name, light in cases.items():
+            wall, _, cpu = measured([*podcast, "--set", f"audio.light={light}", "process", "bench", "--force"])
+            times[name].append((wall, cpu))
+            reports[name] = json.loads((project / "build" / "bench" / "loudness.json").read_text()).get("light")
+    print(f"lighter rendition, {minutes:g} min stereo 48 kHz WAV, {rounds} rounds alternating (median)")
+    wall0, cpu0 = (statistics.median(x[i] for x in times["mp3"]) for i in (0, 1))
+    for name in cases:
+        wall, cpu = (statistics.median(x[i] for x in times[name]) for i in (0, 1))
+        runs = ", ".join(f"{w:.1f}" for w, _ in times[name])
+        print(f"  process, {name:9} wall {wall:6.1f} s ({runs})  CPU {cpu:6.1f} s", end="")
+        print(f"   ratio wall {wall / wall0:.2f}, CPU {cpu / cpu0:.2f}" if name != "mp3" else "")
+        if reports[name]:
+            print(f"    {reports[name]}")
+    print("  target: ≤ 1.15 (wall)")
 
 
 def fake_show(root: Path, episodes: int) -> None:
@@ -751,6 +793,10 @@ def main() -> None:
         help="interview lengths (120: the 2-hour memory check)",
     )
     parser.add_argument(
+        "--light-minutes", type=float, default=10.0, help="interview length for the lighter rendition's cost"
+    )
+    parser.add_argument("--light-rounds", type=int, default=3, help="alternating rounds of each case")
+    parser.add_argument(
         "--transcribe-minutes", type=float, nargs="+", default=[40.0], help="lengths for time and memory (180: 3 h)"
     )
     parser.add_argument(
@@ -761,6 +807,7 @@ def main() -> None:
         nargs="*",
         choices=[
             "audio",
+            "light",
             "feed",
             "site",
             "lighthouse",
@@ -776,7 +823,17 @@ def main() -> None:
         "`npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
-    chosen = set(args.only) or {"audio", "feed", "site", "lighthouse", "storage", "transcription", "stats", "notes"}
+    chosen = set(args.only) or {
+        "audio",
+        "light",
+        "feed",
+        "site",
+        "lighthouse",
+        "storage",
+        "transcription",
+        "stats",
+        "notes",
+    }
     if chosen == {"music"}:
         bench_speech_over_music()
     for group, bench in _groups(args).items():
@@ -814,6 +871,7 @@ def _groups(args: argparse.Namespace) -> dict[str, Callable[[], None]]:
         "storage": bench_storage,
         "feed": bench_feed,
         "audio": audio,
+        "light": lambda: bench_light(args.light_minutes, args.light_rounds),
     }
 
 

@@ -22,14 +22,15 @@ from typing import Any
 from podcast.core import fsutil
 from podcast.core.errors import FatalError, FeedError, MediaError, PodcastError, RecordingMissing
 from podcast.core.progress import ProgressFactory, no_progress
-from podcast.core.report import Level, Report
+from podcast.core.report import Level, Line, Report
 from podcast.domain.edits import EditList
 from podcast.edges import ffmpeg, storage
 from podcast.project import episode as episodes
 from podcast.project.config import FEED_NAME, Config
 from podcast.project.ids import episode_guid, is_public, show_guid
 from podcast.project.state import StageRecord, State, fingerprint
-from podcast.release import catalog, check, rss, site
+from podcast.release import art as show_art
+from podcast.release import catalog, check, notify, rss, site
 from podcast.release.catalog import Catalog, Released
 from podcast.stages import Context, Models, Stage, Upstream, job_key
 from podcast.stages.process import ProcessStage
@@ -95,6 +96,7 @@ class Release:
     size: int
     message: str
     findings: list[check.Finding] = field(default_factory=list)
+    notes: list[Line] = field(default_factory=list)  # the notifications sent (or that would be)
 
 
 @dataclass
@@ -122,6 +124,7 @@ class RunReport:
             out.error(f"feed FAILED: {self.release_error}")
         elif self.release:
             out.info(self.release.message)
+            out.extend(self.release.notes)
             for reason in self.release.shown.waiting:
                 out.info(f"  not in the feed: {reason}")
         failed = [ep.slug for ep in self.episodes if ep.failed]
@@ -412,16 +415,22 @@ class Draft:
     def count(self) -> str:
         return f"{len(self.shown.items)} episode{'s' if len(self.shown.items) != 1 else ''}"
 
+    @property
+    def new_bytes(self) -> bool:
+        """The feed differs from the last one published (not a forced re-publish of the same)."""
+        return self.record is None or self.record.fingerprint != fsutil.sha256_text(self.xml.decode("utf-8"))
+
 
 def _release(config: Config, *, dry_run: bool, force: bool) -> Release:
     store = storage.open_storage(config)
     draft = _draft(config, store)
-    if draft.unchanged and not force:
-        return Release(False, draft.shown, len(draft.xml), f"feed up to date ({draft.count})")
+    if draft.unchanged and not force:  # the pages may still have changed (subscribe links, templates)
+        pages = 0 if dry_run else site.publish(config, draft.shown, store)[0]
+        pages_note = f", {pages} page(s) updated" if pages else ""
+        return Release(pages > 0, draft.shown, len(draft.xml), f"feed up to date ({draft.count}){pages_note}")
     if dry_run:
-        return Release(
-            True, draft.shown, len(draft.xml), f"would publish {FEED_NAME} ({draft.count}, {len(draft.xml):,} bytes)"
-        )
+        message = f"would publish {FEED_NAME} ({draft.count}, {len(draft.xml):,} bytes)"
+        return Release(True, draft.shown, len(draft.xml), message, notes=_notifications(config, draft, dry_run=True))
     referenced = {ref.key: ref.size for ref in catalog.referenced(config, draft.shown, draft.art_key)}
     _publish_artwork(config, store, draft.art_key)
     pages, page_keys = site.publish(config, draft.shown, store)  # pages before the feed that links to them
@@ -433,13 +442,14 @@ def _release(config: Config, *, dry_run: bool, force: bool) -> Release:
     note = f" despite {len(errors)} error(s) (--force)" if errors else ""
     pages_note = f", {pages} page(s) updated" if pages else ""
     message = f"published {FEED_NAME} ({draft.count}, {len(draft.xml):,} bytes){pages_note}{note}"
-    return Release(True, draft.shown, len(draft.xml), message, findings)
+    sent = _notifications(config, draft, dry_run=False)  # apps hear of it now, not at their next poll
+    return Release(True, draft.shown, len(draft.xml), message, findings, sent)
 
 
 def _draft(config: Config, store: storage.Recorded) -> Draft:
     shown = catalog.collect(config)
     art_key = catalog.artwork_key(config)
-    xml = rss.build(config, shown, art_key)
+    xml = rss.build(config, shown, art_key, show_art.show_images(config))
     state = _show_state(config)
     record = state.get("feed")
     current = store.head(FEED_NAME)
@@ -462,6 +472,13 @@ def _publish_artwork(config: Config, store: storage.Recorded, art_key: str | Non
     art = config.artwork_path
     if art is not None and art_key is not None and not store.same(art_key, art):
         store.put_file(art_key, art)
+
+
+def _notifications(config: Config, draft: Draft, *, dry_run: bool) -> list[Line]:
+    """WebSub and Podping, only when the feed's bytes changed."""
+    if not draft.new_bytes:
+        return []
+    return notify.plan_lines(config) if dry_run else notify.send_all(config)
 
 
 def _publish_feed(config: Config, store: storage.Recorded, draft: Draft, used: dict[str, int]) -> None:

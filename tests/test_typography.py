@@ -113,3 +113,17 @@ def test_json_for_the_scripts_is_printed_as_it_is(project: Path) -> None:
         env.from_string('<b data-w="{{ d }}">').render(d=data)
         == f'<b data-w="{data.replace(chr(34), "&#34;").replace(chr(39), "&#39;")}">'
     )
+
+
+def test_machine_values_are_printed_as_they_are(project: Path) -> None:
+    """A media type with its codecs (the player's <source type>) is escaped, never typeset: a
+    browser reads « audio/ogg ; codecs=« opus » » as a type it cannot play."""
+    from podcast.project.config import load_config
+    from podcast.release import site
+
+    env = site.environment(load_config(project))
+    kind = 'audio/ogg; codecs="opus"'
+    assert env.from_string('<source type="{{ t }}">').render(t=site.Verbatim(kind)) == (
+        '<source type="audio/ogg; codecs=&#34;opus&#34;">'
+    )
+    assert "«" in env.from_string("{{ t }}").render(t=kind)  # the same text, as words, is set

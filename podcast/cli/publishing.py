@@ -1,4 +1,5 @@
-"""Storage operations beyond publishing: unpublish, prune, private links, public access."""
+"""Storage operations beyond publishing (unpublish, prune, private links, public access), and
+reaching listeners: directories, the podroll."""
 
 from __future__ import annotations
 
@@ -106,3 +107,73 @@ def bucket_policy(app: App, apply: bool) -> None:
         app.echo(message)
     elif plan.changes:
         app.echo("nothing changed: run `podcast bucket-policy --apply` to set them")
+
+
+@cli.command(name="directories")
+@common
+@run_options
+@click.pass_obj
+def directories_command(app: App) -> None:
+    """Get the show listed: check what Apple Podcasts, Spotify, Podcast Index, Amazon, Deezer
+    and Podcast Addict require on the live feed, and print each one's submission page with
+    what to paste there.
+
+    With PODCAST_INDEX_API_KEY and PODCAST_INDEX_API_SECRET in the environment, the feed is
+    added to Podcast Index and pinged through its API, and its page becomes the show's
+    subscribe link (show.links.podcastindex).
+
+    \b
+    Examples:
+      podcast directories
+      PODCAST_INDEX_API_KEY=... PODCAST_INDEX_API_SECRET=... podcast directories
+    """
+    from podcast.workflows import directories
+
+    show(app, directories.run(app.config(), dry_run=app.dry_run))
+
+
+@cli.group(name="podroll")
+def podroll_group() -> None:
+    """Shows the association recommends (podcast:podroll) and its publisher feed.
+
+    \b
+    Examples:
+      podcast podroll add https://feeds.example.org/emission-amie.xml
+      podcast podroll publisher https://association.example.org/publisher.xml
+    """
+
+
+@podroll_group.command(name="add")
+@click.argument("url")
+@click.option("--title", default="", help="The name to show (default: the feed's title).")
+@common
+@run_options
+@click.pass_obj
+def podroll_add(app: App, url: str, title: str) -> None:
+    """Recommend the show whose feed is at URL: its podcast:guid is read from the feed (or
+    computed from URL by the Podcasting 2.0 rule when it has none) and added to config.toml.
+
+    \b
+    Example:
+      podcast podroll add https://feeds.example.org/emission-amie.xml
+    """
+    from podcast.workflows import podroll
+
+    show(app, podroll.add(app.config(), url, title=title, dry_run=app.dry_run))
+
+
+@podroll_group.command(name="publisher")
+@click.argument("url")
+@common
+@run_options
+@click.pass_obj
+def podroll_publisher(app: App, url: str) -> None:
+    """Name the association's publisher feed (podcast:publisher) at URL, by its podcast:guid.
+
+    \b
+    Example:
+      podcast podroll publisher https://association.example.org/publisher.xml
+    """
+    from podcast.workflows import podroll
+
+    show(app, podroll.add(app.config(), url, publisher=True, dry_run=app.dry_run))

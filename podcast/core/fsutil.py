@@ -3,6 +3,7 @@ producer's files (inside the project, as UTF-8), and the project lock (one run a
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import hashlib
@@ -69,6 +70,15 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sri_file(path: Path) -> str:
+    """The file's Subresource Integrity string (SHA-384, base64), as podcast:integrity carries it."""
+    digest = hashlib.sha384()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha384-" + base64.b64encode(digest.digest()).decode("ascii")
 
 
 def sha256_text(text: str) -> str:

@@ -86,6 +86,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "topics": "Sujets abordés",
         "mentioned": "Mentionnés dans l’épisode",
         "months": "janvier février mars avril mai juin juillet août septembre octobre novembre décembre",
+        "every_DAILY": "Chaque jour",
+        "every_WEEKLY": "Chaque semaine",
+        "every_MONTHLY": "Chaque mois",
+        "every_YEARLY": "Chaque année",
+        "every_n_DAILY": "Tous les {n} jours",
+        "every_n_WEEKLY": "Toutes les {n} semaines",
+        "every_n_MONTHLY": "Tous les {n} mois",
+        "every_n_YEARLY": "Tous les {n} ans",
+        "complete": "Série terminée",
+        "light_version": "Version légère",
     },
     "en": {
         "chapters": "Chapters",
@@ -168,6 +178,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "topics": "Topics",
         "mentioned": "Mentioned in this episode",
         "months": "January February March April May June July August September October November December",
+        "every_DAILY": "Daily",
+        "every_WEEKLY": "Weekly",
+        "every_MONTHLY": "Monthly",
+        "every_YEARLY": "Yearly",
+        "every_n_DAILY": "Every {n} days",
+        "every_n_WEEKLY": "Every {n} weeks",
+        "every_n_MONTHLY": "Every {n} months",
+        "every_n_YEARLY": "Every {n} years",
+        "complete": "Series complete",
+        "light_version": "Data saver",
     },
 }
 
@@ -328,3 +348,10 @@ REVIEW: dict[str, dict[str, str]] = {
 
 def review_strings(language: str) -> dict[str, str]:
     return REVIEW.get(language.split("-")[0].lower(), REVIEW["en"])
+
+
+def frequency(language: str, freq: str, interval: int) -> str:
+    """A release rhythm in words ("Toutes les 2 semaines"); '' for one we have no words for."""
+    words = strings(language)
+    key = f"every_{freq}" if interval == 1 else f"every_n_{freq}"
+    return words.get(key, "").format(n=interval)

@@ -8,8 +8,10 @@ the tools' output are pure functions, tested on recorded text.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
 import re
 import shlex
 import shutil
@@ -44,12 +46,22 @@ def which(tool: str) -> str:
     return path
 
 
-def start(cmd: list[str], *, stdin: Any = subprocess.DEVNULL, stderr: Any = subprocess.PIPE, text: bool = True) -> Any:
+def start(
+    cmd: list[str],
+    *,
+    stdin: Any = subprocess.DEVNULL,
+    stderr: Any = subprocess.PIPE,
+    text: bool = True,
+    pass_fds: Sequence[int] = (),
+) -> Any:
     """The one launcher: start `cmd` (its first item from `which`) with stdout piped; a failed
-    start (a broken binary, too many processes) becomes our error."""
+    start (a broken binary, too many processes) becomes our error. `pass_fds`: more pipes the
+    child writes to (ffmpeg's `pipe:N`)."""
     options: dict[str, Any] = {"text": True, "encoding": "utf-8", "errors": "replace"} if text else {}
     try:
-        return subprocess.Popen(cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, **options)
+        return subprocess.Popen(
+            cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, pass_fds=tuple(pass_fds), **options
+        )
     except OSError as exc:
         raise MediaError(f"cannot start {Path(cmd[0]).name}: {exc.strerror or exc}") from None
 
@@ -341,63 +353,122 @@ def resampler() -> str:
     return ":resampler=soxr" if _soxr else ""
 
 
+@dataclass(frozen=True)
+class Encoding:
+    """One rendition of a filter graph's output: the pad it takes (`label`), its codec options,
+    the tee muxer's options for the file written (such as "f=mp3:id3v2_version=0"), and the
+    streamable muxer and demuxer that carry the same packets to its meter."""
+
+    label: str
+    codec_args: Sequence[str]
+    file_muxer: str
+    pipe_format: tuple[str, str]
+    output: Path
+
+
 def encode_and_measure(
     inputs: Sequence[Input],
     filter_complex: str,
-    output: Path,
-    codec_args: Sequence[str],
-    file_muxer: str,
-    pipe_format: tuple[str, str],
+    encodings: Sequence[Encoding],
     *,
     on_progress: ProgressCallback | None = None,
-) -> Loudness:
-    """Filter, encode to `output` and measure the very same encoded packets, three ffmpeg
-    processes in a pipeline so the filters, the encoder and the meter each get a core (ffmpeg
-    5 filters and encodes in one thread): the filter graph's [out] goes as PCM in NUT to the
-    encoder, whose tee muxer writes the packets to the file (`file_muxer`: slave options such
-    as "f=mp3:id3v2_version=0") and to a pipe (`pipe_format`: a streamable muxer and the name
-    of its demuxer) read by the meter running ebur128. Saves a full decode pass of the file."""
+) -> list[Loudness]:
+    """Filter, encode and measure the very same encoded packets: one producer runs the filter
+    graph and sends each encoding's pad as PCM in NUT down a pipe of its own (stdout, then
+    `pipe:N`) to its encoder, whose tee muxer writes the packets to the file and to a pipe read
+    by a meter running ebur128. Each encoder and each meter is a process of its own, so they
+    share the cores (ffmpeg 5 filters and encodes in one thread), and no file is decoded again
+    afterwards. Returns each encoding's loudness, in order; `on_progress` follows the first."""
     ffmpeg = [which("ffmpeg"), "-hide_banner", "-nostdin"]
-    producer = [*ffmpeg, "-y", *_input_args(inputs), "-filter_complex", filter_complex, "-map", "[out]"]
-    producer += ["-c:a", "pcm_f32le", "-f", "nut", "pipe:1"]
-    encoder = [*ffmpeg, "-y", "-f", "nut", "-i", "pipe:0", "-map", "0:a:0", *codec_args, "-f", "tee"]
-    encoder.append(f"[{file_muxer}]{_tee_escape(output)}|[f={pipe_format[0]}]pipe:1")
-    meter = [*ffmpeg, "-f", pipe_format[1], "-i", "pipe:0", "-af", EBUR128_FILTER, "-f", "null", "-"]
-    if on_progress is not None:
-        meter[1:1] = ["-progress", "pipe:1", "-nostats"]
-    log.info("$ %s | %s | %s", shlex.join(producer), shlex.join(encoder), shlex.join(meter))
-    stages = [("", producer), (" encoding", encoder)]
-    with (
-        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err0,
-        tempfile.TemporaryFile("w+", encoding="utf-8", errors="replace") as err1,
-    ):
-        errors = [err0, err1]
-        started: list[Any] = []
+    producer = [*ffmpeg, "-y", *_input_args(inputs), "-filter_complex", filter_complex]
+    chains = []
+    for index, encoding in enumerate(encodings):
+        encoder = [*ffmpeg, "-y", "-f", "nut", "-i", "pipe:0", "-map", "0:a:0", *encoding.codec_args, "-f", "tee"]
+        encoder.append(f"[{encoding.file_muxer}]{_tee_escape(encoding.output)}|[f={encoding.pipe_format[0]}]pipe:1")
+        meter = [*ffmpeg, "-f", encoding.pipe_format[1], "-i", "pipe:0", "-af", EBUR128_FILTER, "-f", "null", "-"]
+        if index == 0 and on_progress is not None:
+            meter[1:1] = ["-progress", "pipe:1", "-nostats"]
+        chains.append((encoder, meter))
+    with contextlib.ExitStack() as stack:
+        logs = [stack.enter_context(tempfile.TemporaryFile("w+b")) for _ in range(1 + 2 * len(chains))]
+        return _run_chains(producer, [e.label for e in encodings], chains, logs, on_progress)
+
+
+def _run_chains(
+    head: list[str],
+    labels: list[str],
+    chains: list[tuple[list[str], list[str]]],
+    logs: list[Any],
+    on_progress: ProgressCallback | None,
+) -> list[Loudness]:
+    """producer → (encoder → meter) per chain, each process's stderr in its log file; wait for
+    all, then raise the failure that explains the others."""
+    pipes = [os.pipe() for _ in chains[1:]]
+    producer = list(head)
+    for label, target in zip(labels, ["pipe:1", *(f"pipe:{w}" for _, w in pipes)], strict=True):
+        producer += ["-map", f"[{label}]", "-c:a", "pcm_f32le", "-f", "nut", target]
+    log.info("$ %s", shlex.join(producer))
+    for encoder, meter in chains:
+        log.info("  | %s | %s", shlex.join(encoder), shlex.join(meter))
+    inlets: list[Any] = []
+    started: list[tuple[str, Any, Any]] = []  # (what failed, process, its stderr)
+    try:
         try:
-            upstream: Any = subprocess.DEVNULL
-            for (_, cmd), err in zip(stages, errors, strict=True):
-                started.append(start(cmd, stdin=upstream, stderr=err, text=False))
-                if upstream is not subprocess.DEVNULL:
-                    upstream.close()  # the next process owns the read end now
-                upstream = started[-1].stdout
-            last = start(meter, stdin=upstream)
-            upstream.close()
-            _, meter_err = _communicate(last, on_progress)
-            for proc in started:
-                proc.wait()
-        except BaseException:
-            for proc in started:
-                proc.kill()
-                proc.wait()
-            raise
-        # Downstream first: when the encoder fails, the producer only sees a broken pipe.
-        for (what, _), proc, err in reversed(list(zip(stages, started, errors, strict=True))):
-            if proc.returncode != 0:
-                err.seek(0)
-                raise MediaError(f"ffmpeg failed{what}: {last_error_line(err.read())}")
-    if last.returncode != 0:
-        raise MediaError(f"ffmpeg failed measuring the encoded audio: {last_error_line(meter_err)}")
-    return parse_ebur128(meter_err)
+            source = start(producer, stderr=logs[0], text=False, pass_fds=[w for _, w in pipes])
+        finally:
+            for _, w in pipes:
+                os.close(w)  # the producer holds the write ends now
+        started.append(("", source, logs[0]))
+        inlets = [source.stdout, *(os.fdopen(r, "rb") for r, _ in pipes)]
+        pipes = []
+        for index, ((encoder, meter), inlet) in enumerate(zip(chains, inlets, strict=True)):
+            which_one = "" if index == 0 else f" (rendition {index + 1})"
+            coded = start(encoder, stdin=inlet, stderr=logs[1 + 2 * index], text=False)
+            inlet.close()  # the encoder owns the read end now
+            started.append((f" encoding{which_one}", coded, logs[1 + 2 * index]))
+            follow = index == 0 and on_progress is not None
+            metering = start(meter, stdin=coded.stdout, stderr=subprocess.PIPE if follow else logs[2 + 2 * index])
+            coded.stdout.close()
+            started.append((f" measuring the encoded audio{which_one}", metering, logs[2 + 2 * index]))
+        if on_progress is not None:  # every process is running: follow the first meter
+            started[2] = (started[2][0], started[2][1], _communicate(started[2][1], on_progress)[1])
+        for _, proc, _ in started:
+            proc.wait()
+    except BaseException:
+        for _, proc, _ in started:
+            proc.kill()
+            proc.wait()
+        raise
+    finally:
+        _close(inlets, [r for r, _ in pipes])
+    _raise_failure(started)
+    return [parse_ebur128(_text(err)) for _, _, err in started[2::2]]
+
+
+def _raise_failure(started: list[tuple[str, Any, Any]]) -> None:
+    """The producer's failure first (an encoder then only sees its stream end early), unless it
+    is a broken pipe: then an encoder failed first; then a meter's."""
+    producer = started[0]
+    broken = producer[1].returncode != 0 and "Broken pipe" in _text(producer[2])
+    order = [*started[1::2], producer] if broken else [producer, *started[1::2]]
+    for what, proc, err in [*order, *started[2::2]]:
+        if proc.returncode != 0:
+            raise MediaError(f"ffmpeg failed{what}: {last_error_line(_text(err))}")
+
+
+def _close(files: list[Any], fds: list[int]) -> None:
+    for file in files:
+        file.close()
+    for fd in fds:
+        os.close(fd)
+
+
+def _text(log_file: Any) -> str:
+    """What a process wrote to stderr: its log file's text (or the text already read)."""
+    if isinstance(log_file, str):
+        return log_file
+    log_file.seek(0)
+    return str(log_file.read().decode("utf-8", "replace"))
 
 
 def _tee_escape(path: Path) -> str:

@@ -282,8 +282,12 @@ def dynamics(gain_db: float, ceiling_db: float) -> str:
     """Linear gain, then a lookahead limiter at the ceiling with its auto-levelling off, so
     nothing "pumps" the level behind the producer's back (the compressor came before, in the
     clean-up: see `compressor`)."""
+    return f"volume={gain_db:.3f}dB,{limiter(ceiling_db)}"
+
+
+def limiter(ceiling_db: float) -> str:
     limit = min(1.0, max(0.0625, 10 ** (ceiling_db / 20)))
-    return f"volume={gain_db:.3f}dB,alimiter=limit={limit:.5f}:attack=5:release=50:level=disabled:latency=1"
+    return f"alimiter=limit={limit:.5f}:attack=5:release=50:level=disabled:latency=1"
 
 
 def level_graph(program: Program, audio: Audio, gain: float, ceiling: float) -> str:

@@ -367,3 +367,50 @@ def probe(url: str) -> Probe:
             ranged.headers.get("Content-Range", ""),
             ranged.headers.get("Access-Control-Allow-Origin", ""),
         )
+
+
+@dataclass(frozen=True)
+class Answer:
+    status: int
+    body: bytes
+    retry_after: float | None  # seconds, when the server said (429, 503)
+
+
+def send(
+    url: str,
+    method: str = "GET",
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = TIMEOUT,
+    limit: int = 1 << 20,
+) -> Answer:
+    """One request to an API or a hub; any HTTP status is an answer (the caller decides what
+    to retry). No answer at all (refused, timed out, cut off) is a FetchError."""
+    _check_url(url)
+    request = urllib.request.Request(
+        url, data=data, method=method, headers={"User-Agent": USER_AGENT, **(headers or {})}
+    )
+    try:
+        with _opener.open(request, timeout=timeout) as response:
+            return Answer(response.status, response.read(limit), None)
+    except urllib.error.HTTPError as exc:
+        try:
+            body = exc.read(limit) if exc.fp else b""
+        except (OSError, http.client.HTTPException):
+            body = b""
+        finally:
+            exc.close()
+        return Answer(exc.code, body, _retry_after(exc.headers.get("Retry-After", "") if exc.headers else ""))
+    except urllib.error.URLError as exc:
+        reason = f"no answer within {timeout:g} s" if isinstance(exc.reason, TimeoutError) else _reason(exc.reason)
+        raise FetchError(f"{url}: {reason}") from None
+    except TimeoutError:
+        raise FetchError(f"{url}: no answer within {timeout:g} s") from None
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise FetchError(f"{url}: {_reason(exc)}") from None
+
+
+def _retry_after(value: str) -> float | None:
+    """Retry-After in seconds (the HTTP-date form is rare from APIs: taken as unknown)."""
+    value = value.strip()
+    return float(value) if value.replace(".", "", 1).isdigit() else None

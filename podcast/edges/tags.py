@@ -1,8 +1,10 @@
 """Tags inside the delivered file, through mutagen (the only module that imports it): ID3v2.4
-frames for MP3, MP4 atoms for M4A, and the chapters as ID3 CHAP/CTOC frames.
+frames for MP3, MP4 atoms for M4A, Vorbis comments for Ogg Opus (the lighter rendition), and
+the chapters as ID3 CHAP/CTOC frames or Vorbis CHAPTERnnn comments.
 
 Tags are declared once as a table: each row names a field, where its value comes from, and how
-it is written as an ID3v2.4 frame and as an MP4 atom, so adding a field is adding a row.
+it is written as an ID3v2.4 frame, an MP4 atom and a Vorbis comment, so adding a field is adding
+a row.
 Writing the same values twice gives a byte-identical file; mutagen's errors become MediaError.
 """
 
@@ -44,7 +46,9 @@ from mutagen.id3 import (
     Frame,
 )
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
+from mutagen.oggopus import OggOpus
 
+from podcast.core import timecode
 from podcast.core.errors import MediaError
 from podcast.domain import chapters
 from podcast.project.config import Config, EpisodeMeta, Show
@@ -94,46 +98,57 @@ class Field:
     value: Callable[[Source], Any]  # None, "" or [] leaves the tag out
     id3: Callable[[Any], Frame]
     mp4: tuple[str, Callable[[Any], Any]] | None
+    vorbis: str | None = None  # the Vorbis comment's name (Xiph's recommended field names)
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("title", lambda s: s.meta.title, _text(TIT2), _mp4("\xa9nam")),
-    Field("show", lambda s: s.show.title, _text(TALB), _mp4("\xa9alb")),
-    Field("artist", lambda s: s.show.author or s.show.title, _text(TPE1), _mp4("\xa9ART")),
-    Field("album_artist", lambda s: s.show.author or s.show.title, _text(TPE2), _mp4("aART")),
+    Field("title", lambda s: s.meta.title, _text(TIT2), _mp4("\xa9nam"), "TITLE"),
+    Field("show", lambda s: s.show.title, _text(TALB), _mp4("\xa9alb"), "ALBUM"),
+    Field("artist", lambda s: s.show.author or s.show.title, _text(TPE1), _mp4("\xa9ART"), "ARTIST"),
+    Field("album_artist", lambda s: s.show.author or s.show.title, _text(TPE2), _mp4("aART"), "ALBUMARTIST"),
     Field(
         "guests",
         lambda s: [g.name for g in s.meta.guests],
         lambda v: TIPL(encoding=3, people=[["guest", name] for name in v]),
         _mp4("----:com.apple.iTunes:GUESTS", lambda v: [MP4FreeForm("; ".join(v).encode())]),
+        "PERFORMER",
     ),
-    Field("episode", lambda s: s.meta.number, _text(TRCK), _mp4("trkn", lambda v: [(int(v), 0)])),
-    Field("season", lambda s: s.meta.season, _text(TPOS), _mp4("disk", lambda v: [(int(v), 0)])),
+    Field("episode", lambda s: s.meta.number, _text(TRCK), _mp4("trkn", lambda v: [(int(v), 0)]), "TRACKNUMBER"),
+    Field("season", lambda s: s.meta.season, _text(TPOS), _mp4("disk", lambda v: [(int(v), 0)]), "DISCNUMBER"),
     Field("episode_number", lambda s: s.meta.number, _txxx("EPISODE"), _mp4("tves", lambda v: [int(v)])),
     Field("season_number", lambda s: s.meta.season, _txxx("SEASON"), _mp4("tvsn", lambda v: [int(v)])),
-    Field("date", lambda s: s.meta.date.date().isoformat() if s.meta.date else None, _text(TDRC), _mp4("\xa9day")),
-    Field("genre", lambda s: "Podcast", _text(TCON), _mp4("\xa9gen")),
-    Field("language", lambda s: ISO639_2.get(s.language, s.language), _text(TLAN), None),
     Field(
-        "comment", lambda s: s.meta.summary, lambda v: COMM(encoding=3, lang="XXX", desc="", text=v), _mp4("\xa9cmt")
+        "date", lambda s: s.meta.date.date().isoformat() if s.meta.date else None, _text(TDRC), _mp4("\xa9day"), "DATE"
     ),
-    Field("description", lambda s: s.meta.summary, _text(TDES), _mp4("desc")),
-    Field("copyright", lambda s: s.show.copyright, _text(TCOP), _mp4("cprt")),
+    Field("genre", lambda s: "Podcast", _text(TCON), _mp4("\xa9gen"), "GENRE"),
+    Field("language", lambda s: ISO639_2.get(s.language, s.language), _text(TLAN), None, "LANGUAGE"),
+    Field(
+        "comment",
+        lambda s: s.meta.summary,
+        lambda v: COMM(encoding=3, lang="XXX", desc="", text=v),
+        _mp4("\xa9cmt"),
+        "COMMENT",
+    ),
+    Field("description", lambda s: s.meta.summary, _text(TDES), _mp4("desc"), "DESCRIPTION"),
+    Field("copyright", lambda s: s.show.copyright, _text(TCOP), _mp4("cprt"), "COPYRIGHT"),
     Field(
         "category",
         lambda s: s.show.categories[0].split(">")[0].strip() if s.show.categories else None,
         _text(TCAT),
         _mp4("catg"),
     ),
-    Field("guid", lambda s: episode_guid(s.config, s.episode.slug, s.meta.guid), _text(TGID), _mp4("egid")),
-    Field("feed_url", lambda s: s.config.feed_url, lambda v: WFED(encoding=3, url=v), _mp4("purl")),
-    Field("page_url", lambda s: episode_page_url(s.config, s.episode.slug), lambda v: WOAS(url=v), None),
+    Field(
+        "guid", lambda s: episode_guid(s.config, s.episode.slug, s.meta.guid), _text(TGID), _mp4("egid"), "PODCAST_GUID"
+    ),
+    Field("feed_url", lambda s: s.config.feed_url, lambda v: WFED(encoding=3, url=v), _mp4("purl"), "PODCAST_FEED"),
+    Field("page_url", lambda s: episode_page_url(s.config, s.episode.slug), lambda v: WOAS(url=v), None, "CONTACT"),
     Field("podcast", lambda s: True, lambda v: PCST(value=1), _mp4("pcst", lambda v: True)),
     Field(
         "lyrics",
         lambda s: s.lyrics,
         lambda v: USLT(encoding=3, lang="XXX", desc="transcript", text=v),
         _mp4("\xa9lyr"),
+        "LYRICS",
     ),
 )
 
@@ -231,6 +246,29 @@ def order_chapter_frames(path: Path) -> None:
             frames[slot] = frame
         handle.seek(10)
         handle.write(b"".join(frames) + body[position:])
+
+
+def write_vorbis(path: Path, values: dict[str, Any], found: list[chapters.Chapter]) -> None:
+    """Vorbis comments in an Ogg Opus file; the chapters as CHAPTERnnn, CHAPTERnnnNAME and
+    CHAPTERnnnURL (the Vorbis chapter extension, read by ffmpeg-based and many other players).
+    No cover: the lighter rendition stays light."""
+    try:
+        audio = OggOpus(path)
+        if audio.tags is None:
+            raise MediaError(f"cannot write tags to {path.name}: no comment header")
+        audio.tags.clear()
+        for field in FIELDS:
+            if field.vorbis and field.name in values:
+                value = values[field.name]
+                audio.tags[field.vorbis] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        for number, chapter in enumerate(found, 1):
+            audio.tags[f"CHAPTER{number:03d}"] = [timecode.format(chapter.start)]
+            audio.tags[f"CHAPTER{number:03d}NAME"] = [chapter.title]
+            if chapter.url:
+                audio.tags[f"CHAPTER{number:03d}URL"] = [chapter.url]
+        audio.save()
+    except MutagenError as exc:
+        raise MediaError(f"cannot write tags to {path.name}: {exc}") from None
 
 
 def write_mp4(path: Path, values: dict[str, Any], art: Path | None) -> None:

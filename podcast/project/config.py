@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from podcast.core import fsutil
 from podcast.core.errors import ConfigError
 from podcast.core.text import Url, text_problem, url_join, url_problem
-from podcast.domain import apple
+from podcast.domain import apple, namespace
 from podcast.domain.chapters import ChapterDecl
 from podcast.domain.soundbites import Soundbite
 from podcast.project import producer_files
@@ -84,9 +84,10 @@ class Funding:
 
 @dataclass(frozen=True)
 class Links:
-    """The show's page in each directory, for the web pages' subscribe buttons. Empty: no
-    button, except where a link works from the feed URL alone (AntennaPod; Podcast Addict and
-    Pocket Casts for a public feed) or from the Apple Podcasts ID (Overcast, Pocket Casts)."""
+    """The show's page in each directory, for the web pages' subscribe buttons (`podcast
+    directories` says where to find it once the show is listed). Empty: no button, except where a
+    link works from the feed URL alone (AntennaPod; Podcast Addict and Pocket Casts for a public
+    feed) or from the Apple Podcasts ID (Overcast, Pocket Casts)."""
 
     apple: Url = Url("")
     spotify: Url = Url("")
@@ -94,6 +95,8 @@ class Links:
     antennapod: Url = Url("")
     pocketcasts: Url = Url("")
     overcast: Url = Url("")
+    podcastindex: Url = Url("")
+    amazon: Url = Url("")
     podcastaddict: Url = Url("")
 
 
@@ -104,6 +107,46 @@ class Theme:
 
     accent: str = "#8a1c2b"  # a colour as #rrggbb
     logo: str = ""  # an image in the project (PNG, JPEG, WebP), shown in the pages' header
+
+
+@dataclass(frozen=True)
+class Txt:
+    """podcast:txt: free text, or a directory's token (purpose = "verify")."""
+
+    text: str
+    purpose: str = ""
+
+
+@dataclass(frozen=True)
+class RemoteFeed:
+    """Another show (podcast:remoteItem): by its podcast:guid, or by its feed URL."""
+
+    guid: str = ""
+    url: Url = Url("")
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class UpdateFrequency:
+    """podcast:updateFrequency: the release rhythm apps show and plan their polling by."""
+
+    rrule: str = ""  # an RFC 5545 rule ("FREQ=MONTHLY"), or "auto": from the publication history
+    text: str = ""  # what apps display (default: the rhythm in the show's language)
+    dtstart: dt.datetime | None = None
+    complete: bool = False  # the series is finished: no more episodes
+
+
+@dataclass(frozen=True)
+class Social:
+    """podcast:socialInteract: the post where listeners comment (a fediverse toot...)."""
+
+    uri: Url = Url("")
+    protocol: Literal["activitypub", "atproto", "nostr", "matrix", "hive", "twitter", "lightning", "disabled"] = (
+        "activitypub"
+    )
+    account_id: str = ""  # e.g. "@association@mastodon.social"
+    account_url: Url = Url("")
+    priority: int | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +174,25 @@ class Show:
     new_feed_url: Url = Url("")  # set when the feed moves: itunes:new-feed-url
     links: Links = Links()
     theme: Theme = Theme()
+    ai_content: bool | None = None  # podcast:txt purpose="ai-content": unset = not yet decided
+    txt: tuple[Txt, ...] = ()
+    podroll: tuple[RemoteFeed, ...] = ()
+    publisher: RemoteFeed | None = None
+    update_frequency: UpdateFrequency = UpdateFrequency()
+    social: tuple[Social, ...] = ()
+    block: tuple[str, ...] = ()  # podcast:block: service slugs the show opts out of ("all": every one)
+    artwork_alt: str = ""  # what the cover shows, for people who cannot see it (podcast:image alt)
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Telling apps at once that the feed changed, instead of waiting for them to poll."""
+
+    websub_hub: Url = Url("")  # e.g. "https://pubsubhubbub.appspot.com/"
+    podping: bool = False  # podping.cloud, with the token in $PODCAST_PODPING_TOKEN
+    podping_url: Url = Url("https://podping.cloud/")
+    attempts: int = 4  # tries per notification, with back-off (1, 2, 4 s...)
+    timeout: float = 10.0  # seconds per try
 
 
 @dataclass(frozen=True)
@@ -170,10 +232,23 @@ class Audio:
     bed_level: float = -24.0  # dB applied to the bed before ducking
     balance: bool = True  # match the loudness of voices recorded on separate channels or tracks
     leveler: bool = False  # even out speakers and distance on a one-microphone recording (gentle)
+    # A lighter second rendition for listeners on mobile data, offered beside the MP3
+    # (podcast:alternateEnclosure, the web player's <source>): "opus" (Ogg), "aac" (M4A), or "".
+    light: Literal["", "opus", "aac"] = ""
+    light_bitrate: int = 0  # kb/s; 0 = the measured choice (LIGHT_KBPS)
 
     @property
     def kbps(self) -> int:
         return self.bitrate or (96 if self.channels == 1 else 128)
+
+    @property
+    def light_kbps(self) -> int:
+        return self.light_bitrate or LIGHT_KBPS[self.light] * self.channels if self.light else 0
+
+
+# Chosen from benchmarks/rendition.py (French speech, against the clean-up output): per channel.
+LIGHT_KBPS = {"opus": 32, "aac": 48}
+LIGHT_RANGE = {"opus": (12, 128), "aac": (24, 192)}
 
 
 _WHISPER_CODES = (  # the language codes faster-whisper accepts
@@ -247,6 +322,7 @@ class Config:
     transcribe: Transcribe = Transcribe()
     serve: Serve = Serve()
     stats: Stats = Stats()
+    notify: Notify = Notify()
 
     @property
     def episodes_dir(self) -> Path:
@@ -342,6 +418,9 @@ class EpisodeMeta:
     transcribe: bool | None = None  # false: no Whisper for this episode (default: the show's setting)
     edit: Edit = Edit()
     imported: Imported | None = None
+    ai_content: bool | None = None  # default: the show's
+    txt: tuple[Txt, ...] = ()
+    social: tuple[Social, ...] = ()  # where listeners comment on this episode
 
 
 # ---------------------------------------------------------------------------------------
@@ -412,6 +491,8 @@ def load_episode(path: Path, tz: ZoneInfo, root: Path | None = None) -> EpisodeM
     for name in (meta.artwork, meta.edit.markers, *(c.img for c in meta.chapters)):
         if name:
             _file_name(path, name)
+    if problem := _txt_problem(meta.txt, "txt") or _social_problem(meta.social, "social"):
+        raise ConfigError(f"{path}: {problem}")
     return meta
 
 
@@ -541,6 +622,15 @@ def _audio_files(config: Config) -> str:
     return ""
 
 
+def _notify(config: Config) -> str:
+    notify = config.notify
+    if notify.attempts < 1 or notify.attempts > 10:
+        return "notify.attempts must be between 1 and 10"
+    if not 0 < notify.timeout <= 120:
+        return "notify.timeout must be between 0 and 120 seconds"
+    return ""
+
+
 def _audio_levels(config: Config) -> str:
     audio = config.audio
     if audio.cleanup == "custom" and not audio.filters:
@@ -551,6 +641,17 @@ def _audio_levels(config: Config) -> str:
         return "audio.true_peak must be between -9 and 0 dBTP"
     if audio.kbps not in MP3_BITRATES:
         return f"audio.bitrate: {audio.kbps} is not an MP3 bitrate"
+    return _light(audio)
+
+
+def _light(audio: Audio) -> str:
+    if not audio.light:
+        return "audio.light_bitrate is set but audio.light is not" if audio.light_bitrate else ""
+    low, high = LIGHT_RANGE[audio.light]
+    if not low <= audio.light_kbps <= high:
+        return f"audio.light_bitrate: {audio.light_kbps} kb/s is outside {low}-{high} for {audio.light}"
+    if audio.light == "aac" and audio.format == "m4a":
+        return 'audio.light = "aac" would repeat audio.format = "m4a": use "opus", or "" for none'
     return ""
 
 
@@ -578,6 +679,63 @@ def _log_source(log: LogSource) -> str:
     return "set bucket or files, not both" if log.bucket and log.files else ""
 
 
+def _txt_problem(entries: tuple[Txt, ...], key: str) -> str:
+    for index, txt in enumerate(entries):
+        where = f"{key}[{index}]"
+        if not txt.text.strip():
+            return f"{where}.text is empty: write the text (or the directory's token), or remove the entry"
+        if len(txt.text) > namespace.TXT_MAX:
+            return f"{where}.text has {len(txt.text)} characters: apps truncate after {namespace.TXT_MAX}"
+        if len(txt.purpose) > namespace.PURPOSE_MAX:
+            return f"{where}.purpose is over {namespace.PURPOSE_MAX} characters"
+        if txt.purpose.strip().lower() in namespace.RESERVED_PURPOSES:
+            return f'{where}: purpose "{txt.purpose}" is set with ai_content = true or false, not as text'
+    return ""
+
+
+def _social_problem(entries: tuple[Social, ...], key: str) -> str:
+    for index, social in enumerate(entries):
+        if social.protocol != "disabled" and not social.uri:
+            return f'{key}[{index}].uri is required (the post where listeners comment), or protocol = "disabled"'
+    return ""
+
+
+def _remote_problem(feed: RemoteFeed, key: str) -> str:
+    if not feed.guid and not feed.url:
+        return f"{key} needs guid (the show's podcast:guid) or url (its feed): `podcast podroll add URL` finds both"
+    return ""
+
+
+def _show_tags(config: Config) -> str:
+    show = config.show
+    problems = [
+        _txt_problem(show.txt, "show.txt"),
+        _social_problem(show.social, "show.social"),
+        *(_remote_problem(feed, f"show.podroll[{i}]") for i, feed in enumerate(show.podroll)),
+        _remote_problem(show.publisher, "show.publisher") if show.publisher else "",
+        _block_problem(show.block),
+        _frequency_problem(show.update_frequency),
+    ]
+    return next((p for p in problems if p), "")
+
+
+def _block_problem(block: tuple[str, ...]) -> str:
+    for slug in block:
+        if slug != namespace.BLOCK_ALL and slug not in namespace.SERVICE_SLUGS:
+            close = difflib.get_close_matches(slug, namespace.SERVICE_SLUGS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            return f"show.block: '{slug}' is not a service of the Podcasting 2.0 list{hint}"
+    return ""
+
+
+def _frequency_problem(freq: UpdateFrequency) -> str:
+    if freq.rrule and freq.rrule != "auto" and (why := namespace.rrule_problem(freq.rrule, freq.dtstart is not None)):
+        return f"show.update_frequency.rrule {why}"
+    if len(freq.text) > namespace.SHORT_TEXT_MAX:
+        return f"show.update_frequency.text is over {namespace.SHORT_TEXT_MAX} characters: apps truncate it"
+    return ""
+
+
 _RULES: tuple[Callable[[Config], str], ...] = (
     _stats,
     _artwork_exists,
@@ -589,6 +747,8 @@ _RULES: tuple[Callable[[Config], str], ...] = (
     _timezone,
     _audio_files,
     _audio_levels,
+    _show_tags,
+    _notify,
 )
 
 

@@ -20,6 +20,7 @@ from podcast.domain.chapters import ChapterDecl
 from podcast.domain.edits import Cut, EditList
 from podcast.domain.transcript import Segment, Word
 from podcast.project.config import EPISODE_NAME, NOTES_NAME, Config, EpisodeMeta, load_episode
+from podcast.project.ids import LIGHT_ROLE
 from podcast.project.state import State
 
 SLUG_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?$")
@@ -34,6 +35,10 @@ EDIT_LIST = "edits.json"
 CHAPTERS = "chapters.json"
 SEGMENTS = "transcript.segments.json"
 LOUDNESS = "loudness.json"
+# The lighter rendition (config.Audio.light): its container by codec, its role among the
+# published objects, and the RFC 6381 codecs string players and apps choose by.
+LIGHT_SUFFIX = {"opus": ".ogg", "aac": ".m4a"}
+CODECS = {".ogg": "opus", ".m4a": "mp4a.40.2", ".mp3": "mp3"}
 STATE = "state.json"
 MARKERS_STEM = "markers"  # markers.<ext> in the episode folder: the editor's markers, imported
 OWN_TRANSCRIPT = "transcript.vtt"  # in the episode folder: the producer's own
@@ -59,6 +64,20 @@ class PublishedObject:
     size: int
     type: str
     duration: float | None = None  # seconds, for the audio: the feed describes the file it links
+    integrity: str = ""  # SRI hash (podcast:integrity), for the lighter rendition
+
+    @property
+    def codecs(self) -> str:
+        return CODECS.get(Path(self.key).suffix, "")
+
+    @property
+    def media_type(self) -> str:
+        """The MIME type players choose by (audio/mp4 for M4A: browsers and apps read it; the
+        stored audio/x-m4a is what Apple asks of an enclosure)."""
+        return "audio/mp4" if self.codecs == "mp4a.40.2" else self.type.split(";")[0]
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in vars(self).items() if v != "" or k != "integrity"}
 
 
 @dataclass(frozen=True)
@@ -78,12 +97,17 @@ class Publication:
     def audio(self) -> PublishedObject | None:
         return self.objects.get("audio")
 
+    @property
+    def light(self) -> PublishedObject | None:
+        """The lighter rendition, when one was published."""
+        return self.objects.get(LIGHT_ROLE)
+
     def edit_list(self) -> EditList | None:
         return EditList.from_json(self.edits) if self.edits else None
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "published": {role: vars(obj) for role, obj in self.objects.items()},
+            "published": {role: obj.to_json() for role, obj in self.objects.items()},
             "published_edits": self.edits,
             "published_chapters": self.chapters,
             "published_segments": self.segments,
@@ -307,6 +331,19 @@ class Episode:
     @property
     def tagged_audio(self) -> Path:
         return self.build / f"{self.slug}.{self.format}"
+
+    @property
+    def light_codec(self) -> str:
+        """The lighter rendition the show asks for ("opus" or "aac"); "" for none, and for an
+        episode published as it is."""
+        return "" if self.as_is else self.config.audio.light
+
+    def light_audio(self, codec: str) -> Path:
+        """The lighter rendition as processed (the MP3's twin: build/SLUG/audio-light.ogg)."""
+        return self.build / f"audio-light{LIGHT_SUFFIX[codec]}"
+
+    def tagged_light(self, codec: str) -> Path:
+        return self.build / f"{self.slug}-light{LIGHT_SUFFIX[codec]}"
 
     @property
     def loudness_report(self) -> Path:

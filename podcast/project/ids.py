@@ -79,9 +79,13 @@ def episode_page_url(config: Config, slug: str) -> str:
     return url_join(config.show.base_url, "episodes", slug, "index.html")
 
 
+LIGHT_ROLE = "audio.light"  # the lighter rendition's role among an episode's published objects
+
+
 def media_key(slug: str, role: str, digest: str, suffix: str) -> str:
-    """Content-addressed key: a key never changes meaning once published."""
-    stem = slug if role == "audio" else role.replace(".", "-")
+    """Content-addressed key: a key never changes meaning once published. The audio is named
+    after the episode (SLUG-HASH.mp3, SLUG-light-HASH.ogg): the name a listener's download keeps."""
+    stem = {"audio": slug, LIGHT_ROLE: f"{slug}-light"}.get(role, role.replace(".", "-"))
     return f"episodes/{slug}/{stem}-{digest[:12]}{key_suffix(suffix)}"
 
 

@@ -222,6 +222,36 @@ license = ""                  # podcast:license, e.g. "cc-by-sa-4.0"
 medium = "podcast"            # podcast:medium
 locked = true                 # podcast:locked: no other host may import the feed without the owner
 new_feed_url = ""             # only when the feed moves: itunes:new-feed-url
+# ai_content = false          # podcast:txt purpose="ai-content": was AI used to make the show? Our
+                              # transcripts, chapters and suggested cuts are machine-made; decide
+                              # with https://shouldidisclose.ai (an episode may say otherwise)
+artwork_alt = ""              # what the cover shows, for people who cannot see it (podcast:image alt)
+block = []                    # podcast:block: platforms the show opts out of, e.g. ["youtube"]; ["all"] = every one
+
+# [[show.txt]]                # podcast:txt, repeat: free text, or a directory's ownership token
+# text = "S6lpp-7ZCn8-dZfGc-OoyaG"
+# purpose = "verify"          # "verify", "applepodcastsverify", or a service's name
+
+# [show.update_frequency]     # podcast:updateFrequency: the release rhythm apps show
+# rrule = "FREQ=MONTHLY"      # an RFC 5545 rule, or "auto": the rhythm of the episodes published so far
+# text = "Un épisode par mois"   # default: the rhythm in words
+# dtstart = 2024-01-01        # needed with COUNT in the rule
+# complete = false            # true: the series is finished
+
+# [[show.podroll]]            # podcast:podroll: partner shows you recommend (`podcast podroll add URL`)
+# guid = "917393e3-1b1e-5cef-ace4-edaa54e1f810"   # their podcast:guid (else computed from url)
+# url = "https://…/feed.xml"
+# title = "Une émission amie"
+
+# [show.publisher]            # podcast:publisher: the association's publisher feed
+# guid = "…"                  # (`podcast podroll publisher URL` fills it in)
+# url = "https://…/publisher.xml"
+
+# [[show.social]]             # podcast:socialInteract: where listeners comment on the show
+# uri = "https://mastodon.social/@association/112233"
+# protocol = "activitypub"    # activitypub, atproto, nostr, matrix, hive, twitter, lightning, disabled
+# account_id = "@association@mastodon.social"
+# account_url = "https://mastodon.social/@association"
 
 # [[show.hosts]]              # podcast:person, repeat for each host
 # name = "Prénom Nom"
@@ -235,6 +265,7 @@ new_feed_url = ""             # only when the feed moves: itunes:new-feed-url
 # text = "Soutenir l'association"
 
 [show.links]                  # the show's page in each directory: a subscribe button on the web pages
+                              # (`podcast directories` walks you through submitting the feed)
 apple = ""                    # https://podcasts.apple.com/…/id123456789 (also gives Overcast's and Pocket Casts' links)
 spotify = ""
 deezer = ""
@@ -242,6 +273,8 @@ antennapod = ""               # empty: made from the feed URL
 pocketcasts = ""              # empty: made from the Apple ID, or from a public feed URL
 overcast = ""                 # empty: made from the Apple ID
 podcastaddict = ""            # empty: made from a public feed URL
+podcastindex = ""             # https://podcastindex.org/podcast/123 (`podcast directories` writes it)
+amazon = ""
 
 [show.theme]                  # the web pages' look (templates/ in the project overrides the pages)
 accent = "#8a1c2b"            # the show's colour, #rrggbb (darkened on the pages where text needs contrast)
@@ -285,6 +318,9 @@ bed = ""                      # music bed under the speech, looped and ducked wh
 bed_level = -24.0             # dB applied to the bed
 balance = true                # voices on separate channels (or tracks): match their loudness
 leveler = false               # one microphone: gently even out speakers and distance
+light = ""                    # a lighter second rendition for listeners on mobile data: "opus" (Ogg,
+                              # about a third of the MP3's bytes) or "aac" (M4A, for players without Opus)
+light_bitrate = 0             # kb/s; 0 = 32 per channel for Opus, 48 for AAC (measured: see the README)
 
 [transcribe]
 enabled = true
@@ -307,6 +343,13 @@ require_review = false        # publish refuses an episode whose transcript was 
 
 [transcribe.corrections]      # wrong = "right", applied after transcription
 # "atd car monde" = "ATD Quart Monde"
+
+[notify]                      # tell apps at once when the feed changed (only then), after it is published
+websub_hub = ""               # a WebSub hub, e.g. "https://pubsubhubbub.appspot.com/" (also <atom:link rel="hub">)
+podping = false               # Podping through podping.cloud; the token comes from $PODCAST_PODPING_TOKEN
+podping_url = "https://podping.cloud/"
+attempts = 4                  # tries per notification (waiting 1, 2, 4 s between); a failure is a warning
+timeout = 10.0                # seconds per try
 
 [serve]
 bind = "127.0.0.1"            # `podcast serve`: use 0.0.0.0 to preview from a phone on the LAN
@@ -337,6 +380,16 @@ summary = ""                  # one paragraph, plain text (the feed's descriptio
 source = "enregistrement.wav" # recording file(s) in this folder, joined in order; never modified
 draft = false                 # true keeps the episode out of the feed
 location = ""                 # where it was recorded
+episode_type = "full"         # "full", "bonus", or "trailer" (also offered as the show's podcast:trailer)
+# ai_content = false          # podcast:txt purpose="ai-content" for this episode (default: the show's)
+
+# [[txt]]                     # podcast:txt for this episode
+# text = "…"
+# purpose = ""
+
+# [[social]]                  # podcast:socialInteract: the post where listeners comment on this episode
+# uri = "https://mastodon.social/@association/112233"
+# account_id = "@association@mastodon.social"
 
 # [[guests]]
 # name = "Prénom Nom"

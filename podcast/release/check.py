@@ -6,6 +6,7 @@ It runs automatically before the feed is published (errors refuse the publicatio
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -15,6 +16,7 @@ from lxml import etree
 
 from podcast.core.errors import FeedError, FetchError, PodcastError
 from podcast.core.report import Level, Report
+from podcast.domain import directories, namespace
 from podcast.edges import http as web
 from podcast.edges import images as artwork
 from podcast.edges import storage
@@ -32,9 +34,10 @@ from podcast.project.ids import (
     show_guid,
 )
 from podcast.project.state import State
-from podcast.release import catalog, notes, rss
+from podcast.release import art, catalog, notes, rss
 from podcast.release.catalog import Catalog, Item, Referenced, Released
 from podcast.release.notes import MAX_DESCRIPTION_BYTES
+from podcast.release.notify import TOKEN_ENV as NOTIFY_TOKEN_ENV
 
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,8})?$")
 NUMBER_IN_TITLE = re.compile(r"(?i)(^\s*\d+\s*[-.:–—]|\b(ép\.?|épisode|episode|ep\.?|#)\s*\d+)")
@@ -77,7 +80,7 @@ def run(
     http: bool = False,
 ) -> list[Finding]:
     previous = previous or Released()
-    findings = [*channel_rules(config, xml), *item_rules(config, shown, previous)]
+    findings = [*channel_rules(config, xml), *item_rules(config, shown, previous), *namespace_rules(config, shown)]
     findings += guid_rules(config, previous, _live_guid(store))
     objects = catalog.referenced(config, shown, art_key)
     findings += object_rules(store, objects)
@@ -92,7 +95,7 @@ def check_project(config: Config, *, http: bool = False) -> list[Finding]:
     art_key = catalog.artwork_key(config)
     previous = State(config.build_dir / "state.json").result("feed", Released) or Released()
     try:
-        xml = rss.build(config, shown, art_key)
+        xml = rss.build(config, shown, art_key, art.show_images(config))
     except FeedError as exc:  # e.g. no title: say why with the show's rules, not the builder's
         findings = [
             *_text_rules(config),
@@ -161,6 +164,99 @@ def channel_rules(config: Config, xml: bytes) -> Iterable[Finding]:
         yield Finding(ERROR, "feed", f"not well-formed XML: {exc}", "report this as a bug")
     for rules in (_text_rules, _owner_rules, _category_rules, _artwork_rules, _identity_rules):
         yield from rules(config)
+
+
+def namespace_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
+    """The Podcasting 2.0 tags beyond the core set: each value missing or contradicting another."""
+    for rules in (_ai_content_rules, _remote_rules, _frequency_rules, _block_rules, _notify_rules):
+        yield from rules(config, shown)
+    for item in shown.items:
+        if item.episode.meta.episode_type == "trailer" and len(item.episode.meta.title) > namespace.SHORT_TEXT_MAX:
+            yield Finding(
+                WARNING,
+                "podcast:trailer",
+                f"the title is over {namespace.SHORT_TEXT_MAX} characters: apps truncate it",
+                "shorten the trailer's title",
+                item.episode.slug,
+            )
+
+
+def _ai_content_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
+    if config.show.ai_content is not None:
+        return
+    undecided = [it.episode.slug for it in shown.items if it.episode.meta.ai_content is None]
+    if undecided or not shown.items:
+        listed = f" (episodes without their own: {', '.join(undecided[:5])}{'…' if len(undecided) > 5 else ''})"
+        yield Finding(
+            WARNING,
+            "podcast:txt ai-content",
+            "not decided: say whether AI was used to make the show (the transcripts, chapters and suggested "
+            f"cuts this tool makes are machine-made){listed if undecided else ''}",
+            f"set ai_content = true or false in [show] of config.toml (guidance: {namespace.AI_DISCLOSURE_URL})",
+        )
+
+
+def _remote_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
+    own = show_guid(config)
+    feeds = [(f"show.podroll[{i}]", feed) for i, feed in enumerate(config.show.podroll)]
+    if config.show.publisher:
+        feeds.append(("show.publisher", config.show.publisher))
+    for key, feed in feeds:
+        if not feed.guid:
+            yield Finding(
+                WARNING,
+                "podcast:remoteItem",
+                f"{key} has no guid: {rss.remote_guid(feed)} is computed from {feed.url} by the namespace's rule, "
+                "which is wrong if that show kept its GUID through a move",
+                f"run `podcast podroll {'publisher' if key == 'show.publisher' else 'add'} {feed.url}` "
+                "(it reads the GUID from the feed)",
+            )
+        elif rss.remote_guid(feed) == own:
+            yield Finding(WARNING, "podcast:remoteItem", f"{key} is this show itself", f"remove {key}")
+
+
+def _frequency_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
+    setting = config.show.update_frequency
+    if setting.rrule == "auto" and not setting.complete and rss.frequency(config, shown) is None:
+        yield Finding(
+            WARNING,
+            "podcast:updateFrequency",
+            f'rrule = "auto" needs {namespace.MIN_HISTORY} episodes with a regular rhythm: left out for now',
+            'wait for more episodes, or write the rule (e.g. rrule = "FREQ=MONTHLY")',
+        )
+
+
+def _block_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
+    block = config.show.block
+    if namespace.BLOCK_ALL in block:
+        yield Finding(
+            WARNING,
+            "podcast:block",
+            "the show asks every directory and app not to list it",
+            'remove "all" from show.block unless the show should be private',
+        )
+    for key, url in vars(config.show.links).items():
+        slug = directories.BY_KEY[key].block_slug if key in directories.BY_KEY else key
+        if url and slug in block:
+            yield Finding(
+                WARNING,
+                "podcast:block",
+                f"the show blocks '{slug}' but links to it (show.links.{key}): that directory may drop it",
+                f"remove '{slug}' from show.block, or the link",
+            )
+
+
+def _notify_rules(config: Config, shown: Catalog) -> Iterable[Finding]:
+    notify = config.notify
+    if notify.podping and not os.environ.get(NOTIFY_TOKEN_ENV):
+        yield Finding(
+            WARNING,
+            "podcast:podping",
+            f"notify.podping is on but ${NOTIFY_TOKEN_ENV} is not set: no Podping will be sent",
+            f"ask podping@podcastindex.org for a token and set {NOTIFY_TOKEN_ENV} in the environment",
+        )
+    if notify.websub_hub and not notify.websub_hub.startswith("https://"):
+        yield Finding(WARNING, "atom:link hub", f"{notify.websub_hub} is not https", "use the hub's https:// address")
 
 
 def _text_rules(config: Config) -> Iterable[Finding]:

@@ -121,16 +121,25 @@ def environment(config: Config) -> Environment:
 def _typeset(language: str) -> Any:
     """Every text a template prints, set in the show's typography before it is escaped (French:
     « », ’, no-break spaces; any other language as it is). Markup already made (the notes'
-    HTML, JSON-LD), JSON data for the scripts ("{…}", "[…]": its words are set where it is made)
-    and non-text values pass untouched; so do web addresses inside a text."""
+    HTML, JSON-LD), machine values (`Verbatim`: a media type and its codecs), JSON data for the
+    scripts ("{…}", "[…]": its words are set where it is made) and non-text values pass
+    untouched; so do web addresses inside a text."""
     setting = typography.for_language(language)
 
     def finalize(value: Any) -> Any:
-        if isinstance(value, str) and not isinstance(value, Markup) and not value.lstrip().startswith(("{", "[")):
+        if isinstance(value, Verbatim | Markup) or not isinstance(value, str):
+            return value
+        if not value.lstrip().startswith(("{", "[")):
             return setting(value)
         return value
 
     return finalize
+
+
+class Verbatim(str):
+    """A machine value a template prints (a media type with its codecs): escaped, never typeset."""
+
+    __slots__ = ()
 
 
 def _asset_keys(env: Environment) -> dict[str, tuple[str, str]]:
@@ -153,7 +162,7 @@ def cover(site: Site, source: Path) -> Cover:
     content) and listed for publication."""
     if source in site.covers:
         return site.covers[source]
-    digest = fsutil.sha256_text(IMAGES_VERSION + fsutil.sha256_file(source))[:12]
+    digest = _image_digest(source)
     side = min(images.dimensions(source)) or max(COVER_SIZES)
     widths = {size: min(size, side) for size in COVER_SIZES}
     keys = {(size, kind): f"images/cover{size}-{digest}.{kind}" for size in COVER_SIZES for kind, _ in COVER_KINDS}
@@ -161,7 +170,7 @@ def cover(site: Site, source: Path) -> Cover:
     missing = {target: path for target, path in missing.items() if not path.is_file()}
     if missing:
         images.web_covers(source, missing)
-    social = f"images/social-{digest}.jpg"
+    social = social_key(source)
     if not (path := site.image(social)).is_file():
         images.social_card(source, path)
     srcsets = tuple(
@@ -171,6 +180,16 @@ def cover(site: Site, source: Path) -> Cover:
     made = Cover(srcsets, {size: keys[(size, "jpg")] for size in COVER_SIZES}, social, tuple(widths.values()))
     site.covers[source] = made
     return made
+
+
+def _image_digest(source: Path) -> str:
+    return fsutil.sha256_text(IMAGES_VERSION + fsutil.sha256_file(source))[:12]
+
+
+def social_key(source: Path) -> str:
+    """The key of the 1200×630 link-preview card made from the cover at `source` (the feed's
+    podcast:image purpose="social" names it too)."""
+    return f"images/social-{_image_digest(source)}.jpg"
 
 
 def _logo(site: Site) -> dict[str, Any] | None:
@@ -257,6 +276,8 @@ def subscribe_links(config: Config) -> list[tuple[str, str]]:
         "antennapod": links.antennapod or f"https://antennapod.org/deeplink/subscribe?url={quote(feed, safe='')}",
         "podcastaddict": links.podcastaddict
         or (f"https://podcastaddict.com/feed/{quote(feed, safe='')}" if public else ""),
+        "amazon": links.amazon,
+        "podcastindex": links.podcastindex,
     }
     return [(APP_NAMES[key], url) for key, url in made.items() if url]
 
@@ -269,6 +290,8 @@ APP_NAMES = {
     "overcast": "Overcast",
     "antennapod": "AntennaPod",
     "podcastaddict": "Podcast Addict",
+    "amazon": "Amazon Music",
+    "podcastindex": "Podcast Index",
 }
 
 
@@ -324,6 +347,7 @@ def episode_context(config: Config, item: Item, site: Site | None = None) -> dic
         "audio_key": audio.key,  # relative to the site's root, for the page's own player
         "audio_type": audio.type,
         "audio_size": audio.size,
+        "sources": _sources(item),
         "image": public_url(config, image_key) if image_key else "",
         "cover": art_cover,
         "social": public_url(config, art_cover.social) if art_cover else "",
@@ -336,6 +360,18 @@ def episode_context(config: Config, item: Item, site: Site | None = None) -> dic
         "duration_text": duration_text(item.duration, words),
         "duration_iso": f"PT{round(item.duration)}S" if item.duration else "",
     }
+
+
+def _sources(item: Item) -> list[dict[str, str]]:
+    """The player's <source>s: the lighter rendition first (a browser that plays it takes it and
+    saves the bytes), then the MP3 every browser plays."""
+    found = []
+    light, audio = item.publication.light, item.publication.audio
+    if light is not None:
+        found.append({"key": light.key, "type": Verbatim(f'{light.media_type}; codecs="{light.codecs}"')})
+    if audio is not None:
+        found.append({"key": audio.key, "type": audio.type})
+    return found
 
 
 def json_ld(config: Config, context: dict[str, Any]) -> str:

@@ -55,21 +55,48 @@ def _plain(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class Rendition:
+    """process: the lighter rendition (build/SLUG/audio-light.EXT), measured as delivered."""
+
+    codec: str  # "opus" | "aac" (config.Audio.light)
+    kbps: int
+    duration: float  # seconds
+    loudness: dict[str, float | None] = field(default_factory=dict)  # integrated, range, true peak
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Rendition:
+        return cls(
+            str(data.get("codec", "")),
+            int(data.get("kbps", 0)),
+            float(data.get("duration", 0.0)),
+            dict(data.get("loudness") or {}),
+        )
+
+
+@dataclass(frozen=True)
 class Processed:
     """process: the delivered audio (build/SLUG/audio.EXT) and the edit list it was cut with."""
 
     duration: float  # seconds of delivered audio
     loudness: dict[str, float | None] = field(default_factory=dict)  # integrated, range, true peak
     speech_files: int = 0  # what Whisper will hear: one file, or one per microphone
+    light: Rendition | None = None  # the lighter rendition, when the show asks for one
 
     def to_json(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        found = dataclasses.asdict(self)
+        if self.light is None:  # records of shows without one stay as they were
+            del found["light"]
+        return found
 
     @classmethod
     def from_json(cls, data: dict[str, Any], at: str = "") -> Processed:
         loudness = data.get("loudness") or {}
+        light = data.get("light")
         return cls(
-            float(data.get("duration", 0.0)), dict(loudness), int(data.get("speech", data.get("speech_files", 0)))
+            float(data.get("duration", 0.0)),
+            dict(loudness),
+            int(data.get("speech", data.get("speech_files", 0))),
+            Rendition.from_json(light) if isinstance(light, dict) else None,
         )
 
 

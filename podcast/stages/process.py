@@ -17,13 +17,16 @@ Design (measured on a 40-minute interview, see benchmarks/; both cores kept busy
 3. deliver: filter | encode | measure, three processes on the two cores; the encoder's
    packets are measured as they are written (ffmpeg's tee muxer), so the loudness report
    describes the *encoded* file; if it misses the target by more than 0.2 LU the gain is
-   corrected and the file encoded once more. Whisper's speech is written meanwhile.
+   corrected and the file encoded once more. Whisper's speech is written meanwhile. A lighter
+   rendition (audio.light) is a second branch of the same graph, with an encoder and a meter
+   of its own: its own lower limiter, its level from a second gain the clean-up pass meters.
 `loudnorm` is avoided: it works at 192 kHz internally and took ~4x longer for the same result.
 Memory stays flat: every pass streams; nothing holds the whole recording.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -31,7 +34,7 @@ import math
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -39,11 +42,11 @@ from typing import Any
 from podcast.core import fsutil
 from podcast.core.errors import EpisodeError, LoudnessError, MediaError
 from podcast.domain import edits, levels, markers
-from podcast.edges import ffmpeg
-from podcast.edges import filtergraphs as audiograph
+from podcast.edges import ffmpeg, filtergraphs
 from podcast.edges.filtergraphs import Piece, Program
 from podcast.project.config import Audio
-from podcast.stages import INPUT_ONLY, Context, Outcome, Processed
+from podcast.project.episode import LIGHT_SUFFIX
+from podcast.stages import INPUT_ONLY, Context, Outcome, Processed, Rendition
 
 log = logging.getLogger("podcast.process")
 
@@ -53,6 +56,21 @@ LIMITER_MARGIN_DB = 1.0  # sample-peak ceiling below the true-peak target: room 
 # level search aims this much above the target so the encoded file lands on it.
 ENCODER_DROP_DB = {"mp3": 0.4, "m4a": 0.0}
 CORRECT_ABOVE_LU = 0.2  # re-encode when the encoded file misses the target by more than this
+# The lighter rendition (audio.light), encoded from the same pass: its encoder's level change
+# (like ENCODER_DROP_DB), how far under the main limiter its own sits (Opus and AAC at these
+# bitrates overshoot the peaks they are given by 1-2 dB, LAME not at all: benchmarks/rendition.py),
+# the room kept under the limit, how close to the main file it must measure (loudness, length),
+# and how close before its level is corrected by another encode.
+LIGHT_DROP_DB = {"opus": 0.3, "aac": 0.0}
+LIGHT_HEADROOM_DB = {"opus": 1.0, "aac": 1.5}
+LIGHT_PEAK_ROOM_DB = 0.2
+LIGHT_MATCH_LU = 0.5
+LIGHT_MATCH_S = 0.05
+LIGHT_CORRECT_LU = 0.4
+# Under 64 kb/s per channel ffmpeg's AAC encoder keeps more treble than it has bits for and
+# overshoots the peaks by 2-3 dB; held to 12 kHz (most of speech), by 1.3-2.3 dB.
+AAC_CUTOFF_HZ = 12000
+OPUS_COMPLEXITY = 5
 MAX_ENCODES = 3
 HALVES_FROM = 120.0  # seconds: a shorter recording is cleaned in one piece
 OVERLAP = 1.0  # seconds the halves overlap (crossfaded over twice this when joined)
@@ -76,7 +94,7 @@ class Plan:
     pieces: list[Piece]
     source_lufs: float  # the working signal's loudness after the balance, per channel
     speech_lufs: float  # the speech's level where the compressor hears it (after any leveler)
-    balance: list[audiograph.Balance | None]  # per source, when balanced
+    balance: list[filtergraphs.Balance | None]  # per source, when balanced
     voices: list[tuple[int, float, levels.Voices]]  # balanced sources: index, where it starts, its voices
     tracks: list[levels.Track]
     notes: list[str]  # what the analysis found, for the report and -v
@@ -119,10 +137,13 @@ class ProcessStage:
         intro, outro, bed = self._jingles(ctx)
         marker_file = ep.marker_file()
         found = tuple(ep.markers())
+        audio = dataclasses.asdict(ctx.config.audio)
+        if not audio["light"]:  # a show without a lighter rendition keeps its fingerprints
+            del audio["light"], audio["light_bitrate"]
         return ProcessJob(
             hashes,
             False,
-            dataclasses.asdict(ctx.config.audio),
+            audio,
             dataclasses.asdict(ep.meta.edit),
             tuple(ctx.state.file_hash(p) if p else None for p in (intro, outro, bed, marker_file)),
             tuple((s.start, s.end) for s in ep.suggestions() if s.status == "accepted"),
@@ -150,6 +171,7 @@ class ProcessStage:
             f"clean-up: {audio.cleanup}{', leveler' if audio.leveler else ''}; loudness {audio.loudness:g} LUFS, "
             f"true peak ≤ {audio.true_peak:g} dBTP",
             f"encode: {codec}",
+            *([f"and a lighter rendition: {_light_name(audio)}, same pass"] if ctx.episode.light_codec else []),
         ]
 
     def edit_list(self, ctx: Context, job: ProcessJob) -> edits.EditList:
@@ -172,7 +194,7 @@ class ProcessStage:
             raise MediaError("the recording is silent: its loudness is undefined, nothing to normalise")
         ep.build.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".process-", dir=ep.build) as tmp:
-            meter = self._meter(audio, plan)
+            meter = self._meter(audio, plan, light=ep.light_codec)
             cleaned, raw, metered = self._clean(ctx, plan, Path(tmp), meter)
             estimate = _estimate(plan, meter, metered)
             aim = audio.loudness + ENCODER_DROP_DB[audio.format]
@@ -190,27 +212,33 @@ class ProcessStage:
             inputs, program = self._inputs(plan, program, cleaned)
             level = self._level(ctx, program, inputs, estimate)
             speech = [Path(tmp) / f"speech-{i}.flac" for i in range(len(raw) if plan.mode == "mix" else 1)]
-            with fsutil.atomic_path(ep.processed_audio) as out, ThreadPoolExecutor(max_workers=1) as pool:
+            codec = ep.light_codec
+            with (
+                fsutil.atomic_path(ep.processed_audio) as out,
+                _maybe_atomic(ep.light_audio(codec) if codec else None) as light,
+                ThreadPoolExecutor(max_workers=1) as pool,
+            ):
                 # Whisper's speech is written on the core the encoder leaves free.
                 written = pool.submit(_write_speech, program, raw, speech) if ep.has_transcript else None
-                final, encodes, gain = self._deliver(ctx, program, inputs, out, level)
+                delivered = self._deliver(ctx, program, inputs, out, level, light)
                 if written is not None:
                     written.result()
                 probe = ffmpeg.probe(out)
-                report = loudness_report(audio, level.report, final, gain, encodes, plan)
+                rendition = _rendition(audio, light, delivered.light) if light and delivered.light else None
+                report = loudness_report(audio, level.report, delivered, plan, probe.duration, rendition)
                 fsutil.write_text(ep.loudness_report, json.dumps(report, indent=2) + "\n")
                 if not report["pass"]:
                     raise LoudnessError(str(report["verdict"]))  # the report stays; the audio does not
                 fsutil.write_text(ep.edit_list_path, plan.edl.to_json())
                 outputs = self._keep_speech(ctx, speech if ep.has_transcript else [])
-        message = f"{probe.duration:.1f} s of audio, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP"
-        if warnings:
-            message += "; warning: " + "; ".join(warnings)
-        delivered = report["delivered"]
+        for stale in (ep.light_audio(other) for other in LIGHT_SUFFIX if other != codec):
+            stale.unlink(missing_ok=True)  # a rendition the show no longer asks for
+        made = [ep.light_audio(codec)] if codec else []
+        final = delivered.final
         return Outcome(
-            [ep.processed_audio, ep.edit_list_path, *outputs],
-            Processed(round(probe.duration, 3), dict(delivered) if isinstance(delivered, dict) else {}, len(outputs)),
-            message,
+            [ep.processed_audio, *made, ep.edit_list_path, *outputs],
+            Processed(round(probe.duration, 3), final.as_dict(), len(outputs), rendition),
+            _message(audio, probe.duration, final, rendition, warnings),
         )
 
     def _as_is(self, ctx: Context, source: Path) -> Outcome[Processed]:
@@ -296,7 +324,7 @@ class ProcessStage:
             "mix" if edit.mode == "multitrack" else "join",
             analysis.pieces(audio, self._overlap(audio)),
             analysis.loudness,
-            audiograph.leveled(analysis.loudness) if audio.leveler and not analysis.tracks else analysis.loudness,
+            filtergraphs.leveled(analysis.loudness) if audio.leveler and not analysis.tracks else analysis.loudness,
             analysis.balance,
             analysis.voices,
             analysis.tracks,
@@ -309,18 +337,21 @@ class ProcessStage:
 
     # -- passes ---------------------------------------------------------------------------
     @staticmethod
-    def _meter(audio: Audio, plan: Plan) -> audiograph.Meter | None:
+    def _meter(audio: Audio, plan: Plan, *, light: str = "") -> filtergraphs.Meter | None:
         """The meter for the clean-up pass of a joined recording (tracks are metered once
         mixed, in a level pass of their own)."""
         if plan.mode != "join":
             return None
         first = _first_gain(audio, plan.speech_lufs)
-        # Balanced voices: a second gain, to follow each voice as the limiter works harder.
-        gains = (first, first + METER_SPREAD_DB) if plan.voices else (first,)
-        return audiograph.Meter(gains, audio.true_peak - LIMITER_MARGIN_DB)
+        # Balanced voices: a second gain, to follow each voice as the limiter works harder. A
+        # lighter rendition: a second gain, for how much its lower limiter takes (`_LightLevel`).
+        gains: tuple[float, ...] = (first,)
+        if plan.voices or light:
+            gains = (first, first + (METER_SPREAD_DB if plan.voices else LIGHT_HEADROOM_DB[light]))
+        return filtergraphs.Meter(gains, audio.true_peak - LIMITER_MARGIN_DB)
 
     def _clean(
-        self, ctx: Context, plan: Plan, tmp: Path, meter: audiograph.Meter | None
+        self, ctx: Context, plan: Plan, tmp: Path, meter: filtergraphs.Meter | None
     ) -> tuple[list[Path], list[Path], list[_Metered]]:
         """The pieces, cleaned (and metered), one ffmpeg per core; and each unprocessed at 16 kHz.
         With a meter, the jingles are metered too."""
@@ -338,7 +369,7 @@ class ProcessStage:
             ]
             if plan.mode == "mix":
                 track = plan.tracks[index]
-                graph = audiograph.track_graph(audio, piece, track.gain if audio.balance else 0.0, track.level)
+                graph = filtergraphs.track_graph(audio, piece, track.gain if audio.balance else 0.0, track.level)
                 jobs.append(_Job([plan.sources[index]], graph, outputs, piece.end, f"piece {index}"))
                 continue
             inputs: list[ffmpeg.Input] = list(plan.sources)
@@ -346,11 +377,11 @@ class ProcessStage:
             if len(plan.sources) == 1:  # seek rather than decode what the other half does
                 inputs = [(plan.sources[0], ["-ss", f"{piece.start:.6f}", "-t", f"{piece.end - piece.start:.6f}"])]
                 span = None
-            graph = audiograph.half_graph(audio, span, plan.balance, audio.leveler, plan.speech_lufs, meter)
+            graph = filtergraphs.half_graph(audio, span, plan.balance, audio.leveler, plan.speech_lufs, meter)
             jobs.append(_Job(inputs, graph, [*outputs, *metered], piece.end - piece.start, f"piece {index}"))
         for key, path in (("intro", plan.intro), ("outro", plan.outro)):
             if meter is not None and path is not None:
-                jobs.append(_Job([path], audiograph.jingle_meter_graph(audio, meter), list(metered), 0.0, key))
+                jobs.append(_Job([path], filtergraphs.jingle_meter_graph(audio, meter), list(metered), 0.0, key))
         bar = _Combined(ctx.progress("clean up", sum(job.duration for job in jobs)), len(jobs))
         try:
             with ThreadPoolExecutor(max_workers=2) as pool:
@@ -394,15 +425,15 @@ class ProcessStage:
         report: list[dict[str, object]] = [
             {"gain_db": round(gain, 2), "lufs": round(level, 2), "from": origin} for gain, level in estimate
         ]
-        gain, _ = _interpolate(estimate, aim)
+        gain, slope = _interpolate(estimate, aim)
         nearest = min(estimate, key=lambda point: abs(point[0] - gain))
-        return _Level(gain, ceiling, nearest, report)
+        return _Level(gain, ceiling, nearest, report, slope)
 
     @staticmethod
     def _measure(program: Program, audio: Audio, inputs: list[ffmpeg.Input], gain: float, ceiling: float) -> float:
         """The whole programme's loudness through the gain and limiter, at 16 kHz."""
-        graph = audiograph.level_graph(program, audio, gain, ceiling)
-        meter = audiograph.filter_index(graph, "ebur128")[0]
+        graph = filtergraphs.level_graph(program, audio, gain, ceiling)
+        meter = filtergraphs.filter_index(graph, "ebur128")[0]
         stderr = ffmpeg.render_outputs(inputs, graph, [("level", ["-f", "null"], "-")])
         return ffmpeg.parse_ebur128_each(stderr)[meter].integrated
 
@@ -413,39 +444,64 @@ class ProcessStage:
         inputs: list[ffmpeg.Input],
         out: Path,
         level: _Level,
-    ) -> tuple[ffmpeg.Loudness, int, float]:
+        light: Path | None = None,
+    ) -> _Delivered:
         """Encode, measuring the encoded packets; if they miss the target, correct the gain along
         the slope between the last two measurements (under 1 where the limiter works hard) and
-        encode again."""
+        encode again. The lighter rendition is encoded from the same pass (a branch of the same
+        filter graph, its own encoder and meter): when only it misses (its peaks, or its level
+        against the main file's), only it is encoded again."""
         audio = ctx.config.audio
-        final = ffmpeg.Loudness(-math.inf, 0.0, -math.inf)
-        gain, ceiling, encode = level.gain, level.ceiling, 0
+        done = _Delivered(ffmpeg.Loudness(-math.inf, 0.0, -math.inf), 0, level.gain)
+        gain, ceiling = level.gain, level.ceiling
+        shape = _LightLevel.first(audio, level.slope) if light is not None else None
         points = [level.measured]  # (gain, loudness before the encoder)
-        duration = program.edl.duration
+        main_due, light_due = True, light is not None
         for encode in range(1, MAX_ENCODES + 1):
-            graph = ";".join(
-                [
-                    *audiograph.program_graph(program, audio),
-                    f"[program]{audiograph.dynamics(gain, ceiling)}[out]",
-                ]
-            )
-            bar = ctx.progress("encode" if encode == 1 else "re-encode", duration)
+            encodings = [self._encoding(audio, out)] if main_due else []
+            if light is not None and light_due:
+                encodings.append(_light_encoding(audio, light))
+            graph = delivery_graph(program, audio, gain, ceiling, shape if light_due else None, main=main_due)
+            what = "encode" if encode == 1 else "re-encode" if main_due else "re-encode the rendition"
+            bar = ctx.progress(what, program.edl.duration)
             try:
-                final = ffmpeg.encode_and_measure(
-                    inputs, graph, out, codec_args(audio), *muxers(audio), on_progress=bar.update
-                )
+                measured = ffmpeg.encode_and_measure(inputs, graph, encodings, on_progress=bar.update)
             finally:
                 bar.close()
+            if main_due:
+                done = dataclasses.replace(done, final=measured[0], encodes=encode, gain=gain)
+            final = done.final
+            log.info("encode %d: gain %+.2f dB → %.2f LUFS, %.2f dBTP", encode, gain, final.integrated, final.true_peak)
+            corrected = shape
+            if shape is not None and light_due:
+                lighter = measured[-1]
+                done = dataclasses.replace(
+                    done,
+                    light=lighter,
+                    light_level=shape,
+                    light_limiter=round(ceiling - shape.headroom, 2),
+                    light_encodes=done.light_encodes + 1,
+                )
+                log.info("  rendition: %s → %.2f LUFS, %.2f dBTP", shape, lighter.integrated, lighter.true_peak)
+                corrected = shape.corrected(audio, final, lighter)
             miss = audio.loudness - final.integrated
             over = final.true_peak - audio.true_peak
-            log.info("encode %d: gain %+.2f dB → %.2f LUFS, %.2f dBTP", encode, gain, final.integrated, final.true_peak)
-            if abs(miss) <= CORRECT_ABOVE_LU and over <= 0:
+            main_due = abs(miss) > CORRECT_ABOVE_LU or over > 0
+            if main_due:
+                points.append((gain, final.integrated + ENCODER_DROP_DB[audio.format]))
+                gain += miss / _slope(points[-2], points[-1])
+                if over > 0:
+                    ceiling -= over + 0.2
+            light_due = shape is not None and (main_due or corrected != shape)
+            shape = corrected
+            if not main_due and not light_due:
                 break
-            points.append((gain, final.integrated + ENCODER_DROP_DB[audio.format]))
-            gain += miss / _slope(points[-2], points[-1])
-            if over > 0:
-                ceiling -= over + 0.2
-        return final, encode, gain
+        return done
+
+    @staticmethod
+    def _encoding(audio: Audio, out: Path) -> ffmpeg.Encoding:
+        file_muxer, pipe_format = muxers(audio)
+        return ffmpeg.Encoding("out", codec_args(audio), file_muxer, pipe_format, out)
 
     def _keep_speech(self, ctx: Context, speech: list[Path]) -> list[Path]:
         """Move the speech for Whisper next to the episode's other build files."""
@@ -495,7 +551,7 @@ class _Job:
     def run(self, on_progress: Callable[[float], None]) -> _Metered:
         sink = ffmpeg.MomentaryLog()
         ffmpeg.render_outputs(self.inputs, self.graph, self.outputs, on_progress=on_progress, line_sink=sink)
-        numbers = audiograph.filter_index(self.graph, "ebur128")
+        numbers = filtergraphs.filter_index(self.graph, "ebur128")
         if not numbers:
             return _Metered(self.name, [], [])
         return _Metered(self.name, sink.times.get(numbers[0], []), [sink.levels.get(n, []) for n in numbers])
@@ -531,10 +587,10 @@ def _blocks(plan: Plan, metered: list[_Metered], which: int) -> tuple[Any, Any]:
         index = int(item.name.split()[1])
         piece = plan.pieces[index]
         times = np.asarray(item.times)
-        centre = piece.start + times - audiograph.MOMENTARY_WINDOW / 2
+        centre = piece.start + times - filtergraphs.MOMENTARY_WINDOW / 2
         own_from = piece.start + (overlap if index > 0 else 0.0)
         own_to = piece.end - (overlap if index < last else 0.0)
-        full = times >= audiograph.MOMENTARY_WINDOW - 1e-6  # a block is whole from 400 ms in
+        full = times >= filtergraphs.MOMENTARY_WINDOW - 1e-6  # a block is whole from 400 ms in
         full &= (centre >= own_from) & (centre < own_to)
         centres.append(centre[full])
         found.append(np.asarray(item.levels[which])[full])
@@ -543,7 +599,9 @@ def _blocks(plan: Plan, metered: list[_Metered], which: int) -> tuple[Any, Any]:
     return np.concatenate(centres), np.concatenate(found)
 
 
-def _estimate(plan: Plan, meter: audiograph.Meter | None, metered: list[_Metered]) -> list[tuple[float, float]] | None:
+def _estimate(
+    plan: Plan, meter: filtergraphs.Meter | None, metered: list[_Metered]
+) -> list[tuple[float, float]] | None:
     """The edited programme's loudness at each metered gain: the recording's blocks in the
     kept ranges and the jingles' blocks, gated together as BS.1770 does. None where a music
     bed (its ducking) makes the level depend on the whole."""
@@ -563,7 +621,7 @@ def _estimate(plan: Plan, meter: audiograph.Meter | None, metered: list[_Metered
         for item in metered:
             if not item.name.startswith("piece"):
                 times = np.asarray(item.times)
-                chosen.append(np.asarray(item.levels[which])[times >= audiograph.MOMENTARY_WINDOW - 1e-6])
+                chosen.append(np.asarray(item.levels[which])[times >= filtergraphs.MOMENTARY_WINDOW - 1e-6])
         found.append((gain, levels.integrated(np.concatenate(chosen))))
     return found
 
@@ -586,7 +644,7 @@ def _voice_levels(plan: Plan, metered: list[_Metered], which: int) -> list[tuple
 
 def _rebalance(
     plan: Plan,
-    meter: audiograph.Meter | None,
+    meter: filtergraphs.Meter | None,
     metered: list[_Metered],
     gain: float,
     *,
@@ -632,7 +690,7 @@ def _overlap_of(plan: Plan) -> float:
 
 def _write_speech(program: Program, raw: list[Path], speech: list[Path]) -> None:
     """Whisper's speech: the raw 16 kHz pieces assembled and edited, not processed."""
-    graph, labels = audiograph.asr_graph(program, len(raw), 0, program.mode)
+    graph, labels = filtergraphs.asr_graph(program, len(raw), 0, program.mode)
     outputs = [(label, ["-c:a", "flac"], path) for label, path in zip(labels, speech, strict=True)]
     ffmpeg.render_outputs(list(raw), graph, outputs)
 
@@ -645,6 +703,7 @@ class _Level:
     ceiling: float  # the limiter's ceiling, dBFS
     measured: tuple[float, float]  # the gain measured and its loudness
     report: list[dict[str, object]]
+    slope: float = 1.0  # LU per dB of gain there (under 1 where the limiter works harder)
 
 
 def _slope(a: tuple[float, float], b: tuple[float, float]) -> float:
@@ -680,7 +739,7 @@ class _Analysis:
     duration: float
     hp: Any
     loudness: float
-    balance: list[audiograph.Balance | None]
+    balance: list[filtergraphs.Balance | None]
     voices: list[tuple[int, float, levels.Voices]]
     tracks: list[levels.Track]
     notes: list[str]
@@ -700,7 +759,7 @@ def _analyse_join(audio: Audio, sources: list[Path], probes: list[ffmpeg.Probe])
     import numpy as np
 
     hps, loud, notes = [], [], []
-    balance: list[audiograph.Balance | None] = []
+    balance: list[filtergraphs.Balance | None] = []
     found: list[tuple[int, float, levels.Voices]] = []
     offset = 0.0
     for index, (path, probe) in enumerate(zip(sources, probes, strict=True)):
@@ -709,7 +768,7 @@ def _analyse_join(audio: Audio, sources: list[Path], probes: list[ffmpeg.Probe])
         hps.append(hp)
         voices = levels.voices(k, downmix) if stereo else None
         if voices and voices.separated and audio.balance:
-            balance.append(audiograph.Balance(voices.gains, voices.levels))
+            balance.append(filtergraphs.Balance(voices.gains, voices.levels))
             found.append((index, offset, voices))
             loud.append(levels.downmix(k, downmix, voices.gains))
             notes.append(
@@ -805,6 +864,148 @@ def codec_args(audio: Audio) -> list[str]:
     return ["-c:a", "libmp3lame", "-b:a", f"{audio.kbps}k", *common]
 
 
+def _message(
+    audio: Audio, duration: float, final: ffmpeg.Loudness, light: Rendition | None, warnings: list[str]
+) -> str:
+    message = f"{duration:.1f} s of audio, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP"
+    if light is not None:
+        message += f"; and {_light_name(audio)}"
+    return message + ("; warning: " + "; ".join(warnings) if warnings else "")
+
+
+def _light_name(audio: Audio) -> str:
+    return f"{'Opus (Ogg)' if audio.light == 'opus' else 'AAC (M4A)'} {audio.light_kbps} kb/s"
+
+
+def light_codec_args(audio: Audio) -> list[str]:
+    """The lighter rendition: Opus in Ogg (its graph branch resampled to 48 kHz, Opus's own
+    rate), in the speech mode and at the complexity measured best for their cost (see
+    benchmarks/rendition.py), or AAC in M4A."""
+    common = ["-ac", str(audio.channels), "-map_metadata", "-1"]
+    if audio.light == "opus":
+        return [
+            "-c:a",
+            "libopus",
+            "-b:a",
+            f"{audio.light_kbps}k",
+            "-vbr",
+            "on",
+            "-application",
+            "voip",
+            "-compression_level",
+            str(OPUS_COMPLEXITY),
+            *common,
+        ]
+    cutoff = ["-cutoff", str(AAC_CUTOFF_HZ)] if audio.light_kbps < 64 * audio.channels else []
+    return ["-c:a", "aac", "-b:a", f"{audio.light_kbps}k", *cutoff, "-ar", str(audio.sample_rate), *common]
+
+
+def _light_encoding(audio: Audio, path: Path) -> ffmpeg.Encoding:
+    if audio.light == "opus":
+        return ffmpeg.Encoding("light", light_codec_args(audio), "f=ogg", ("ogg", "ogg"), path)
+    return ffmpeg.Encoding("light", light_codec_args(audio), "f=ipod:movflags=+faststart", ("adts", "aac"), path)
+
+
+def delivery_graph(
+    program: Program, audio: Audio, gain: float, ceiling: float, light: _LightLevel | None, *, main: bool = True
+) -> str:
+    """The programme through the gain and limiter as [out]; with `light`, the same gained
+    signal through the rendition's offset and its own, lower limiter as [light] (only that one
+    when not `main`)."""
+    parts = filtergraphs.program_graph(program, audio)
+    if light is None:
+        return ";".join([*parts, f"[program]{filtergraphs.dynamics(gain, ceiling)}[out]"])
+    lighter = f"volume={light.offset:.3f}dB,{filtergraphs.limiter(ceiling - light.headroom)}"
+    if audio.light == "opus" and audio.sample_rate != 48000:
+        lighter += ",aresample=48000"  # Opus's own rate: its encoder would resample anyway
+    if not main:
+        return ";".join([*parts, f"[program]volume={gain:.3f}dB,{lighter}[light]"])
+    return ";".join(
+        [
+            *parts,
+            f"[program]volume={gain:.3f}dB,asplit=2[main][forlight]",
+            f"[main]{filtergraphs.limiter(ceiling)}[out]",
+            f"[forlight]{lighter}[light]",
+        ]
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _LightLevel:
+    """The rendition's gain relative to the main file's, and how far under the main limiter's
+    ceiling its own limiter sits (its encoder overshoots the peaks it is given by more than
+    LAME does). The limiter scales: `offset` o and `headroom` h give the main chain's signal at
+    gain g + o + h, attenuated by h; so its loudness follows from the main chain's slope
+    (`slope`: LU per dB of gain, under 1 where the limiter works harder)."""
+
+    offset: float
+    headroom: float
+    slope: float = 1.0
+
+    @classmethod
+    def first(cls, audio: Audio, slope: float) -> _LightLevel:
+        """As loud as the main file (its encoder changes the level differently), from the
+        slope the clean-up meter measured around the main gain."""
+        headroom = LIGHT_HEADROOM_DB[audio.light]
+        wanted = LIGHT_DROP_DB[audio.light] - ENCODER_DROP_DB[audio.format]  # its level against the main's
+        return cls(round((headroom + wanted) / slope - headroom, 3), headroom, slope)
+
+    def corrected(self, audio: Audio, main: ffmpeg.Loudness, light: ffmpeg.Loudness) -> _LightLevel:
+        """The level for another encode when the rendition strays from the main file's loudness
+        or over the true-peak limit; itself when it does neither. Lowering the ceiling by d at
+        the same offset takes (1 - slope) d of loudness, which the offset then gives back."""
+        apart = main.integrated - light.integrated  # what the offset should add
+        over = light.true_peak - audio.true_peak
+        if abs(apart) <= LIGHT_CORRECT_LU and over <= 0:
+            return self
+        lower = over + LIGHT_PEAK_ROOM_DB if over > 0 else 0.0
+        step = (apart + (1 - self.slope) * lower) / self.slope
+        return _LightLevel(round(self.offset + step, 3), round(self.headroom + lower, 3), self.slope)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Delivered:
+    """What the encodes delivered: the main file's loudness, how many encodes it took and at
+    which gain; the rendition's loudness and level."""
+
+    final: ffmpeg.Loudness
+    encodes: int
+    gain: float
+    light: ffmpeg.Loudness | None = None
+    light_level: _LightLevel | None = None
+    light_limiter: float = 0.0  # its limiter's ceiling, dBFS
+    light_encodes: int = 0
+
+
+def _rendition(audio: Audio, path: Path, measured: ffmpeg.Loudness) -> Rendition:
+    """The rendition as delivered: its length read from the file (Opus's pre-skip and AAC's
+    priming accounted, as players do), its loudness as its meter measured the packets."""
+    return Rendition(audio.light, audio.light_kbps, round(ffmpeg.probe(path).duration, 3), measured.as_dict())
+
+
+def _light_problems(audio: Audio, final: ffmpeg.Loudness, duration: float, light: Rendition) -> list[str]:
+    name = f"the {audio.light} rendition"
+    lufs = light.loudness.get("integrated_lufs")
+    peak = light.loudness.get("true_peak_dbtp")
+    problems = []
+    if lufs is None or abs(lufs - final.integrated) > LIGHT_MATCH_LU:
+        problems.append(f"{name} measures {lufs} LUFS, more than {LIGHT_MATCH_LU:g} LU from the main file")
+    if peak is not None and peak > audio.true_peak:
+        problems.append(f"{name}'s true peak {peak:.1f} dBTP is over the {audio.true_peak:g} dBTP limit")
+    if abs(light.duration - duration) > LIGHT_MATCH_S:
+        problems.append(f"{name} lasts {light.duration:.3f} s, the main file {duration:.3f} s")
+    return problems
+
+
+@contextlib.contextmanager
+def _maybe_atomic(target: Path | None) -> Iterator[Path | None]:
+    if target is None:
+        yield None
+        return
+    with fsutil.atomic_path(target) as tmp:
+        yield tmp
+
+
 def muxers(audio: Audio) -> tuple[str, tuple[str, str]]:
     """(options of the file written, (muxer, demuxer) of the stream measured through the pipe)."""
     if audio.format == "m4a":
@@ -815,11 +1016,12 @@ def muxers(audio: Audio) -> tuple[str, tuple[str, str]]:
 def loudness_report(
     audio: Audio,
     levels_measured: list[dict[str, object]],
-    final: ffmpeg.Loudness,
-    gain: float,
-    encodes: int,
+    delivered: _Delivered,
     plan: Plan,
+    duration: float,
+    light: Rendition | None = None,
 ) -> dict[str, object]:
+    final = delivered.final
     miss = final.integrated - audio.loudness
     over = final.true_peak - audio.true_peak if math.isfinite(final.true_peak) else -math.inf
     problems = []
@@ -832,7 +1034,7 @@ def loudness_report(
         problems.append(
             f"true peak {final.true_peak:.1f} dBTP is {over:.1f} dB above the {audio.true_peak:g} dBTP limit"
         )
-    return {
+    report: dict[str, object] = {
         "target": {
             "integrated_lufs": audio.loudness,
             "true_peak_dbtp": audio.true_peak,
@@ -841,9 +1043,19 @@ def loudness_report(
         "source": {"integrated_lufs": plan.source_lufs},
         "analysis": plan.notes,
         "delivered": final.as_dict(),
-        "gain_db": round(gain, 2),
+        "gain_db": round(delivered.gain, 2),
         "level_passes": levels_measured,
-        "encodes": encodes,
-        "pass": not problems,
-        "verdict": "; ".join(problems) if problems else "on target",
+        "encodes": delivered.encodes,
     }
+    if light is not None:
+        problems += _light_problems(audio, final, duration, light)
+        shape = delivered.light_level
+        report["light"] = {
+            "codec": light.codec,
+            "kbps": light.kbps,
+            "duration": light.duration,
+            **light.loudness,
+            "encodes": delivered.light_encodes,
+            **({"gain_offset_db": shape.offset, "limiter_dbfs": delivered.light_limiter} if shape else {}),
+        }
+    return {**report, "pass": not problems, "verdict": "; ".join(problems) if problems else "on target"}

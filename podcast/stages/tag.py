@@ -17,6 +17,7 @@ from podcast.core.errors import EpisodeError
 from podcast.domain import chapters
 from podcast.edges import images as artwork
 from podcast.edges import tags
+from podcast.project.episode import LIGHT_SUFFIX
 from podcast.project.ids import media_key, public_url
 from podcast.stages import INPUT_ONLY, Context, Outcome, Tagged
 
@@ -68,6 +69,8 @@ class TagJob:
     chapter_images: dict[str, str]  # image file → public URL
     toc_title: str
     cover: Path | None = field(metadata=INPUT_ONLY)
+    light: str = ""  # the lighter rendition's codec ("" for none)
+    light_audio: str = ""  # sha256 of the processed rendition
 
 
 class TagStage:
@@ -84,6 +87,9 @@ class TagStage:
             raise EpisodeError(f"artwork not found: {cover}")
         processed = ctx.upstream.processed
         found, origin = resolve_chapters(ctx, processed.duration if processed else 0.0)
+        light = processed.light.codec if processed and processed.light else ""
+        if light and not ep.light_audio(light).is_file():
+            raise EpisodeError(f"{ep.light_audio(light).name} is missing: run `podcast process {ep.slug} --force`")
         return TagJob(
             ctx.state.file_hash(audio),
             ep.retag,
@@ -95,6 +101,8 @@ class TagStage:
             chapter_image_urls(ctx, found),
             i18n.strings(ctx.config.show.language)["chapters"],
             cover,
+            light,
+            ctx.state.file_hash(ep.light_audio(light)) if light else "",
         )
 
     def describe(self, ctx: Context, job: TagJob) -> list[str]:
@@ -103,6 +111,10 @@ class TagStage:
             lines = [f"{kind}: {', '.join(job.tags)}" + (f", cover {job.cover.name}" if job.cover else "")]
         else:
             lines = ["its own tags kept (as it is)"]
+        if job.light:
+            lines.append(
+                f"the lighter rendition: the same tags as {'MP4 atoms' if job.light == 'aac' else 'Vorbis comments'}"
+            )
         return lines + [f"chapter {timecode.format(c.start)} {c.title} (from {job.origin})" for c in job.chapters]
 
     def run(self, ctx: Context, job: TagJob) -> Outcome[Tagged]:
@@ -127,6 +139,7 @@ class TagStage:
             else:
                 tags.write_id3(tmp, job.tags, job.cover, found, ep.folder, job.toc_title)
         outputs.insert(0, ep.tagged_audio)
+        outputs[1:1] = self._light(ctx, job, found)
         detail = (
             f"{len(job.tags)} tags" + (", cover art" if job.cover else "")
             if job.retag
@@ -134,4 +147,25 @@ class TagStage:
         )
         if found:
             detail += f", {len(found)} chapters from {job.origin}"
+        if job.light:
+            detail += f"; the {job.light} rendition too"
         return Outcome(outputs, Tagged(len(found)), detail)
+
+    @staticmethod
+    def _light(ctx: Context, job: TagJob, found: list[chapters.Chapter]) -> list[Path]:
+        """The lighter rendition, with the same tags (and its chapters where Ogg holds them), but
+        no cover: it is the light one. A rendition the show no longer asks for is removed."""
+        ep = ctx.episode
+        for other in LIGHT_SUFFIX:
+            if other != job.light:
+                ep.tagged_light(other).unlink(missing_ok=True)
+        if not job.light:
+            return []
+        target = ep.tagged_light(job.light)
+        with fsutil.atomic_path(target) as tmp:
+            shutil.copyfile(ep.light_audio(job.light), tmp)
+            if job.light == "aac":
+                tags.write_mp4(tmp, job.tags, None)
+            else:
+                tags.write_vorbis(tmp, job.tags, found)
+        return [target]

@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podcast.core import fsutil
 from podcast.core.errors import EpisodeError, StorageError
 from podcast.domain import transcript
 from podcast.edges import storage
 from podcast.project.episode import Publication, PublishedObject
-from podcast.project.ids import check_key, media_key
+from podcast.project.ids import LIGHT_ROLE, check_key, media_key
 from podcast.stages import INPUT_ONLY, Context, Outcome
 
 
@@ -36,6 +37,7 @@ class UploadJob:
     storage: dict[str, Any]
     base_url: str
     duration: float | None = field(metadata=INPUT_ONLY)  # of the audio, for the feed
+    light_duration: float | None = field(metadata=INPUT_ONLY)  # of the lighter rendition
     edits: str = field(metadata=INPUT_ONLY)  # the edit list the audio was cut with
     chapters: tuple[dict[str, Any], ...] = field(metadata=INPUT_ONLY)
     with_transcript: bool = field(metadata=INPUT_ONLY)
@@ -45,6 +47,9 @@ def episode_files(ctx: Context) -> dict[str, Path]:
     """Role → file, for everything an episode publishes."""
     ep = ctx.episode
     files = {"audio": ep.tagged_audio}
+    processed = ctx.upstream.processed
+    if processed and processed.light:
+        files[LIGHT_ROLE] = ep.tagged_light(processed.light.codec)
     if ep.has_transcript:
         files.update({f"transcript.{fmt}": ep.transcript(fmt) for fmt in transcript.FORMATS})
     if ep.meta.artwork:
@@ -92,6 +97,7 @@ class UploadStage:
             dataclasses.asdict(ctx.config.storage),
             ctx.config.show.base_url,
             processed.duration if processed else None,
+            processed.light.duration if processed and processed.light else None,
             edl.to_json() if edl else "",
             tuple(ctx.episode.chapters()) if "chapters.json" in roles else (),
             "transcript.vtt" in roles,
@@ -125,8 +131,11 @@ class UploadStage:
             info = store.head(file.key)
             if info is None or info.size != file.size:
                 raise StorageError(f"{file.key}: not present with {file.size} bytes after upload")
-            duration = job.duration if file.role == "audio" else None
-            published[file.role] = PublishedObject(file.key, file.size, storage.content_type(file.key), duration)
+            duration = {"audio": job.duration, LIGHT_ROLE: job.light_duration}.get(file.role)
+            integrity = fsutil.sri_file(file.path) if file.role == LIGHT_ROLE else ""  # apps check what they fetched
+            published[file.role] = PublishedObject(
+                file.key, file.size, storage.content_type(file.key), duration, integrity
+            )
         publication = Publication(
             published,
             edits=job.edits,

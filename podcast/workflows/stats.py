@@ -42,7 +42,9 @@ log = logging.getLogger("podcast.stats")
 
 DB_NAME = "audience.duckdb"
 HEAD = 4096  # a log file is known by the hash of its first bytes (of text, after gzip)
-AUDIO_KEY = re.compile(r"^episodes/([a-z0-9][a-z0-9-]*)/\1-[0-9a-f]{12}\.(mp3|m4a|aac|ogg|oga|opus|wav|flac)$")
+# An episode's audio: its MP3 (or M4A) and its lighter rendition (SLUG-light-HASH.ogg): a download
+# of either is a download of the episode.
+AUDIO_KEY = re.compile(r"^episodes/([a-z0-9][a-z0-9-]*)/\1(-light)?-[0-9a-f]{12}\.(mp3|m4a|aac|ogg|oga|opus|wav|flac)$")
 S3_WORKERS = 8
 SHOWN_PROBLEMS = 5  # lines that do not parse: how many are named (all are counted)
 
@@ -230,10 +232,11 @@ def media_objects(config: Config, store: Store) -> list[MediaObject]:
     durations: dict[str, float | None] = {}
     for slug in episodes.all_slugs(config):
         with contextlib.suppress(PodcastError, OSError, ValueError):
-            audio = episodes.load(config, slug).publication().audio
-            if audio is not None and AUDIO_KEY.match(audio.key):
-                sizes[audio.key] = audio.size
-                durations[audio.key] = audio.duration
+            publication = episodes.load(config, slug).publication()
+            for audio in (publication.audio, publication.light):
+                if audio is not None and AUDIO_KEY.match(audio.key):
+                    sizes[audio.key] = audio.size
+                    durations[audio.key] = audio.duration
     known = store.objects()
     found = []
     reader = None

@@ -461,7 +461,8 @@
         media.title = button.dataset.title;
         media.show = document.querySelector(".brand span").textContent;
         media.artwork = button.dataset.art ? [{ src: button.dataset.art, sizes: "300x300", type: "image/jpeg" }] : [];
-        audio.src = button.dataset.src;
+        var light = button.dataset.light && audio.canPlayType(button.dataset.lightType);  // the lighter rendition, where it plays
+        audio.src = light ? button.dataset.light : button.dataset.src;
         title.href = button.dataset.page;
         if (!title.parentNode) mini.querySelector(".controls").appendChild(title);
         title.textContent = button.dataset.title;
