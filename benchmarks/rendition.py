@@ -4,7 +4,7 @@ MP3, each compared with the clean-up output it is encoded from.
 The reference is the French gold clips of ../shared/speech joined (1 s apart), run through the
 `speech` clean-up chain, brought to -16 LUFS through the gain and limiter `process` uses (ceiling
 1 dB under the -1 dBTP limit), at 44.1 kHz mono: the PCM the encoders receive. Each rendition is
-encoded from it with the codec options `process` uses (podcast.stages.process: codec_args,
+encoded from it with the codec options `process` uses (podcast.edges.encoders: codec_args,
 light_codec_args; Opus gets it resampled to 48 kHz as the delivery graph does) and decoded back.
 For each: size and bitrate, the encoder's CPU time, ViSQOL MOS-LQO (speech mode, visqol-python
 with its lattice model, on the first 45 s: it runs at ~1.5x real time here), PESQ (wide band) and
@@ -34,7 +34,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from speech import SPEECH, clips, duration, normalise, wer  # noqa: E402
 
-from podcast.edges import filtergraphs  # noqa: E402
+from podcast.edges import encoders, filtergraphs  # noqa: E402
 from podcast.project.config import Audio  # noqa: E402
 from podcast.stages import process  # noqa: E402
 
@@ -53,7 +53,7 @@ class Rendition:
 
 
 def _opus(kbps: int, application: str = "", complexity: int | None = None) -> Rendition:
-    args = process.light_codec_args(Audio(light="opus", light_bitrate=kbps))
+    args = encoders.light_codec_args(Audio(light="opus", light_bitrate=kbps))
     if application:
         args[args.index("-application") + 1] = application
     if complexity is not None:
@@ -63,12 +63,12 @@ def _opus(kbps: int, application: str = "", complexity: int | None = None) -> Re
 
 
 RENDITIONS = (
-    Rendition("mp3-96", ".mp3", process.codec_args(AUDIO)),
+    Rendition("mp3-96", ".mp3", encoders.codec_args(AUDIO)),
     *(_opus(kbps) for kbps in (24, 32, 48)),  # as `process` encodes it
     *(_opus(kbps, "voip", 5) for kbps in (24, 32)),  # cheaper: complexity 5
     *(_opus(kbps, "audio", 3) for kbps in (24, 32)),  # cheaper still: CELT only (what audio mode picks under 4)
     *(
-        Rendition(f"aac-{kbps}", ".m4a", process.light_codec_args(Audio(light="aac", light_bitrate=kbps)))
+        Rendition(f"aac-{kbps}", ".m4a", encoders.light_codec_args(Audio(light="aac", light_bitrate=kbps)))
         for kbps in (48, 64)
     ),
 )

@@ -17,9 +17,10 @@ from lxml import etree, html
 
 from podcast.core.errors import MediaError
 from podcast.edges import ffmpeg
+from podcast.edges.encoders import ENCODER_DROP_DB, LIGHT_DROP_DB
 from podcast.edges.ffmpeg import Loudness
 from podcast.project.config import Audio
-from podcast.stages.process import ENCODER_DROP_DB, LIGHT_DROP_DB, _LightLevel
+from podcast.stages.process import _LightLevel
 
 from .conftest import Run, add_episode, duration, edit, ffmpeg_stderr
 from .test_feed import partytime

@@ -246,3 +246,34 @@ def mean_squares(samples: np.ndarray, frames: int, width: int) -> np.ndarray:
     blocks = samples.reshape(-1, frames, width).astype(np.float64)
     found: np.ndarray = (blocks**2).mean(axis=1).astype(np.float32)
     return found
+
+
+# -- Loudness as a function of gain: lines through (gain dB, loudness LUFS) measurements ---------
+
+
+def slope(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """LU of loudness per dB of gain between two measurements: 1 where only the gain acts,
+    less where the limiter works harder (kept within 0.3..1: measurements are noisy)."""
+    if abs(b[0] - a[0]) < 0.05:
+        return 1.0
+    return min(1.0, max(0.3, (b[1] - a[1]) / (b[0] - a[0])))
+
+
+def level_at(points: list[tuple[float, float]], gain: float) -> float:
+    """The loudness at `gain`, on the line through the (gain, loudness) points measured."""
+    if len(points) == 1:
+        return points[0][1] + gain - points[0][0]
+    (g1, l1), (g2, l2) = sorted(points)[:2]
+    slope = (l2 - l1) / (g2 - g1) if g2 != g1 else 1.0
+    return l1 + (gain - g1) * slope
+
+
+def interpolate(points: list[tuple[float, float]], aim: float) -> tuple[float, float]:
+    """The gain at which the loudness meets `aim`, on the line through the (gain, loudness)
+    points measured (slope 1 from one point), and the slope: under 1 where the limiter works
+    harder as the gain rises (kept within 0.3..1: measurements are noisy)."""
+    if len(points) == 1:
+        return points[0][0] + aim - points[0][1], 1.0
+    a, b = sorted(points)[:2]
+    rate = slope(a, b)
+    return a[0] + (aim - a[1]) / rate, rate

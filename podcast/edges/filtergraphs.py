@@ -38,6 +38,7 @@ DUCK_KEY_LUFS = -20.0  # the level the ducker's detector hears speech at
 DUCK_THRESHOLD = 0.03  # about -30 dBFS: speech keyed at -20 LUFS is well above, room tone well below
 ASR_RATE = 16000  # what Whisper hears: 16 kHz mono
 ASR_FORMAT = f"aresample={ASR_RATE},aformat=sample_fmts=flt:channel_layouts=mono"
+OPUS_RATE = 48000  # what the lighter Opus rendition is made at: Opus's own rate
 EBUR128_FAST = "ebur128=framelog=verbose"  # no true-peak oversampling: 4x cheaper
 MOMENTARY = "ebur128=framelog=info"  # logs each 400 ms block's loudness (ffmpeg.MomentaryLog)
 MOMENTARY_WINDOW = 0.4  # seconds: the block each logged value measures, ending at its time
@@ -296,6 +297,31 @@ def level_graph(program: Program, audio: Audio, gain: float, ceiling: float) -> 
     parts = program_graph(program, audio)
     parts.append(f"[program]{dynamics(gain, ceiling)},{EBUR128_FAST}[level]")
     return ";".join(parts)
+
+
+def delivery_graph(
+    program: Program, audio: Audio, gain: float, ceiling: float, light: tuple[float, float] | None, *, main: bool = True
+) -> str:
+    """The programme through the gain and limiter as [out]; with `light` (offset dB, headroom
+    dB), the same gained signal through the rendition's offset and its own limiter, `headroom`
+    under the main one, as [light] (only that one when not `main`)."""
+    parts = program_graph(program, audio)
+    if light is None:
+        return ";".join([*parts, f"[program]{dynamics(gain, ceiling)}[out]"])
+    offset, headroom = light
+    lighter = f"volume={offset:.3f}dB,{limiter(ceiling - headroom)}"
+    if audio.light == "opus" and audio.sample_rate != OPUS_RATE:
+        lighter += f",aresample={OPUS_RATE}"  # Opus's own rate: its encoder would resample anyway
+    if not main:
+        return ";".join([*parts, f"[program]volume={gain:.3f}dB,{lighter}[light]"])
+    return ";".join(
+        [
+            *parts,
+            f"[program]volume={gain:.3f}dB,asplit=2[main][forlight]",
+            f"[main]{limiter(ceiling)}[out]",
+            f"[forlight]{lighter}[light]",
+        ]
+    )
 
 
 def asr_graph(program: Program, count: int, first_input: int, mode: str) -> tuple[str, list[str]]:

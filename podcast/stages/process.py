@@ -42,7 +42,7 @@ from typing import Any
 from podcast.core import fsutil
 from podcast.core.errors import EpisodeError, LoudnessError, MediaError
 from podcast.domain import edits, levels, markers
-from podcast.edges import ffmpeg, filtergraphs
+from podcast.edges import encoders, ffmpeg, filtergraphs, recordings
 from podcast.edges.filtergraphs import Piece, Program
 from podcast.project.config import Audio
 from podcast.project.episode import LIGHT_SUFFIX
@@ -51,35 +51,20 @@ from podcast.stages import INPUT_ONLY, Context, Outcome, Processed, Rendition
 log = logging.getLogger("podcast.process")
 
 LIMITER_MARGIN_DB = 1.0  # sample-peak ceiling below the true-peak target: room for the encoder
-# Level change through each encoder, measured here: libmp3lame lowers every signal (a 1 kHz sine
-# as much as speech, at any bitrate) by 0.4 dB; ffmpeg's AAC encoder by nothing measurable. The
-# level search aims this much above the target so the encoded file lands on it.
-ENCODER_DROP_DB = {"mp3": 0.4, "m4a": 0.0}
 CORRECT_ABOVE_LU = 0.2  # re-encode when the encoded file misses the target by more than this
-# The lighter rendition (audio.light), encoded from the same pass: its encoder's level change
-# (like ENCODER_DROP_DB), how far under the main limiter its own sits (Opus and AAC at these
-# bitrates overshoot the peaks they are given by 1-2 dB, LAME not at all: benchmarks/rendition.py),
-# the room kept under the limit, how close to the main file it must measure (loudness, length),
-# and how close before its level is corrected by another encode.
-LIGHT_DROP_DB = {"opus": 0.3, "aac": 0.0}
-LIGHT_HEADROOM_DB = {"opus": 1.0, "aac": 1.5}
+# The lighter rendition (audio.light), encoded from the same pass: the room kept under the
+# limit, how close to the main file it must measure (loudness, length), and how close before its
+# level is corrected by another encode (its encoder's facts: edges/encoders.py).
 LIGHT_PEAK_ROOM_DB = 0.2
 LIGHT_MATCH_LU = 0.5
 LIGHT_MATCH_S = 0.05
 LIGHT_CORRECT_LU = 0.4
-# Under 64 kb/s per channel ffmpeg's AAC encoder keeps more treble than it has bits for and
-# overshoots the peaks by 2-3 dB; held to 12 kHz (most of speech), by 1.3-2.3 dB.
-AAC_CUTOFF_HZ = 12000
-OPUS_COMPLEXITY = 5
 MAX_ENCODES = 3
-HALVES_FROM = 120.0  # seconds: a shorter recording is cleaned in one piece
 OVERLAP = 1.0  # seconds the halves overlap (crossfaded over twice this when joined)
 LEVELER_OVERLAP = 8.0  # the leveler looks 15 s around: more overlap where the halves meet
 BALANCED_WITHIN_LU = 0.5  # voices further apart than this after the dynamics: corrected once
 METER_SPREAD_DB = 3.0  # balanced voices are metered at two gains this far apart
 SILENT_LUFS = -69.0  # at or under this the integrated loudness is undefined (absolute gate -70)
-ALIGN_SECONDS = 120.0  # multitrack alignment looks at the start of each track
-ALIGN_CLARITY = 8.0  # a correlation peak less distinct than this is not trusted
 SPEECH = "speech.flac"  # in build/SLUG: what Whisper hears (edited, unprocessed, 16 kHz mono)
 
 
@@ -171,7 +156,7 @@ class ProcessStage:
             f"clean-up: {audio.cleanup}{', leveler' if audio.leveler else ''}; loudness {audio.loudness:g} LUFS, "
             f"true peak ≤ {audio.true_peak:g} dBTP",
             f"encode: {codec}",
-            *([f"and a lighter rendition: {_light_name(audio)}, same pass"] if ctx.episode.light_codec else []),
+            *([f"and a lighter rendition: {encoders.light_name(audio)}, same pass"] if ctx.episode.light_codec else []),
         ]
 
     def edit_list(self, ctx: Context, job: ProcessJob) -> edits.EditList:
@@ -197,8 +182,8 @@ class ProcessStage:
             meter = self._meter(audio, plan, light=ep.light_codec)
             cleaned, raw, metered = self._clean(ctx, plan, Path(tmp), meter)
             estimate = _estimate(plan, meter, metered)
-            aim = audio.loudness + ENCODER_DROP_DB[audio.format]
-            expected = _interpolate(estimate, aim)[0] if estimate else 0.0
+            aim = audio.loudness + encoders.ENCODER_DROP_DB[audio.format]
+            expected = levels.interpolate(estimate, aim)[0] if estimate else 0.0
             rebalanced = _rebalance(plan, meter, metered, expected)
             if rebalanced is not plan and meter is not None:
                 plan = rebalanced
@@ -206,7 +191,7 @@ class ProcessStage:
                 meter = dataclasses.replace(meter, gains=(expected - spread, expected + spread))
                 cleaned, raw, metered = self._clean(ctx, plan, Path(tmp), meter)
                 estimate = _estimate(plan, meter, metered)
-                expected = _interpolate(estimate, aim)[0] if estimate else expected
+                expected = levels.interpolate(estimate, aim)[0] if estimate else expected
                 _rebalance(plan, meter, metered, expected, correct=False)  # the report's numbers
             program = Program(len(cleaned), plan.mode, self._overlap(audio), plan.edl, {}, plan.speech_lufs)
             inputs, program = self._inputs(plan, program, cleaned)
@@ -285,9 +270,10 @@ class ProcessStage:
         bar = ctx.progress("analyse", sum(p.duration for p in probes))
         try:
             if edit.mode == "multitrack":
-                analysis = _analyse_tracks(ctx, sources, probes)
+                names = ctx.episode.track_names(len(sources))
+                analysis = recordings.analyse_tracks(sources, names, balanced=audio.balance)
             else:
-                analysis = _analyse_join(audio, sources, probes)
+                analysis = recordings.analyse_join(sources, probes, balanced=audio.balance)
         finally:
             bar.close()
         total = analysis.duration
@@ -322,7 +308,7 @@ class ProcessStage:
             outro,
             bed,
             "mix" if edit.mode == "multitrack" else "join",
-            analysis.pieces(audio, self._overlap(audio)),
+            analysis.pieces(self._overlap(audio)),
             analysis.loudness,
             filtergraphs.leveled(analysis.loudness) if audio.leveler and not analysis.tracks else analysis.loudness,
             analysis.balance,
@@ -347,7 +333,7 @@ class ProcessStage:
         # lighter rendition: a second gain, for how much its lower limiter takes (`_LightLevel`).
         gains: tuple[float, ...] = (first,)
         if plan.voices or light:
-            gains = (first, first + (METER_SPREAD_DB if plan.voices else LIGHT_HEADROOM_DB[light]))
+            gains = (first, first + (METER_SPREAD_DB if plan.voices else encoders.LIGHT_HEADROOM_DB[light]))
         return filtergraphs.Meter(gains, audio.true_peak - LIMITER_MARGIN_DB)
 
     def _clean(
@@ -413,7 +399,7 @@ class ProcessStage:
         measured at 16 kHz at that gain. The loudness is linear in the gain (the compressor
         came before it) except where the limiter works harder: the encoded file is checked."""
         audio = ctx.config.audio
-        aim = audio.loudness + ENCODER_DROP_DB[audio.format]
+        aim = audio.loudness + encoders.ENCODER_DROP_DB[audio.format]
         ceiling = audio.true_peak - LIMITER_MARGIN_DB
         origin = "clean-up meter"
         if not estimate:
@@ -425,7 +411,7 @@ class ProcessStage:
         report: list[dict[str, object]] = [
             {"gain_db": round(gain, 2), "lufs": round(level, 2), "from": origin} for gain, level in estimate
         ]
-        gain, slope = _interpolate(estimate, aim)
+        gain, slope = levels.interpolate(estimate, aim)
         nearest = min(estimate, key=lambda point: abs(point[0] - gain))
         return _Level(gain, ceiling, nearest, report, slope)
 
@@ -458,10 +444,11 @@ class ProcessStage:
         points = [level.measured]  # (gain, loudness before the encoder)
         main_due, light_due = True, light is not None
         for encode in range(1, MAX_ENCODES + 1):
-            encodings = [self._encoding(audio, out)] if main_due else []
+            encodings = [encoders.encoding(audio, out)] if main_due else []
             if light is not None and light_due:
-                encodings.append(_light_encoding(audio, light))
-            graph = delivery_graph(program, audio, gain, ceiling, shape if light_due else None, main=main_due)
+                encodings.append(encoders.light_encoding(audio, light))
+            branch = (shape.offset, shape.headroom) if shape is not None and light_due else None
+            graph = filtergraphs.delivery_graph(program, audio, gain, ceiling, branch, main=main_due)
             what = "encode" if encode == 1 else "re-encode" if main_due else "re-encode the rendition"
             bar = ctx.progress(what, program.edl.duration)
             try:
@@ -488,8 +475,8 @@ class ProcessStage:
             over = final.true_peak - audio.true_peak
             main_due = abs(miss) > CORRECT_ABOVE_LU or over > 0
             if main_due:
-                points.append((gain, final.integrated + ENCODER_DROP_DB[audio.format]))
-                gain += miss / _slope(points[-2], points[-1])
+                points.append((gain, final.integrated + encoders.ENCODER_DROP_DB[audio.format]))
+                gain += miss / levels.slope(points[-2], points[-1])
                 if over > 0:
                     ceiling -= over + 0.2
             light_due = shape is not None and (main_due or corrected != shape)
@@ -497,11 +484,6 @@ class ProcessStage:
             if not main_due and not light_due:
                 break
         return done
-
-    @staticmethod
-    def _encoding(audio: Audio, out: Path) -> ffmpeg.Encoding:
-        file_muxer, pipe_format = muxers(audio)
-        return ffmpeg.Encoding("out", codec_args(audio), file_muxer, pipe_format, out)
 
     def _keep_speech(self, ctx: Context, speech: list[Path]) -> list[Path]:
         """Move the speech for Whisper next to the episode's other build files."""
@@ -570,7 +552,7 @@ class _Metered:
 def _first_gain(audio: Audio, speech_lufs: float) -> float:
     """The gain that would put the speech on target, as the analysis heard it (the working
     signal has the speech on every channel: each one adds to the loudness)."""
-    return audio.loudness + ENCODER_DROP_DB[audio.format] - speech_lufs - 10 * math.log10(audio.channels)
+    return audio.loudness + encoders.ENCODER_DROP_DB[audio.format] - speech_lufs - 10 * math.log10(audio.channels)
 
 
 def _blocks(plan: Plan, metered: list[_Metered], which: int) -> tuple[Any, Any]:
@@ -662,14 +644,14 @@ def _rebalance(
     per_gain = [_voice_levels(plan, metered, which) for which in range(len(meter.gains))]
     for index, (source, _, voices) in enumerate(plan.voices):
         points = [[(g, per_gain[w][index][side]) for w, g in enumerate(meter.gains)] for side in (0, 1)]
-        after = tuple(_level_at(points[side], gain) for side in (0, 1))
+        after = tuple(levels.level_at(points[side], gain) for side in (0, 1))
         plan.notes.append(f"voices as delivered (estimated): left {after[0]:.1f}, right {after[1]:.1f} LUFS")
         chosen = balance[source]
         if not correct or chosen is None or abs(after[0] - after[1]) <= BALANCED_WITHIN_LU:
             continue
         gains = chosen.gains
         before = voices.in_downmix(gains)
-        slopes = tuple(_slope(*sorted(p)[:2]) if len(p) > 1 else 1.0 for p in points)
+        slopes = tuple(levels.slope(*sorted(p)[:2]) if len(p) > 1 else 1.0 for p in points)
         offsets = (after[0] - before[0], after[1] - before[1])
         solved = dataclasses.replace(voices, gains=gains).balancing(offsets, (slopes[0], slopes[1]))
         side = 0 if gains[0] > 0 else 1
@@ -706,146 +688,6 @@ class _Level:
     slope: float = 1.0  # LU per dB of gain there (under 1 where the limiter works harder)
 
 
-def _slope(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """LU of loudness per dB of gain between two measurements: 1 where only the gain acts,
-    less where the limiter works harder (kept within 0.3..1: measurements are noisy)."""
-    if abs(b[0] - a[0]) < 0.05:
-        return 1.0
-    return min(1.0, max(0.3, (b[1] - a[1]) / (b[0] - a[0])))
-
-
-def _level_at(points: list[tuple[float, float]], gain: float) -> float:
-    """The loudness at `gain`, on the line through the (gain, loudness) points measured."""
-    if len(points) == 1:
-        return points[0][1] + gain - points[0][0]
-    (g1, l1), (g2, l2) = sorted(points)[:2]
-    slope = (l2 - l1) / (g2 - g1) if g2 != g1 else 1.0
-    return l1 + (gain - g1) * slope
-
-
-def _interpolate(points: list[tuple[float, float]], aim: float) -> tuple[float, float]:
-    """The gain at which the loudness meets `aim`, on the line through the (gain, loudness)
-    points measured (slope 1 from one point), and the slope: under 1 where the limiter works
-    harder as the gain rises (kept within 0.3..1: measurements are noisy)."""
-    if len(points) == 1:
-        return points[0][0] + aim - points[0][1], 1.0
-    a, b = sorted(points)[:2]
-    slope = _slope(a, b)
-    return a[0] + (aim - a[1]) / slope, slope
-
-
-@dataclasses.dataclass
-class _Analysis:
-    duration: float
-    hp: Any
-    loudness: float
-    balance: list[filtergraphs.Balance | None]
-    voices: list[tuple[int, float, levels.Voices]]
-    tracks: list[levels.Track]
-    notes: list[str]
-
-    def pieces(self, audio: Audio, overlap: float) -> list[Piece]:
-        if self.tracks:
-            return [Piece(0.0, self.duration, t.offset) for t in self.tracks]
-        if self.duration < HALVES_FROM:
-            return [Piece(0.0, self.duration)]
-        middle = self.duration / 2
-        return [Piece(0.0, middle + overlap), Piece(middle - overlap, self.duration)]
-
-
-def _analyse_join(audio: Audio, sources: list[Path], probes: list[ffmpeg.Probe]) -> _Analysis:
-    """Sources played one after the other: silences, each stereo source's voices, and the
-    loudness of the working signal (the downmix, with the voices balanced)."""
-    import numpy as np
-
-    hps, loud, notes = [], [], []
-    balance: list[filtergraphs.Balance | None] = []
-    found: list[tuple[int, float, levels.Voices]] = []
-    offset = 0.0
-    for index, (path, probe) in enumerate(zip(sources, probes, strict=True)):
-        stereo = probe.channels >= 2
-        hp, k, downmix = _energies(path, 2 if stereo else 1, probe.duration)
-        hps.append(hp)
-        voices = levels.voices(k, downmix) if stereo else None
-        if voices and voices.separated and audio.balance:
-            balance.append(filtergraphs.Balance(voices.gains, voices.levels))
-            found.append((index, offset, voices))
-            loud.append(levels.downmix(k, downmix, voices.gains))
-            notes.append(
-                f"{path.name}: one voice per channel, speech at {voices.levels[0]:.1f} / {voices.levels[1]:.1f} LUFS: "
-                f"left {voices.gains[0]:+.1f} dB, right {voices.gains[1]:+.1f} dB, both voices centred"
-            )
-        else:
-            balance.append(None)
-            loud.append(downmix)
-        offset += len(hp) * levels.BLOCK
-    joined = np.concatenate(loud).reshape(-1, 1)
-    hp_all = np.concatenate(hps)
-    return _Analysis(len(hp_all) * levels.BLOCK, hp_all, levels.loudness(joined), balance, found, [], notes)
-
-
-def _energies(path: Path, channels: int, duration: float) -> tuple[Any, Any, Any]:
-    """`ffmpeg.block_energies` of a recording, a long one in two halves on two cores."""
-    import numpy as np
-
-    if duration < HALVES_FROM:
-        return ffmpeg.block_energies(path, channels)
-    blocks = round(duration / 2 / levels.BLOCK)
-    spans: list[tuple[float, float | None]] = [(0.0, blocks * levels.BLOCK), (blocks * levels.BLOCK, None)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        first, second = pool.map(lambda span: ffmpeg.block_energies(path, channels, span=span), spans)
-    # The first half must end exactly where the second starts: a resampler may give a sample less.
-    fit = [np.concatenate((part[:blocks], np.repeat(part[-1:], max(0, blocks - len(part)), axis=0))) for part in first]
-    return (
-        np.concatenate((fit[0], second[0])),
-        np.concatenate((fit[1], second[1])),
-        np.concatenate((fit[2], second[2])),
-    )
-
-
-def _analyse_tracks(ctx: Context, sources: list[Path], probes: list[ffmpeg.Probe]) -> _Analysis:
-    """One file per microphone: each track's speech and level, and how the tracks line up."""
-    import numpy as np
-
-    names = ctx.episode.track_names(len(sources))
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        decoded = list(pool.map(lambda path: ffmpeg.block_energies(path, 1), sources))
-    energies = [levels.Energies(hp, k) for hp, k, _ in decoded]
-    offsets, notes = _offsets(ctx, sources, names)
-    found = levels.tracks(energies, offsets, names)
-    for name, track in zip(names, found, strict=True):
-        notes.append(
-            f"track {name}: {track.active:.0f} s of speech at {track.level:.1f} LUFS, {track.gain:+.1f} dB"
-            + (f", starts {track.offset:+.3f} s" if track.offset else "")
-        )
-    size = max(len(e.hp) + round(o / levels.BLOCK) for e, o in zip(energies, offsets, strict=True))
-    hp = np.zeros(size)
-    for energy, offset in zip(energies, offsets, strict=True):
-        start = max(0, round(offset / levels.BLOCK))
-        hp[start : start + len(energy.hp)] += energy.hp[: size - start]
-    balanced = ctx.config.audio.balance
-    speech = max((t.level + (t.gain if balanced else 0.0) for t in found if t.active >= 1), default=-70.0)
-    return _Analysis(size * levels.BLOCK, hp, speech, [None] * len(sources), [], found, notes)
-
-
-def _offsets(ctx: Context, sources: list[Path], names: list[str]) -> tuple[list[float], list[str]]:
-    """Each track's start relative to the first, from the cross-correlation of their first
-    minutes; 0 (with a note) when no common sound makes it clear."""
-    rate = 8000
-    samples = [ffmpeg.decode_pcm(p, 0, ALIGN_SECONDS, rate) for p in sources]
-    offsets, notes = [0.0], []
-    for path, name, wave in zip(sources[1:], names[1:], samples[1:], strict=True):
-        offset, clarity = levels.alignment(samples[0], wave, rate)
-        if clarity < ALIGN_CLARITY or abs(offset) < 0.002:
-            offsets.append(0.0)
-            if clarity < ALIGN_CLARITY:
-                notes.append(f"{path.name}: no sound in common with {names[0]}'s track: taken to start together")
-        else:
-            offsets.append(offset)
-            notes.append(f"{path.name} ({name}) aligned: {offset:+.3f} s")
-    return offsets, notes
-
-
 def _marked_regions(inputs: Inputs, duration: float) -> list[markers.Marker]:
     return markers.regions(inputs.markers, duration, inputs.markers_name or "markers")
 
@@ -857,77 +699,13 @@ def _jingle_length(path: Path) -> float:
         raise EpisodeError(f"jingle {path.name}: {exc}") from None
 
 
-def codec_args(audio: Audio) -> list[str]:
-    common = ["-ar", str(audio.sample_rate), "-ac", str(audio.channels), "-map_metadata", "-1"]
-    if audio.format == "m4a":
-        return ["-c:a", "aac", "-b:a", f"{audio.kbps}k", *common]
-    return ["-c:a", "libmp3lame", "-b:a", f"{audio.kbps}k", *common]
-
-
 def _message(
     audio: Audio, duration: float, final: ffmpeg.Loudness, light: Rendition | None, warnings: list[str]
 ) -> str:
     message = f"{duration:.1f} s of audio, {final.integrated:.1f} LUFS, {final.true_peak:.1f} dBTP"
     if light is not None:
-        message += f"; and {_light_name(audio)}"
+        message += f"; and {encoders.light_name(audio)}"
     return message + ("; warning: " + "; ".join(warnings) if warnings else "")
-
-
-def _light_name(audio: Audio) -> str:
-    return f"{'Opus (Ogg)' if audio.light == 'opus' else 'AAC (M4A)'} {audio.light_kbps} kb/s"
-
-
-def light_codec_args(audio: Audio) -> list[str]:
-    """The lighter rendition: Opus in Ogg (its graph branch resampled to 48 kHz, Opus's own
-    rate), in the speech mode and at the complexity measured best for their cost (see
-    benchmarks/rendition.py), or AAC in M4A."""
-    common = ["-ac", str(audio.channels), "-map_metadata", "-1"]
-    if audio.light == "opus":
-        return [
-            "-c:a",
-            "libopus",
-            "-b:a",
-            f"{audio.light_kbps}k",
-            "-vbr",
-            "on",
-            "-application",
-            "voip",
-            "-compression_level",
-            str(OPUS_COMPLEXITY),
-            *common,
-        ]
-    cutoff = ["-cutoff", str(AAC_CUTOFF_HZ)] if audio.light_kbps < 64 * audio.channels else []
-    return ["-c:a", "aac", "-b:a", f"{audio.light_kbps}k", *cutoff, "-ar", str(audio.sample_rate), *common]
-
-
-def _light_encoding(audio: Audio, path: Path) -> ffmpeg.Encoding:
-    if audio.light == "opus":
-        return ffmpeg.Encoding("light", light_codec_args(audio), "f=ogg", ("ogg", "ogg"), path)
-    return ffmpeg.Encoding("light", light_codec_args(audio), "f=ipod:movflags=+faststart", ("adts", "aac"), path)
-
-
-def delivery_graph(
-    program: Program, audio: Audio, gain: float, ceiling: float, light: _LightLevel | None, *, main: bool = True
-) -> str:
-    """The programme through the gain and limiter as [out]; with `light`, the same gained
-    signal through the rendition's offset and its own, lower limiter as [light] (only that one
-    when not `main`)."""
-    parts = filtergraphs.program_graph(program, audio)
-    if light is None:
-        return ";".join([*parts, f"[program]{filtergraphs.dynamics(gain, ceiling)}[out]"])
-    lighter = f"volume={light.offset:.3f}dB,{filtergraphs.limiter(ceiling - light.headroom)}"
-    if audio.light == "opus" and audio.sample_rate != 48000:
-        lighter += ",aresample=48000"  # Opus's own rate: its encoder would resample anyway
-    if not main:
-        return ";".join([*parts, f"[program]volume={gain:.3f}dB,{lighter}[light]"])
-    return ";".join(
-        [
-            *parts,
-            f"[program]volume={gain:.3f}dB,asplit=2[main][forlight]",
-            f"[main]{filtergraphs.limiter(ceiling)}[out]",
-            f"[forlight]{lighter}[light]",
-        ]
-    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -946,8 +724,9 @@ class _LightLevel:
     def first(cls, audio: Audio, slope: float) -> _LightLevel:
         """As loud as the main file (its encoder changes the level differently), from the
         slope the clean-up meter measured around the main gain."""
-        headroom = LIGHT_HEADROOM_DB[audio.light]
-        wanted = LIGHT_DROP_DB[audio.light] - ENCODER_DROP_DB[audio.format]  # its level against the main's
+        headroom = encoders.LIGHT_HEADROOM_DB[audio.light]
+        # its level against the main's
+        wanted = encoders.LIGHT_DROP_DB[audio.light] - encoders.ENCODER_DROP_DB[audio.format]
         return cls(round((headroom + wanted) / slope - headroom, 3), headroom, slope)
 
     def corrected(self, audio: Audio, main: ffmpeg.Loudness, light: ffmpeg.Loudness) -> _LightLevel:
@@ -1004,13 +783,6 @@ def _maybe_atomic(target: Path | None) -> Iterator[Path | None]:
         return
     with fsutil.atomic_path(target) as tmp:
         yield tmp
-
-
-def muxers(audio: Audio) -> tuple[str, tuple[str, str]]:
-    """(options of the file written, (muxer, demuxer) of the stream measured through the pipe)."""
-    if audio.format == "m4a":
-        return "f=ipod:movflags=+faststart", ("adts", "aac")
-    return "f=mp3:id3v2_version=0:write_xing=1", ("mp3", "mp3")
 
 
 def loudness_report(
