@@ -45,6 +45,8 @@ from lighthouse import bench_lighthouse  # noqa: E402
 from stats import bench_stats  # noqa: E402
 
 WORK = HERE / ".work"
+# What `run.py` runs when no group is named (music and players only when asked for by name).
+DEFAULT_GROUPS = ("audio", "light", "feed", "site", "lighthouse", "storage", "transcription", "stats", "notes")
 
 
 def timed(cmd: list[str]) -> tuple[float, int]:
@@ -805,35 +807,12 @@ def main() -> None:
     parser.add_argument(
         "only",
         nargs="*",
-        choices=[
-            "audio",
-            "light",
-            "feed",
-            "site",
-            "lighthouse",
-            "storage",
-            "transcription",
-            "music",
-            "players",
-            "stats",
-            "notes",
-            [],
-        ],
+        choices=[*DEFAULT_GROUPS, "music", "players", []],
         help="default: all but players (music: only the speech-over-music case of transcription; players needs "
         "`npm ci` in benchmarks/players)",
     )
     args = parser.parse_args()
-    chosen = set(args.only) or {
-        "audio",
-        "light",
-        "feed",
-        "site",
-        "lighthouse",
-        "storage",
-        "transcription",
-        "stats",
-        "notes",
-    }
+    chosen = set(args.only) or set(DEFAULT_GROUPS)
     if chosen == {"music"}:
         bench_speech_over_music()
     for group, bench in _groups(args).items():
