@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import fcntl
+import functools
 import hashlib
 import os
 import re
@@ -121,9 +122,16 @@ def signals_held() -> Iterator[None]:
 def inside(path: Path, root: Path) -> bool:
     """Whether `path`, links followed, is `root` or lies under it."""
     try:
-        return path.resolve().is_relative_to(root.resolve())
+        return path.resolve().is_relative_to(_resolved(root) if root.is_absolute() else root.resolve())
     except (OSError, RuntimeError):  # a link loop
         return False
+
+
+@functools.lru_cache(maxsize=16)
+def _resolved(root: Path) -> Path:
+    """The project's root (absolute: the working folder may change), links followed: resolved
+    once per run, not once per file read."""
+    return root.resolve()
 
 
 def require_inside(path: Path, root: Path, what: str = "") -> Path:

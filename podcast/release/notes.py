@@ -150,13 +150,16 @@ def _timestamp_item(stamped: tuple[str, str], edl: EditList | None, link: str) -
     return f"- [{timecode.short(start)}]({link}#t={start:g}) {title}"
 
 
-def episode_notes(config: Config, ep: Episode, link: str, edl: EditList | None, *, typeset: bool = False) -> str:
-    """notes.md as sanitised HTML, its timestamp lines a list of links (see linked_timestamps),
-    their times mapped through `edl` (the published audio's edit list); with `typeset`, in the
-    show's typography (the web pages)."""
-    if not ep.notes.strip():
+def episode_notes(
+    config: Config, ep: Episode, link: str, edl: EditList | None, *, typeset: bool = False, text: str | None = None
+) -> str:
+    """notes.md (or its `text`, already read) as sanitised HTML, its timestamp lines a list of
+    links (see linked_timestamps), their times mapped through `edl` (the published audio's edit
+    list); with `typeset`, in the show's typography (the web pages)."""
+    markdown = ep.notes if text is None else text
+    if not markdown.strip():
         return ""
-    return cached_html(config, linked_timestamps(ep.notes, edl, link), config.show.language if typeset else "")
+    return cached_html(config, linked_timestamps(markdown, edl, link), config.show.language if typeset else "")
 
 
 def cached_html(config: Config, markdown: str, language: str = "") -> str:
@@ -183,8 +186,9 @@ def feed_html(
     page that keeps them whole."""
     page = episode_page_url(config, ep.slug)
     words = i18n.strings(config.show.language)
-    parts = [episode_notes(config, ep, page, edl)]
-    if chapter_list and not chapters.from_notes(ep.notes):
+    text = ep.notes  # read once: a 1,000-episode feed reads a thousand files
+    parts = [episode_notes(config, ep, page, edl, text=text)]
+    if chapter_list and not chapters.from_notes(text):
         rows = "".join(f"<li>{timecode.short(c['startTime'])} — {html.escape(c['title'])}</li>" for c in chapter_list)
         parts.append(f"<p><strong>{words['chapters']}</strong></p><ul>{rows}</ul>")
     guests = [g for g in ep.meta.guests if g.bio or g.org or g.url]

@@ -16,6 +16,7 @@ from show.base_url.
 from __future__ import annotations
 
 import colorsys
+import functools
 import html
 import json
 import re
@@ -28,7 +29,7 @@ from urllib.parse import quote
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, TemplateError, select_autoescape
 from markupsafe import Markup
 
-from podcast.core import fsutil, i18n, timecode
+from podcast.core import fsutil, i18n, safejson, timecode
 from podcast.core.errors import PodcastError
 from podcast.core.text import url_join
 from podcast.domain import transcript, typography
@@ -124,7 +125,8 @@ def _typeset(language: str) -> Any:
     HTML, JSON-LD), machine values (`Verbatim`: a media type and its codecs), JSON data for the
     scripts ("{…}", "[…]": its words are set where it is made) and non-text values pass
     untouched; so do web addresses inside a text."""
-    setting = typography.for_language(language)
+    # A site prints the same labels, titles and names on every page: each is set once.
+    setting = functools.lru_cache(maxsize=8192)(typography.for_language(language))
 
     def finalize(value: Any) -> Any:
         if isinstance(value, Verbatim | Markup) or not isinstance(value, str):
@@ -709,14 +711,45 @@ def _crawler_files(site: Site, episodes: list[dict[str, Any]]) -> None:
     site.write("robots.txt", f"User-agent: *\nAllow: /\nSitemap: {url_join(config.show.base_url, 'sitemap.xml')}\n")
 
 
+PAGES_RECORD = "pages.json"  # in build/: each page's key and the SHA-256 of what was last sent
+
+
 def publish(config: Config, shown: Catalog, store: storage.Storage) -> tuple[int, dict[str, int]]:
     """Render every page and upload those whose content changed; returns how many were sent,
-    and every page's key and size (what the release references)."""
-    sent = 0
-    keys = {}
+    and every page's key and size (what the release references). A page sent before with these
+    very bytes to the same bucket, and still in the ledger (not deleted by us since), is not
+    asked about again: a no-change publish of a 50-episode show makes no request for its 150
+    pages."""
+    record = config.build_dir / PAGES_RECORD
+    target = _target(config)
+    sent_before = _pages_sent(record, target)
+    # Only a remote store's answer costs a request; a local folder is always compared.
+    remote = isinstance(store, storage.Recorded) and isinstance(store.backend, storage.S3Storage)
+    ledger = store.ledger.entries if remote and isinstance(store, storage.Recorded) else {}
+    sent, keys, digests = 0, {}, {}
     for page in render(config, shown):
-        if not store.same(page.key, page.path):
+        digest = fsutil.sha256_file(page.path)
+        known = sent_before.get(page.key) == digest and page.key in ledger
+        if not known and not store.same(page.key, page.path):
             store.put_file(page.key, page.path)
             sent += 1
-        keys[page.key] = page.path.stat().st_size
+        keys[page.key], digests[page.key] = page.path.stat().st_size, digest
+    data = {"version": 1, "target": target, "pages": digests}
+    fsutil.write_text(record, json.dumps(data, indent=1, sort_keys=True) + "\n")
     return sent, keys
+
+
+def _target(config: Config) -> str:
+    """Where the pages go (the storage settings, as text): another bucket or folder is a new start."""
+    settings = config.storage
+    return "|".join((settings.kind, settings.path, settings.bucket, settings.prefix, settings.endpoint_url))
+
+
+def _pages_sent(record: Path, target: str) -> dict[str, str]:
+    try:
+        data = safejson.loads(record.read_text(encoding="utf-8"), limit=safejson.OURS)
+    except (FileNotFoundError, ValueError):
+        return {}  # never published, or a damaged record: every page is checked against the store
+    same_place = isinstance(data, dict) and data.get("version") == 1 and data.get("target") == target
+    pages = data.get("pages") if same_place else None
+    return {k: v for k, v in pages.items() if isinstance(v, str)} if isinstance(pages, dict) else {}
