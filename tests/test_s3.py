@@ -293,3 +293,40 @@ def test_a_show_leaving_redirects_its_feed(s3_project: Path, run: Run, monkeypat
 
 def seaweed_endpoint(project: Path) -> str:
     return str(re.search(r'endpoint_url = "([^"]+)"', (project / "config.toml").read_text()).group(1))  # type: ignore[union-attr]
+
+
+def test_pages_sent_before_cost_no_request_until_they_change(
+    s3_project: Path, run: Run, seaweed: Seaweed, bucket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+    sent: list[str] = []
+    original = storage.make_client
+
+    def recording(settings: StorageSettings) -> object:
+        made = original(settings)
+        made.meta.events.register(
+            "provide-client-params.s3.HeadObject", lambda params, **kw: asked.append(params["Key"])
+        )
+        made.meta.events.register("provide-client-params.s3.PutObject", lambda params, **kw: sent.append(params["Key"]))
+        return made
+
+    monkeypatch.setattr(storage, "make_client", recording)
+    assert run("publish", "ep").exit_code == 0
+    page = "podcast/episodes/ep/index.html"
+    assert page in sent
+    asked.clear()
+    sent.clear()
+    again = run("publish", "ep")
+    assert again.exit_code == 0 and "feed up to date" in again.output
+    assert not [k for k in asked if k.endswith(".html")] and not sent  # the record answers for the pages
+
+    (s3_project / "episodes" / "ep" / "notes.md").write_text("00:00:00 Début\n00:00:01 La suite, autrement\n")
+    asked.clear()
+    sent.clear()
+    assert run("publish", "ep").exit_code == 0
+    assert page in sent  # its bytes changed: sent
+
+    assert run("unpublish", "ep", "--yes").exit_code == 0  # deletes the page, and the ledger forgets it
+    s3 = client(seaweed.endpoint)
+    assert run("publish", "ep").exit_code == 0
+    assert s3.head_object(Bucket=bucket, Key=page)["ContentLength"] > 0  # type: ignore[attr-defined]
