@@ -7,17 +7,18 @@ Lighthouse 12.2.3 comes from tests/js (`make setup-test`); Debian's Chromium run
 
 from __future__ import annotations
 
-import json
 import shutil
 import statistics
 import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
-LIGHTHOUSE = HERE.parent / "tests" / "js" / "node_modules" / ".bin" / "lighthouse"
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from lighthouse_report import available, lighthouse  # noqa: E402
+
 RUNS = 3
 LINES = (
     "Les territoires zéro chômeur de longue durée partent des compétences de chacun.",
@@ -83,28 +84,8 @@ def _show(root: Path, base_url: str) -> None:
     )
 
 
-def _report(url: str, out: Path) -> dict[str, Any]:
-    env = {"CHROME_PATH": shutil.which("chromium") or "/usr/bin/chromium", "PATH": "/usr/bin:/bin"}
-    subprocess.run(
-        [
-            str(LIGHTHOUSE),
-            url,
-            "--quiet",
-            "--output=json",
-            f"--output-path={out}",
-            "--only-categories=performance,accessibility,best-practices,seo",
-            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-        ],
-        check=True,
-        env=env,
-        timeout=300,
-    )
-    result: dict[str, Any] = json.loads(out.read_text())
-    return result
-
-
 def bench_lighthouse(work: Path) -> None:
-    if not LIGHTHOUSE.exists() or not shutil.which("node"):
+    if not available():
         print("lighthouse: skipped (`make setup-test` installs it in tests/js)")
         return
     from podcast.workflows.serve import make_server
@@ -127,7 +108,7 @@ def bench_lighthouse(work: Path) -> None:
 def _page(url: str, out: Path, path: str) -> None:
     scores, usable, boots = [], [], []
     for _ in range(RUNS):
-        result = _report(url, out)
+        result = lighthouse(url, out)
         audits = result["audits"]
         scores.append({n: round(c["score"] * 100) for n, c in result["categories"].items()})
         shown = audits["first-contentful-paint"]["numericValue"]

@@ -32,7 +32,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from speech import SPEECH, clips, duration, normalise, wer  # noqa: E402
+from speech import SPEECH, clips, duration, normalise, pcm16k, wer  # noqa: E402
 
 from podcast.edges import encoders, filtergraphs  # noqa: E402
 from podcast.project.config import Audio  # noqa: E402
@@ -110,15 +110,6 @@ def measure(path: Path) -> tuple[float, float]:
     out = ffmpeg("-i", str(path), "-af", "ebur128=peak=true", "-f", "null", "-")
     summary = out[out.rindex("Summary:") :]
     return float(summary.split("I:")[1].split("LUFS")[0]), float(summary.split("Peak:")[1].split("dBFS")[0])
-
-
-def pcm16k(path: Path) -> np.ndarray:
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "16000", "-f", "f32le", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return np.frombuffer(out, dtype=np.float32).copy()
 
 
 def quality(ref: np.ndarray, deg: np.ndarray) -> dict[str, float]:

@@ -493,7 +493,7 @@ def _turns(names: tuple[str, ...], overlap: float, seed: int = 0) -> tuple[Any, 
     """Each speaker's clips cut into 3-7 s turns, taken in rotation and laid end to end 0.2 s
     apart, or `overlap` seconds over the previous turn; the truth (start, end, speaker)."""
     import numpy as np
-    from speech import SPEECH, clips
+    from speech import SPEECH, clips, pcm16k
 
     files = {c["id"]: SPEECH / c["file"] for c in clips("fr", "gold")}
     rng = np.random.default_rng(seed)
@@ -501,7 +501,7 @@ def _turns(names: tuple[str, ...], overlap: float, seed: int = 0) -> tuple[Any, 
     for name in names:
         pieces = []
         for clip in DIARIZATION_VOICES[name]:
-            audio = _pcm(files[clip])
+            audio = pcm16k(files[clip])
             at = 0
             while at < len(audio) - 16000:
                 size = int(rng.uniform(3, 7) * 16000)
@@ -522,17 +522,6 @@ def _turns(names: tuple[str, ...], overlap: float, seed: int = 0) -> tuple[Any, 
             truth.append((start / 16000, end / 16000, name))
             mix = np.concatenate([mix, np.zeros(3200, dtype=np.float32)])
     return mix, truth
-
-
-def _pcm(path: Path) -> Any:
-    import numpy as np
-
-    out = subprocess.run(
-        ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "16000", "-f", "f32le", "-"],
-        capture_output=True,
-        check=True,
-    ).stdout
-    return np.frombuffer(out, dtype=np.float32).copy()
 
 
 def _der(found: Any, truth: list[tuple[float, float, str]], names: tuple[str, ...]) -> tuple[float, float]:

@@ -105,3 +105,15 @@ def duration(path: Path) -> float:
         check=True,
     ).stdout
     return float(out)
+
+
+def pcm16k(path: Path) -> Any:
+    """`path` decoded by ffmpeg to 16 kHz mono float32 samples (a numpy array)."""
+    import numpy as np
+
+    out = subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(path), "-ac", "1", "-ar", "16000", "-f", "f32le", "-"],
+        capture_output=True,
+        check=True,
+    ).stdout
+    return np.frombuffer(out, dtype=np.float32).copy()

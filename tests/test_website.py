@@ -9,8 +9,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import shutil
-import subprocess
 import threading
 import urllib.parse
 import urllib.request
@@ -22,6 +20,7 @@ import pytest
 from lxml import etree
 
 from .conftest import Run, accessibility_problems, add_episode, edit, ffmpeg
+from .lighthouse_report import available, lighthouse
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
 LINES = (
@@ -557,37 +556,13 @@ def test_without_javascript_the_native_control_plays_and_the_transcript_reads(we
     context.close()
 
 
-LIGHTHOUSE = Path(__file__).resolve().parent / "js" / "node_modules" / ".bin" / "lighthouse"
-
-
-def lighthouse(url: str, report: Path) -> dict[str, Any]:
-    """Lighthouse 12.2.3's report on `url`, mobile preset, in Debian's Chromium."""
-    env = {"CHROME_PATH": shutil.which("chromium") or "/usr/bin/chromium", "PATH": "/usr/bin:/bin"}
-    subprocess.run(
-        [
-            str(LIGHTHOUSE),
-            url,
-            "--quiet",
-            "--output=json",
-            f"--output-path={report}",
-            "--only-categories=performance,accessibility,best-practices,seo",
-            "--chrome-flags=--headless=new --no-sandbox --disable-gpu",
-        ],
-        check=True,
-        env=env,
-        timeout=300,
-    )
-    result: dict[str, Any] = json.loads(report.read_text())
-    return result
-
-
 @pytest.mark.slow
 def test_lighthouse_audits_on_a_phone(project: Path, run: Run, origins: tuple[str, str], tmp_path: Path) -> None:
     """Lighthouse, mobile preset, on the home page and an episode page with a 40-minute transcript:
     accessibility 100, best practices and SEO 95 or more. These are audits of the page, the same on
     any machine; its performance score and times depend on how busy the machine is, so they are
     measured by `benchmarks/run.py lighthouse`, not asserted here."""
-    if not LIGHTHOUSE.exists() or not shutil.which("node"):
+    if not available():
         pytest.fail("lighthouse is missing: scripts/setup.sh --test installs it (tests/js, npm ci)")
     make_episode(project, "long", 2400, date="2024-05-14", title="Quarante minutes de conversation")
     assert run("publish", "--all").exit_code == 0

@@ -454,12 +454,6 @@ def _show_artwork(target: Path, url: str, report: Imported, title: str) -> None:
         download.unlink()
         report.notes.append(f"the show's cover at {url} is a web page, not an image: the placeholder stays")
         return
-    with download.open("rb") as handle:
-        markup = handle.read(512).lstrip().startswith(b"<")  # a host's "not found" page, served as 200
-    if markup:
-        download.unlink()
-        report.notes.append(f"the show's cover at {url} is a web page, not an image: the placeholder stays")
-        return
     os.replace(download, target)
     if _usable_art(target, report, "the show's cover", "the placeholder stays") is None:
         artwork.placeholder(target, title)  # config.toml names it: it must be there
