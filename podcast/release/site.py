@@ -21,6 +21,7 @@ import html
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -723,9 +724,9 @@ def publish(config: Config, shown: Catalog, store: storage.Storage) -> tuple[int
     record = config.build_dir / PAGES_RECORD
     target = _target(config)
     sent_before = _pages_sent(record, target)
-    # Only a remote store's answer costs a request; a local folder is always compared.
-    remote = isinstance(store, storage.Recorded) and isinstance(store.backend, storage.S3Storage)
-    ledger = store.ledger.entries if remote and isinstance(store, storage.Recorded) else {}
+    ledger: Mapping[str, object] = {}  # a local folder is always compared: only a bucket's answer costs a request
+    if isinstance(store, storage.Recorded) and isinstance(store.backend, storage.S3Storage):
+        ledger = store.ledger.entries
     sent, keys, digests = 0, {}, {}
     for page in render(config, shown):
         digest = fsutil.sha256_file(page.path)
