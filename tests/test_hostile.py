@@ -4,13 +4,16 @@ the fix."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import feedparser
@@ -522,3 +525,104 @@ def test_ctrl_c_at_any_moment_of_onnxruntimes_initialisation(project: Path) -> N
         assert result.returncode == 130, (delay, said)
         assert "interrupted: outputs" in result.stderr and "initialization failed" not in said, (delay, said)
         assert "Traceback" not in said, (delay, said)
+
+
+# -- podroll and directories: the other shows' feeds, and our own live one -------------------------
+
+
+class _Liar(http.server.BaseHTTPRequestHandler):
+    """Every path a hostile answer: /file redirects to file://, /xxe is a feed with an external
+    entity and markup in its title, /huge says it is small and never ends, /deep nests forever."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        try:
+            if self.path.startswith("/file"):
+                self.send_response(302)
+                self.send_header("Location", "file:///etc/passwd")
+                self.end_headers()
+                return
+            if self.path.startswith("/huge"):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", "100")
+                self.end_headers()
+                self.close_connection = True
+                for _ in range(2000):  # 128 MiB at most: stops the test, never the tool
+                    self.wfile.write(b"<a>" * 21845)
+                return
+            if self.path.startswith("/deep"):
+                body = b"<rss><channel>" + b"<x>" * 200_000 + b"</x>" * 200_000 + b"</channel></rss>"
+            else:
+                body = (
+                    b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY leak SYSTEM "file:///etc/passwd">]>'
+                    b'<rss version="2.0" xmlns:podcast="https://podcastindex.org/namespace/1.0"><channel>'
+                    b"<title>&lt;script&gt;alert(1)&lt;/script&gt; &amp;leak; &leak;</title>"
+                    b"<podcast:guid>&leak;</podcast:guid></channel></rss>"
+                )
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up: what it should do
+
+
+@pytest.fixture
+def liar() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Liar)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _one_line(output: str) -> None:
+    assert "Traceback" not in output and "root:x:0" not in output
+    assert all(len(line) < 400 for line in output.splitlines())
+
+
+@pytest.mark.parametrize("path", ["/file", "/huge", "/deep"])
+def test_a_hostile_partner_feed_leaves_the_guid_computed_or_one_line(
+    project: Path, run: Run, liar: str, path: str
+) -> None:
+    before = (project / "config.toml").read_text(encoding="utf-8")
+    result = run("podroll", "add", f"{liar}{path}")
+    _one_line(result.output)
+    after = (project / "config.toml").read_text(encoding="utf-8")
+    assert "root:x" not in after
+    if result.exit_code == 0:  # not read: the GUID the namespace's rule computes from the URL, and said so
+        assert "computed" in result.output and f"{liar}{path}" in after
+    else:
+        assert result.exit_code == 1 and after == before  # refused: config.toml as it was
+
+
+def test_a_partner_feed_with_an_external_entity_and_markup(project: Path, run: Run, liar: str) -> None:
+    result = run("podroll", "add", f"{liar}/xxe")
+    _one_line(result.output)
+    config = (project / "config.toml").read_text(encoding="utf-8")
+    assert "root:x" not in config
+    if result.exit_code == 0:
+        assert run("feed").exit_code == 0
+        feed = (project / "public" / "feed.xml").read_text(encoding="utf-8")
+        assert "<script>" not in feed and "root:x" not in feed
+        etree.fromstring(feed.encode())  # still well-formed XML
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "javascript:alert(1)", "ftp://127.0.0.1/feed.xml"])
+def test_a_podroll_url_that_is_not_http_is_refused(project: Path, run: Run, url: str) -> None:
+    before = (project / "config.toml").read_text(encoding="utf-8")
+    result = run("podroll", "add", url)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert (project / "config.toml").read_text(encoding="utf-8") == before
+
+
+@pytest.mark.parametrize("path", ["/file", "/huge", "/deep", "/xxe"])
+def test_directories_on_a_live_feed_that_lies(project: Path, run: Run, liar: str, path: str) -> None:
+    edit(project / "config.toml", 'base_url = "http://127.0.0.1:8000"', f'base_url = "{liar}{path}"')
+    result = run("directories")
+    _one_line(result.output)
+    assert result.exit_code in (0, 1)

@@ -71,8 +71,8 @@ def _identify(url: str, out: Report, fetch: Fetch) -> tuple[str, str]:
         path.write_bytes(data)
         try:
             show = feedreader.read_show(path, final)
-        except ImportProblem as exc:
-            raise ConfigError(f"{url}: {exc}") from None
+        except ImportProblem as exc:  # it names the feed's address already
+            raise ConfigError(str(exc)) from None
     if show.guid:
         out.info(f"read podcast:guid {show.guid} from the feed ({show.title})")
         return show.guid, show.title
