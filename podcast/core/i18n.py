@@ -3,6 +3,10 @@ French first; a missing language falls back to English."""
 
 from __future__ import annotations
 
+from typing import TypeVar
+
+T = TypeVar("T")
+
 STRINGS: dict[str, dict[str, str]] = {
     "fr": {
         "chapters": "Chapitres",
@@ -192,8 +196,18 @@ STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+def primary(language: str) -> str:
+    """The language of a BCP 47 tag, without its region: "fr-CA" → "fr"."""
+    return language.split("-")[0].lower()
+
+
+def localised(table: dict[str, T], language: str) -> T:
+    """`table`'s words for `language`, English where it has none."""
+    return table.get(primary(language), table["en"])
+
+
 def strings(language: str) -> dict[str, str]:
-    return STRINGS.get(language.split("-")[0].lower(), STRINGS["en"])
+    return localised(STRINGS, language)
 
 
 # The proofreading page (`podcast review`), in the show's language: the producer reads it.
@@ -347,7 +361,7 @@ REVIEW: dict[str, dict[str, str]] = {
 
 
 def review_strings(language: str) -> dict[str, str]:
-    return REVIEW.get(language.split("-")[0].lower(), REVIEW["en"])
+    return localised(REVIEW, language)
 
 
 def frequency(language: str, freq: str, interval: int) -> str:

@@ -21,6 +21,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from podcast.core import i18n
+
 NNBSP = "\u202f"  # narrow no-break space
 NBSP = "\u00a0"
 _SPACES = f"[ \t{NBSP}{NNBSP}]"
@@ -86,4 +88,4 @@ def unchanged(text: str) -> str:
 def for_language(language: str) -> Callable[[str], str]:
     """The typography of `language` (an ISO code such as "fr" or "fr-CA"): French rules for
     French, the text unchanged for any other language."""
-    return french if language.split("-")[0].lower() == "fr" else unchanged
+    return french if i18n.primary(language) == "fr" else unchanged

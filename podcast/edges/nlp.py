@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from podcast.core import i18n
 from podcast.core.errors import ModelError
 from podcast.domain.topics import Token
 
@@ -64,14 +65,14 @@ def _pipeline(language: str) -> tuple[Any, bool]:
 def available(language: str) -> bool:
     """Whether names can be found in `language` (a trained pipeline is installed)."""
     try:
-        return _pipeline(language.split("-")[0].lower())[1]
+        return _pipeline(i18n.primary(language))[1]
     except ModelError:
         return False
 
 
 def analyse(texts: Sequence[str], language: str) -> list[Analysed]:
     """Each text's tokens (lemma, part of speech, stop word) and named entities."""
-    nlp, trained = _pipeline(language.split("-")[0].lower())
+    nlp, trained = _pipeline(i18n.primary(language))
     found = []
     try:
         for doc in nlp.pipe(texts, batch_size=64):

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from podcast import __version__
-from podcast.core import fsutil
+from podcast.core import fsutil, i18n
 from podcast.core.errors import PodcastError
 from podcast.core.report import Report
 from podcast.domain import audience, charts
@@ -398,7 +398,7 @@ WORDS: dict[str, dict[str, Any]] = {
 
 
 def html(config: Config, found: Numbers) -> str:
-    words = WORDS.get(found.language.split("-")[0].lower(), WORDS["en"])
+    words = i18n.localised(WORDS, found.language)
     span = found.span()
     unit = (
         "day"
