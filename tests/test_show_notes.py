@@ -90,7 +90,7 @@ def test_chapters_where_the_topic_changes() -> None:
     found = analysed([HOUSING, WORK, SCHOOL])
     duration = found[-1].end
     changes = [found[len(HOUSING)].start, found[len(HOUSING) + len(WORK)].start]
-    dense = topics.Options(per_hour=(60, 200), window=20, shortest=15)
+    dense = topics.Options(per_hour=(60, 200), shortest=15)
     chosen = topics.boundaries(found, duration, dense)
     assert [b.at for b in chosen] == changes  # at a sentence's start, the right ones
     spans = [found[: len(HOUSING)], found[len(HOUSING) : -len(SCHOOL)], found[-len(SCHOOL) :]]
@@ -100,6 +100,25 @@ def test_chapters_where_the_topic_changes() -> None:
     # the defaults ask for 3-10 per 40 minutes: in 100 s, at most one
     assert len(topics.boundaries(found, duration)) <= 1
     assert topics.boundaries(found[:3], duration) == []
+
+
+def test_chapter_count_is_chosen_and_a_short_one_is_found() -> None:
+    """No count given (up to 200 an hour): the three topics, the short one between two long
+    ones included, and no cut inside one."""
+    short = SCHOOL[:3]
+    found = analysed([HOUSING, short, WORK])
+    changes = [found[len(HOUSING)].start, found[len(HOUSING) + len(short)].start]
+    chosen = topics.boundaries(found, found[-1].end, topics.Options(per_hour=(0, 200), shortest=10))
+    assert [b.at for b in chosen] == changes
+    assert all(b.score > 0 for b in chosen)
+
+
+def test_acronyms_are_organisations() -> None:
+    from podcast.edges import nlp
+
+    heard = nlp.analyse(["Vous êtes sur BFMTV ce soir.", "Le débat continue avec la CGT."], "fr")
+    kinds = {e.text: e.kind for a in heard for e in a.entities}
+    assert kinds.get("BFMTV") == "organisation" and kinds.get("CGT") == "organisation", kinds
 
 
 def test_description_quotes_what_was_said() -> None:

@@ -151,6 +151,41 @@ def test_an_echo_of_the_prompt_is_recognised() -> None:
     assert not whisper._echoes([SimpleNamespace(text="Romainville, Bondy.")], whisper.Prompt("", names), 7.0)
 
 
+def test_an_echo_is_never_replaced_by_silence() -> None:
+    """Issue #27's stress sentences: a prompted reading that loops is decoded again without the
+    prompt; that reading may not drop the speech as "no speech" (espeak-ng's voice did), and
+    when it still hears nothing the prompted reading stays: no sentence lost to the prompt."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    class Silent:
+        def __init__(self) -> None:
+            self.asked: dict[str, object] = {}
+
+        def transcribe(self, samples: object, **options: object) -> tuple[list[object], None]:
+            self.asked = options
+            return [], None
+
+    looped = (  # what Whisper base made of espeak-ng's fr+m3 voice, the glossary as prompt
+        "et ma belle bouillette, clique, c'est le territoire zéro chômeur de longue durée, chômeur de longue "
+        "durée, chômeur de longue durée, la vie de famille"
+    )
+    words = [
+        SimpleNamespace(start=0.5 + i * 0.3, end=0.7 + i * 0.3, word=f" {w}") for i, w in enumerate(looped.split())
+    ]
+    reading = [SimpleNamespace(start=0.5, end=5.0, text=looped, words=words)]
+    names = ("Isabelle Bouyer", "territoires zéro chômeur de longue durée")
+    prompt = whisper.Prompt(whisper.prompt_text(Transcribe(), names), names)
+    samples = np.zeros(16000 * 6, dtype=np.float32)
+    chunk = whisper.Chunk(0.0, 5.0, [(0.5, 5.0)])
+    assert whisper._echoes(reading, prompt, 4.5)
+    model = Silent()
+    kept = list(whisper._checked(model, samples, chunk, reading, Transcribe(), {}, prompt))
+    assert model.asked["no_speech_threshold"] is None
+    assert [s.text for s in kept] == [looped]
+
+
 NAMES = ("Isabelle Bouyer", "ATD Quart Monde", "Compagnie Générale des Autres", "Romainville", "Bondy", "GNIAC")
 # What Whisper base made of the espeak-ng sentence "Nous avons rencontré Isabelle Bouyer, d'ATD
 # Quart Monde, puis la Compagnie Générale des Autres à Romainville." (issue #27).

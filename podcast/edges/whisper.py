@@ -243,7 +243,7 @@ def transcribe(
         start = kept_until if kept_until > start + 1.0 else start + window
 
 
-DECODER_VERSION = 7  # part of the cache key: bump when decoding changes for the same options
+DECODER_VERSION = 8  # part of the cache key: bump when decoding changes for the same options
 WINDOW_OVERLAP = 30.0
 SAMPLE_RATE = 16000
 CHUNK_SECONDS = 30.0  # Whisper's input
@@ -425,12 +425,18 @@ def _checked(
         yield from segments
         return
     first, last = _samples_of((chunk.start, chunk.end))
+    # the VAD heard speech here, and words are missing: no segment may be dropped as silence
+    # (espeak-ng's voice, or a muffled one, reads as "no speech" to the sequential decoder)
     decoded, _info = model.transcribe(
-        samples[first:last], vad_filter=settings.vad, vad_parameters=vad_parameters(), **options
+        samples[first:last],
+        vad_filter=settings.vad,
+        vad_parameters=vad_parameters(),
+        no_speech_threshold=None,
+        **options,
     )
     second = [_shifted(s, chunk.start) for s in decoded]  # without the prompt
-    if echo and _looping(second) > _looping(segments):
-        chosen: list[Any] = segments  # the prompt-less reading loops worse: the names at least are right
+    if echo and (_looping(second) > _looping(segments) or not _chars(second)):
+        chosen: list[Any] = segments  # the prompt-less reading loops worse or hears nothing: keep the names
     elif echo:
         chosen = glossary.backed(second, [_shifted(s, 0.0) for s in segments], prompt.terms)[0]
     else:
