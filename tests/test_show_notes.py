@@ -268,6 +268,20 @@ def test_suggest_accept_edit_reject_writes_the_producers_files(run: Run, transcr
     assert len(tomllib.loads((transcribed / "episode.toml").read_text(encoding="utf-8"))["chapters"]) == 2
 
 
+def test_suggest_as_many_chapters_as_asked(run: Run, transcribed: Path) -> None:
+    """--chapter-count N: N chapters (the first at 0), replacing the pending ones found before;
+    the three topics' changes among the cuts."""
+    chosen = run("suggest", "ep", "--chapters")
+    assert chosen.exit_code == 0, chosen.output
+    result = run("suggest", "ep", "--chapter-count", "5")
+    assert result.exit_code == 0, result.output
+    assert len(listed(result.output, "chapter")) == 5, result.output
+    starts = [line.split()[1] for line in result.output.splitlines() if " chapter: " in line]
+    assert starts[0] in ("0:00", "00:00", "00:00:00"), result.output
+    wrong = run("suggest", "ep", "--chapter-count", "1")
+    assert wrong.exit_code == 2 and "Traceback" not in wrong.output
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

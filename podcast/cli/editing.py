@@ -76,6 +76,13 @@ def markers_export(app: App, slug: str, output: Path | None) -> None:
     "--notes", "kinds", flag_value="notes", multiple=True, help="Suggest a description, topics, links, books."
 )
 @click.option("--names", "kinds", flag_value="names", multiple=True, help="Suggest guests, the place, glossary names.")
+@click.option(
+    "--chapter-count",
+    type=click.IntRange(2, 60),
+    default=None,
+    metavar="N",
+    help="Suggest N chapters (implies --chapters; default: as many as the topic changes, 3-10 per 40 minutes).",
+)
 @click.option("--accept", default="", metavar="all|1,3,5-7", help="Accept these suggestions.")
 @click.option("--reject", default="", metavar="all|1,3,5-7", help="Reject these suggestions (no longer listed).")
 @click.option(
@@ -99,6 +106,7 @@ def suggest_command(
     reject: str,
     edits: tuple[str, ...],
     labels: Path | None,
+    chapter_count: int | None,
 ) -> None:
     """Suggest cuts: fillers ("euh", "ben"), hesitations, repeated false starts, coughs and long
     pauses, from the transcript's words and the sound. Nothing is cut until you accept.
@@ -116,13 +124,14 @@ def suggest_command(
       podcast suggest 2024-05-atd --accept all --reject 4
       podcast suggest 2024-05-atd --labels euh.txt # to check them in Audacity
       podcast suggest 2024-05-atd --chapters --notes --names
+      podcast suggest 2024-05-atd --chapter-count 6 # six chapters, not as many as it finds
       podcast suggest 2024-05-atd --chapters --edit '12=Les territoires zéro chômeur' --accept 12
     """
     from podcast.core import fsutil
     from podcast.domain.suggestions import Proposal, Suggestion
     from podcast.workflows import suggest
 
-    kinds = tuple(dict.fromkeys(kinds))
+    kinds = tuple(dict.fromkeys(kinds + (("chapters",) if chapter_count else ())))
     every = ("chapters", "notes", "names")  # without a kind: the cuts and every proposal found before
     found = suggest.run(
         app.config(),
@@ -132,6 +141,7 @@ def suggest_command(
         dry_run=app.dry_run,
         kinds=kinds,
         edits=suggest.parse_edits(edits),
+        chapter_count=chapter_count or 0,
     )
     listed: list[Suggestion | Proposal] = []
     listed += [s for s in found.suggestions if s.status != "rejected"] if not kinds else []

@@ -100,6 +100,7 @@ def sentences(segments: Sequence[Segment]) -> list[Sentence]:
 class Options:
     per_hour: tuple[float, float] = (4.5, 15.0)  # 3 to 10 per 40 minutes
     shortest: float = 0.0  # a chapter lasts at least this (0: from the duration)
+    chapters: int = 0  # as many chapters as the producer asked for (0: the count is chosen)
 
 
 @dataclass(frozen=True)
@@ -123,12 +124,16 @@ def boundaries(found: Sequence[Sentence], duration: float, options: Options = Op
     change of speaker), maximised by dynamic programming for every count of chapters at once
     (Utiyama & Isahara, 2001; Alemi & Ginsparg, 2015). Unlike TextTiling's fixed windows, a
     short chapter beside a long one is found: measured on real speech, benchmarks/notes.py.
-    How many: where the gain of one more cut drops most, within 3-10 per 40 minutes."""
+    How many: as many as asked for, or where the gain of one more cut drops most, within 3-10 per
+    40 minutes (fewer where chapters of the shortest length do not fit)."""
     if len(found) < 4 or duration <= 0:
         return []
     shortest = options.shortest or min(180.0, max(15.0, duration / 16))
     fewest = math.floor(options.per_hour[0] * duration / 3600)
     most = max(1, math.floor(options.per_hour[1] * duration / 3600))
+    if options.chapters:
+        fewest = most = options.chapters - 1
+        shortest = options.shortest or min(shortest, duration / (2 * options.chapters))
     # a pause's weight grows with the cohesion at stake: a chapter's summed length, ~sqrt(sentences)
     delivery = _delivery(found) * math.sqrt(len(found))
     gram = _gram(found)

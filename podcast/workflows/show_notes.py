@@ -40,9 +40,10 @@ def propose(
     ep: Episode,
     kinds: Sequence[str],
     cuts: Sequence[Suggestion] = (),
-    options: topics.Options | None = None,
+    chapter_count: int = 0,
 ) -> list[Proposal]:
-    """Fresh proposals of `kinds` (numbered 0: the merge numbers them) from the transcript."""
+    """Fresh proposals of `kinds` (numbered 0: the merge numbers them) from the transcript;
+    `chapter_count` chapters when given, else as many as the topic changes."""
     segments = ep.segments() if ep.segments_path.is_file() else []
     if not segments:
         raise EpisodeError(f"{ep.slug} has no transcript yet: run `podcast transcribe {ep.slug}` first")
@@ -56,7 +57,7 @@ def propose(
     result: list[Proposal] = []
     if "chapters" in kinds:
         duration = max(s.end for s in segments)
-        result += _chapters(found, duration, language, heard.source, options or topics.Options())
+        result += _chapters(found, duration, language, heard.source, topics.Options(chapters=chapter_count))
     if "notes" in kinds:
         result += _notes(heard)
     if "names" in kinds:

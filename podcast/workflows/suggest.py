@@ -115,6 +115,7 @@ def run(
     dry_run: bool = False,
     kinds: Sequence[str] = (),
     edits: Mapping[int, str] | None = None,
+    chapter_count: int = 0,
 ) -> Found:
     """Analyse the episode (cuts; or the transcript's `kinds`: chapters, notes, names), merge
     with the producer's earlier decisions, apply --accept/--reject (and edits)."""
@@ -140,7 +141,7 @@ def run(
     else:
         from podcast.workflows import show_notes
 
-        fresh_proposals = show_notes.propose(config, ep, kinds, cuts)
+        fresh_proposals = show_notes.propose(config, ep, kinds, cuts, chapter_count)
         others = [p for p in proposals if KIND_OF.get(p.kind) not in kinds]
         again = [p for p in proposals if KIND_OF.get(p.kind) in kinds]
         taken = max([*(c.number for c in cuts), *(p.number for p in others)], default=0)
