@@ -113,12 +113,17 @@ def test_chapter_count_is_chosen_and_a_short_one_is_found() -> None:
     assert all(b.score > 0 for b in chosen)
 
 
-def test_acronyms_are_organisations() -> None:
+def test_acronyms_are_organisations_and_capitals_inside_a_sentence_names() -> None:
     from podcast.edges import nlp
 
     heard = nlp.analyse(["Vous êtes sur BFMTV ce soir.", "Le débat continue avec la CGT."], "fr")
     kinds = {e.text: e.kind for a in heard for e in a.entities}
     assert kinds.get("BFMTV") == "organisation" and kinds.get("CGT") == "organisation", kinds
+    # what Whisper base wrote for "dans le Var" and "du Père Lachaise": names all the same
+    said = ["La tournée commence aujourd'hui dans le VAR.", "C'était au cimetière du Père la Chèse."]
+    heard = nlp.analyse(said, "fr")
+    proper = {e.text: e.proper for a in heard for e in a.entities}
+    assert proper.get("VAR") and any("Chèse" in text for text in proper) and all(proper.values()), proper
 
 
 def test_description_quotes_what_was_said() -> None:
@@ -154,11 +159,14 @@ def test_names_merged_with_the_glossary_and_the_people() -> None:
         names.Mention("ATD Quart-Monde", "organisation", 80.0),
         names.Mention("Karim Saïd", "person", 1.0),
         names.Mention("Montreuil", "place", 30.0),
-        names.Mention("Bonsoir", "other", 0.0),
+        names.Mention("Tour de France", "other", 40.0),  # a named event: for the glossary
+        names.Mention("Montreuil", "other", 60.0),  # the small model's MISC now and then: still a place
+        names.Mention("Bonsoir", "date", 0.0),  # no kind of ours
         names.Mention("x", "person", 0.0),
     ]
     merged = {n.text: n for n in names.merge(heard, ["Isabelle Bouyer", "ATD Quart Monde"], hosts=["Karim Saïd"])}
-    assert set(merged) == {"Isabelle Bouyer", "ATD Quart Monde", "Karim Saïd", "Montreuil"}
+    assert set(merged) == {"Isabelle Bouyer", "ATD Quart Monde", "Karim Saïd", "Montreuil", "Tour de France"}
+    assert merged["Tour de France"].kind == "other"
     assert merged["Isabelle Bouyer"].times == [10.0, 50.0] and merged["Isabelle Bouyer"].known == "glossary"
     assert merged["ATD Quart Monde"].count == 2 and merged["Karim Saïd"].known == "host"
     assert merged["Montreuil"].known == "" and merged["Montreuil"].kind == "place"

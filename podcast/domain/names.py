@@ -21,7 +21,7 @@ from rapidfuzz.distance import Levenshtein
 
 from podcast.domain import glossary
 
-KINDS = ("person", "organisation", "place")
+KINDS = ("person", "organisation", "place", "other")  # other: a named event, work, brand (glossary only)
 GLOSSARY_LIKE = 0.8  # a name sounding this much like a glossary term is that term
 _ARTICLE = re.compile(r"^(?:(?:le|la|les|l|du|des|de|d|au|aux)\s*['’]?\s+|[ld]['’])", re.IGNORECASE)
 _TRIM = " ,.;:!?…«»\"'’()[]"
@@ -30,7 +30,7 @@ _TRIM = " ,.;:!?…«»\"'’()[]"
 @dataclass(frozen=True)
 class Mention:
     text: str
-    kind: str  # person, organisation, place (anything else is ignored)
+    kind: str  # person, organisation, place, other (anything else is ignored)
     at: float  # seconds, published timeline
 
 
@@ -64,7 +64,7 @@ def merge(
     hosts: Sequence[str] = (),
     guests: Sequence[str] = (),
 ) -> list[Name]:
-    """One Name per person, organisation or place heard, most heard first."""
+    """One Name per person, organisation, place or other name heard, most heard first."""
     known = {glossary.fold(n): "host" for n in hosts} | {glossary.fold(n): "guest" for n in guests}
     spelled = {glossary.fold(t): t for t in [*terms, *hosts, *guests]}
     names: dict[str, Name] = {}
@@ -129,9 +129,12 @@ def _surnames(names: dict[str, Name]) -> dict[str, Name]:
 
 
 def _kind(name: Name, mentions: Sequence[Mention]) -> str:
-    """The kind the recogniser gave the name most often (mentions are re-read: cheap)."""
+    """The kind the recogniser gave the name most often, a person, organisation or place before
+    "other" (the small model calls a lone first name MISC now and then; mentions are re-read:
+    cheap)."""
     votes = Counter(m.kind for m in mentions if clean(m.text) in name.spellings and m.kind in KINDS)
-    return votes.most_common(1)[0][0] if votes else name.kind
+    ranked = sorted(votes.items(), key=lambda pair: (pair[0] == "other", -pair[1]))
+    return ranked[0][0] if ranked else name.kind
 
 
 # -- links and books ------------------------------------------------------------------------

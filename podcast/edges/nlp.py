@@ -79,10 +79,7 @@ def analyse(texts: Sequence[str], language: str) -> list[Analysed]:
     try:
         for doc in nlp.pipe(texts, batch_size=64):
             tokens = tuple(Token(t.text, t.lemma_ or t.text, _pos(t), bool(t.is_stop)) for t in doc if not t.is_space)
-            entities = tuple(
-                Entity(e.text, _kind(e), e.start_char, any(t.pos_ == "PROPN" for t in e))
-                for e in (doc.ents if trained else ())
-            )
+            entities = tuple(Entity(e.text, _kind(e), e.start_char, _proper(e)) for e in (doc.ents if trained else ()))
             found.append(Analysed(tokens, entities))
     except (ValueError, RuntimeError, MemoryError) as exc:
         raise ModelError(f"the language analysis failed: {exc}") from None
@@ -96,6 +93,13 @@ def _kind(entity: Any) -> str:
     if kind == "other" and len(entity) == 1 and ACRONYM.fullmatch(entity.text):
         return "organisation"
     return kind
+
+
+def _proper(entity: Any) -> bool:
+    """Whether a proper noun is in the entity: one the tagger saw, or a capital letter that
+    does not open the sentence ("dans le VAR", "du Père la Chèse": the small tagger reads them
+    as common nouns). A capitalised common word opening a sentence is not a name."""
+    return any(t.pos_ == "PROPN" or (t.i > 0 and t.text[:1].isupper()) for t in entity)
 
 
 def _pos(token: Any) -> str:
