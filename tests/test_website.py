@@ -308,7 +308,9 @@ def test_copy_the_quote_and_share_the_moment(website: str, browser: Any) -> None
     # share at the current time: the link carries it, and opening it lands there
     page.evaluate("document.getElementById('player').currentTime = 63")
     page.locator("details.share summary").click()
-    page.locator("#share-at").check()
+    # opened while playing past 0, the box is ticked by the page (its toggle event comes after
+    # the click: checking it at once could race it and untick it)
+    page.wait_for_function("document.getElementById('share-at').checked")
     link = page.locator("#share-url").input_value()
     assert link == f"{website}/episodes/ep/index.html#t=1:03"
     page.get_by_role("button", name="Copier le lien").click()
