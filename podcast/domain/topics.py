@@ -119,13 +119,14 @@ def boundaries(found: Sequence[Sentence], duration: float, options: Options = Op
     """Where the topic changes: the chapters' starts after the first (which starts at 0).
 
     The sentences are cut into the chapters whose words hold together best: the sum, over the
-    chapters, of the length of their summed tf-idf unit vectors (a chapter of one topic adds up,
-    one of two topics cancels out), plus what the delivery says at each cut (a long pause, a
-    change of speaker), maximised by dynamic programming for every count of chapters at once
-    (Utiyama & Isahara, 2001; Alemi & Ginsparg, 2015). Unlike TextTiling's fixed windows, a
-    short chapter beside a long one is found: measured on real speech, benchmarks/notes.py.
-    How many: as many as asked for, or where the gain of one more cut drops most, within 3-10 per
-    40 minutes (fewer where chapters of the shortest length do not fit)."""
+    chapters, of the length of their summed tf-idf unit vectors (the words of one topic point the
+    same way and add up; two topics' words are at right angles and add up less), plus what the
+    delivery says at each cut (a long pause, a change of speaker), maximised by dynamic
+    programming for every count of chapters at once (Utiyama & Isahara, 2001; Alemi & Ginsparg,
+    2015). Unlike TextTiling's fixed windows, a short chapter beside a long one is found
+    (measured on real speech: benchmarks/notes.py). How many: as many as asked for, or where
+    the gain of one more cut drops most, within 3-10 per 40 minutes (fewer where chapters of
+    the shortest length do not fit)."""
     if len(found) < 4 or duration <= 0:
         return []
     shortest = options.shortest or min(180.0, max(15.0, duration / 16))
