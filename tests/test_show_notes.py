@@ -113,6 +113,16 @@ def test_chapter_count_is_chosen_and_a_short_one_is_found() -> None:
     assert all(b.score > 0 for b in chosen)
 
 
+def test_one_topic_said_evenly_has_no_chapters() -> None:
+    """The same words throughout, the same pauses: nothing gains from a cut, none is proposed
+    (unless chapters are asked for)."""
+    said = Sentence(0, 4, "Le logement.", pause=1.0, tokens=(Token("logement", "logement", "NOUN"),))
+    found = [dataclasses.replace(said, start=i * 5.0, end=i * 5.0 + 4) for i in range(200)]
+    assert topics.boundaries(found, 1000.0) == []
+    asked = topics.boundaries(found, 1000.0, topics.Options(chapters=3))
+    assert len(asked) == 2 and all(isinstance(b.score, float) for b in asked)
+
+
 def test_acronyms_are_organisations_and_capitals_inside_a_sentence_names() -> None:
     from podcast.edges import nlp
 

@@ -113,6 +113,7 @@ class Boundary:
 PAUSE_WEIGHT = 0.4  # a pause PAUSE_SPAN seconds longer than usual, in units of sqrt(sentences)
 PAUSE_SPAN = 2.0
 TURN_WEIGHT = 0.05
+NOTHING = 1e-9  # a cut that gains no more than this finds no change of topic
 
 
 def boundaries(found: Sequence[Sentence], duration: float, options: Options = Options()) -> list[Boundary]:
@@ -139,14 +140,12 @@ def boundaries(found: Sequence[Sentence], duration: float, options: Options = Op
     delivery = _delivery(found) * math.sqrt(len(found))
     gram = _gram(found)
     solutions = _segmentations(gram, delivery, [s.start for s in found], duration, shortest, most + 1)
-    if len(solutions) < 2:
-        return []
+    if len(solutions) < 2 or (not options.chapters and solutions[1][0] - solutions[0][0] <= NOTHING):
+        return []  # one topic, said without a pause: nothing to cut at (unless chapters were asked for)
     cuts = solutions[_how_many([total for total, _ in solutions], fewest, most)][1]
     edges = [0, *cuts, len(found)]
-    return [
-        Boundary(round(found[cut].start, 3), cut, round(_worth(gram, edges[k], cut, edges[k + 2]) + delivery[cut], 4))
-        for k, cut in enumerate(cuts)
-    ]
+    worth = [_worth(gram, edges[k], cut, edges[k + 2]) + float(delivery[cut]) for k, cut in enumerate(cuts)]
+    return [Boundary(round(found[cut].start, 3), cut, round(value, 4)) for cut, value in zip(cuts, worth, strict=True)]
 
 
 def _turn(before: Sentence, sentence: Sentence, usual: float) -> float:
