@@ -186,6 +186,11 @@ def test_names_merged_with_the_glossary_and_the_people() -> None:
 def test_links_and_books() -> None:
     text = "Tout est sur atd-quartmonde point fr et sur https://exemple.org/page, lisez le livre « Le croisement »."
     assert names.links(text) == ["https://atd-quartmonde.fr", "https://exemple.org/page"]
+    assert names.links("Voyez https://www.youtube.com/watch?v=abc123 et exemple.fr/p?id=3&x=4.") == [
+        "https://www.youtube.com/watch?v=abc123",
+        "https://exemple.fr/p?id=3&x=4",
+    ]
+    assert names.links("Allez sur exemple.fr/page?") == ["https://exemple.fr/page"]
     assert names.books(text, []) == ["Le croisement"]
     assert names.books("Il est venu à Paris.", ["Paris"]) == []
 
@@ -308,11 +313,61 @@ def test_suggest_as_many_chapters_as_asked(run: Run, transcribed: Path) -> None:
         (("--chapters", "--edit", "999=x"), "no proposal numbered 999"),
         (("--chapters", "--accept", "999"), "no suggestion numbered 999"),
         (("--chapters", "--edit", f"1={'x' * 300}"), "1 to 255 characters"),
+        (("--chapters", "--edit", "1=Début\x01\x1b[31m rouge", "--accept", "1"), "control character (U+0001)"),
     ],
 )
 def test_bad_decisions_are_one_line(run: Run, transcribed: Path, args: tuple[str, ...], message: str) -> None:
     result = run("suggest", "ep", *args)
     assert result.exit_code != 0 and message in result.output and "Traceback" not in result.output
+
+
+def test_damaged_or_strange_transcripts_are_one_line(run: Run, transcribed: Path, project: Path) -> None:
+    """A transcript file damaged by hand or a tool is one line naming it; one of empty cues
+    gives no chapter; one word ending a day late does not ask for thousands of chapters."""
+    segments = project / "build" / "ep" / "transcript.segments.json"
+    good = segments.read_text(encoding="utf-8")
+    for damaged in ('[{"start": NaN, "end": 1, "text": "x"}]', '{"start": 0}', '[{"start": 0, "words": 3}]', "[{"):
+        segments.write_text(damaged, encoding="utf-8")
+        result = run("suggest", "ep", "--chapters")
+        assert result.exit_code == 1 and "is damaged" in result.output and "--force" in result.output, result.output
+    segments.write_text(json.dumps([{"start": i, "end": i + 1, "text": "", "words": []} for i in range(50)]))
+    empty = run("suggest", "ep", "--chapters", "--notes", "--names")
+    assert empty.exit_code == 0 and not listed(empty.output, "chapter"), empty.output
+    cues = json.loads(good)
+    cues[0]["words"][0]["word"] = " Marcel\x01"  # a control character heard (an imported transcript)
+    segments.write_text(json.dumps(cues), encoding="utf-8")
+    heard = run("suggest", "ep", "--chapters", "--names")
+    assert (
+        heard.exit_code == 0
+        and "\x01" not in heard.output
+        and "\x01"
+        not in json.dumps(
+            json.loads((transcribed / "suggestions.json").read_text(encoding="utf-8")), ensure_ascii=False
+        )
+    )
+    cues[-1]["words"][-1]["end"] = cues[-1]["end"] = 1e12
+    segments.write_text(json.dumps(cues), encoding="utf-8")
+    wild = run("suggest", "ep", "--chapters")
+    assert wild.exit_code == 0 and 1 <= len(listed(wild.output, "chapter")) <= 40, wild.output
+
+
+def test_an_accepted_proposal_is_not_rejected_behind_the_files_back(run: Run, transcribed: Path) -> None:
+    found = run("suggest", "ep", "--chapters")
+    first = listed(found.output, "chapter")[0][0]
+    assert run("suggest", "ep", "--accept", str(first)).exit_code == 0
+    again = run("suggest", "ep", "--reject", str(first))
+    assert again.exit_code == 1 and "accepted already" in again.output
+    assert tomllib.loads((transcribed / "episode.toml").read_text(encoding="utf-8"))["chapters"]
+
+
+def test_one_place_for_the_episode(run: Run, transcribed: Path) -> None:
+    found = run("suggest", "ep", "--names")
+    places = [number for number, _ in listed(found.output, "place")]
+    assert len(places) >= 2, found.output  # Paris and Mauléon are heard
+    both = run("suggest", "ep", "--accept", f"{places[0]},{places[1]}")
+    assert both.exit_code == 1 and "accept one" in both.output
+    assert not tomllib.loads((transcribed / "episode.toml").read_text(encoding="utf-8")).get("location")
+    assert run("suggest", "ep", "--accept", str(places[0]), "--reject", str(places[1])).exit_code == 0
 
 
 def test_no_transcript_yet(run: Run, project: Path) -> None:

