@@ -347,9 +347,8 @@ from podcast.project.episode import segment_from_dict
 cues = [segment_from_dict(c) for c in json.loads(open({str(cache)!r}).read())]
 length = cues[-1].end + 1
 copies = int(2400 // length) + 1
-long = [dataclasses.replace(c, start=c.start + k * length, end=c.end + k * length,
-        words=[dataclasses.replace(w, start=w.start + k * length, end=w.end + k * length) for w in c.words])
-        for k in range(copies) for c in cues]
+from notes import _shifted
+long = [_shifted(c, k * length) for k in range(copies) for c in cues]
 started = time.perf_counter()
 found = topics.sentences(long)
 results = nlp.analyse([s.text for s in found], "fr")

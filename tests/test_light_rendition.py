@@ -57,14 +57,11 @@ def published_pair(project: Path, run: Run, suffix: str) -> tuple[Path, Path]:
 def test_opus_rendition_end_to_end(project: Path, run: Run, speech_wav: Path, served: str, browser: object) -> None:  # noqa: F811
     edit(project / "config.toml", 'light = ""', 'light = "opus"')
     folder = add_episode(project, "ep", speech_wav, date="2024-05-14")
-    toml = folder / "episode.toml"
-    toml.write_text(
-        toml.read_text(encoding="utf-8").replace(
-            "[edit]",
-            '[[chapters]]\nstart = "00:00:00"\ntitle = "Accueil"\n\n[[chapters]]\nstart = "00:00:02"\n'
-            'title = "La question"\n\n[edit]',
-        ),
-        encoding="utf-8",
+    edit(
+        folder / "episode.toml",
+        "[edit]",
+        '[[chapters]]\nstart = "00:00:00"\ntitle = "Accueil"\n\n[[chapters]]\nstart = "00:00:02"\n'
+        'title = "La question"\n\n[edit]',
     )
     mp3, ogg = published_pair(project, run, ".ogg")
     assert ogg.stat().st_size < mp3.stat().st_size / 2

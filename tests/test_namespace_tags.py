@@ -91,14 +91,11 @@ def trailer_and_episode(project: Path, tmp_path: Path) -> None:
     folder = add_episode(
         project, "ep-1", make_tone(tmp_path / "e.wav", seconds=2), date="2024-04-02T10:00:00", ai_content="false"
     )
-    toml = folder / "episode.toml"
-    toml.write_text(
-        toml.read_text(encoding="utf-8").replace(
-            "[edit]",
-            '[[txt]]\ntext = "release-42"\npurpose = "release"\n\n'
-            '[[social]]\nuri = "https://mastodon.social/@asso/2"\naccount_id = "@asso@mastodon.social"\n\n[edit]',
-        ),
-        encoding="utf-8",
+    edit(
+        folder / "episode.toml",
+        "[edit]",
+        '[[txt]]\ntext = "release-42"\npurpose = "release"\n\n'
+        '[[social]]\nuri = "https://mastodon.social/@asso/2"\naccount_id = "@asso@mastodon.social"\n\n[edit]',
     )
 
 

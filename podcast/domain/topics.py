@@ -190,15 +190,18 @@ def _gram(found: Sequence[Sentence]) -> np.ndarray:
     return cumulative
 
 
-def _length(cumulative: np.ndarray, first: int, end: int) -> float:
-    """The length of the summed vectors of sentences first..end-1."""
-    block = cumulative[end, end] - cumulative[first, end] - cumulative[end, first] + cumulative[first, first]
-    return math.sqrt(max(0.0, float(block)))
+def _lengths(cumulative: np.ndarray, end: int) -> np.ndarray:
+    """For each first < end, the length of the summed vectors of sentences first..end-1."""
+    diagonal = np.diag(cumulative)
+    blocks = diagonal[end] - cumulative[:end, end] - cumulative[end, :end] + diagonal[:end]
+    lengths: np.ndarray = np.sqrt(np.maximum(0.0, blocks))
+    return lengths
 
 
 def _worth(cumulative: np.ndarray, first: int, cut: int, end: int) -> float:
     """What cutting first..end-1 at `cut` gains."""
-    return _length(cumulative, first, cut) + _length(cumulative, cut, end) - _length(cumulative, first, end)
+    whole = _lengths(cumulative, end)
+    return float(_lengths(cumulative, cut)[first] + whole[cut] - whole[first])
 
 
 def _segmentations(
@@ -208,14 +211,12 @@ def _segmentations(
     `shortest` long at least."""
     count = len(starts)
     at = np.array([*starts, duration])
-    diagonal = np.diag(cumulative)
     best = np.full((most + 1, count + 1), -np.inf)
     back = np.zeros((most + 1, count + 1), dtype=int)
     first_long = at[:count] - at[0] >= shortest  # a cut leaves the first chapter long enough
     first_long[0] = False
     for end in range(1, count + 1):
-        blocks = diagonal[end] - cumulative[:end, end] - cumulative[end, :end] + diagonal[:end]
-        lengths = np.sqrt(np.maximum(0.0, blocks))  # of the chapter from each sentence to `end`
+        lengths = _lengths(cumulative, end)  # of the chapter from each sentence to `end`
         lengths += EVEN * np.sqrt(at[end] - at[:end])  # where nothing else decides: even chapters
         best[0, end] = lengths[0]
         allowed = first_long[:end] & (at[end] - at[:end] >= shortest)

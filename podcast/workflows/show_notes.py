@@ -45,7 +45,7 @@ def propose(
 ) -> list[Proposal]:
     """Fresh proposals of `kinds` (numbered 0: the merge numbers them) from the transcript;
     `chapter_count` chapters when given, else as many as the topic changes."""
-    segments = ep.segments() if ep.segments_path.is_file() else []
+    segments = ep.segments()  # [] before the first transcription
     if not segments:
         raise EpisodeError(f"{ep.slug} has no transcript yet: run `podcast transcribe {ep.slug}` first")
     language = config.show.language

@@ -245,7 +245,7 @@ def _edited(proposals: list[Proposal], edits: Mapping[int, str]) -> list[Proposa
 
 def _words(ep: Episode) -> list[Word]:
     """Whisper's words (published timeline), or [] before a transcript exists."""
-    segments: list[Segment] = ep.segments() if ep.segments_path.is_file() else []
+    segments: list[Segment] = ep.segments()
     return [word for segment in segments for word in segment.words]
 
 
