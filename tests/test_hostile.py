@@ -626,3 +626,81 @@ def test_directories_on_a_live_feed_that_lies(project: Path, run: Run, liar: str
     result = run("directories")
     _one_line(result.output)
     assert result.exit_code in (0, 1)
+
+
+# -- the transcript that chapter, notes and name suggestions read (issue #27) ----------------------
+
+
+SAID = "Le logement manque ici."
+
+
+def _words_cues(count: int) -> list[dict[str, object]]:
+    """`count` short French sentences as the transcribe stage writes them, 5 s apart."""
+    cues: list[dict[str, object]] = []
+    for start in (index * 5.0 for index in range(count)):
+        words = [{"start": start + k, "end": start + k + 0.8, "word": f" {w}"} for k, w in enumerate(SAID.split(" "))]
+        cues.append({"start": start, "end": start + 4.0, "text": SAID, "words": words})
+    return cues
+
+
+HOSTILE_TRANSCRIPTS: dict[str, str | bytes] = {
+    "deep JSON": "[" * 100_000 + "]" * 100_000,
+    "a huge number": '[{"start": 1e999, "end": 1, "text": "x", "words": []}]',
+    "not a list": '"texte"',
+    "cues of the wrong type": "[1, 2, 3]",
+    "a word of the wrong shape": '[{"start": 0, "end": 1, "text": "x", "words": [[0, 1]]}]',
+    "not UTF-8": b'[{"start": 0, "end": 1, "text": "caf\xe9"}]',
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE_TRANSCRIPTS))
+def test_a_hostile_transcript_is_one_line_for_suggestions(project: Path, run: Run, case: str) -> None:
+    add_episode(project, "ep", None)
+    build = project / "build" / "ep"
+    build.mkdir(parents=True)
+    content = HOSTILE_TRANSCRIPTS[case]
+    target = build / "transcript.segments.json"
+    target.write_bytes(content if isinstance(content, bytes) else content.encode())
+    result = run("suggest", "ep", "--chapters", "--notes", "--names")
+    assert result.exit_code == 1 and "Traceback" not in result.output and "internal error" not in result.output
+    assert "transcript.segments.json" in result.output, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+
+
+def test_a_transcript_linked_out_of_the_project_is_not_read(project: Path, run: Run, tmp_path: Path) -> None:
+    add_episode(project, "ep", None)
+    outside = tmp_path / "elsewhere.json"
+    outside.write_text(json.dumps(_words_cues(40)), encoding="utf-8")
+    build = project / "build" / "ep"
+    build.mkdir(parents=True)
+    (build / "transcript.segments.json").symlink_to(outside)
+    result = run("suggest", "ep", "--chapters")
+    assert result.exit_code == 1 and "outside the project" in result.output, result.output
+
+
+def test_reversed_infinite_and_far_times_give_few_chapters(project: Path, run: Run) -> None:
+    """Times a hand or another tool may leave: a cue ending before it starts, one at 1e300 s,
+    overlapping cues. The chapters are bounded by the sentences (before, 1e300 s asked for an
+    array past numpy's limits: an internal error; 1e8 s took two minutes and 900 MB)."""
+    add_episode(project, "ep", None)
+    cues = _words_cues(60)
+    cues[10]["start"], cues[10]["end"] = cues[10]["end"], cues[10]["start"]  # reversed
+    cues[20]["start"] = cues[19]["start"]  # overlapping
+    last_words = cues[-1]["words"]
+    assert isinstance(last_words, list)
+    last_words[-1]["end"] = cues[-1]["end"] = 1e300
+    build = project / "build" / "ep"
+    build.mkdir(parents=True)
+    (build / "transcript.segments.json").write_text(json.dumps(cues), encoding="utf-8")
+    for args in (("--chapters",), ("--chapter-count", "5"), ("--chapter-count", "60")):
+        result = run("suggest", "ep", *args)
+        assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+        chapters = [line for line in result.output.splitlines() if " chapter: " in line]
+        assert 1 <= len(chapters) <= 60, result.output
+
+
+@pytest.mark.parametrize("count", ["0", "1", "-1", "61", "abc", "2.5", "", "99999999999999999999"])
+def test_a_chapter_count_out_of_range_is_one_line(project: Path, run: Run, count: str) -> None:
+    add_episode(project, "ep", None)
+    result = run("suggest", "ep", "--chapter-count", count)
+    assert result.exit_code == 2 and "Traceback" not in result.output and "--chapter-count" in result.output

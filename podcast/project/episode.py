@@ -393,11 +393,11 @@ class Episode:
     def segments(self) -> list[Segment]:
         """The transcript's cues (published timeline, speakers), as the last `transcribe` wrote them."""
         try:
-            items = safejson.loads(self.segments_path.read_text(encoding="utf-8"), limit=safejson.OURS)
-            return [segment_from_dict(item) for item in items]
+            text = fsutil.read_text(self.segments_path, self.config.root)
+            return [segment_from_dict(item) for item in safejson.loads(text, limit=safejson.OURS)]
         except FileNotFoundError:
             return []
-        except (ValueError, TypeError, KeyError, AttributeError, UnicodeDecodeError) as exc:
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
             raise EpisodeError(
                 f"{self.segments_path} is damaged ({exc}): `podcast transcribe {self.slug} --force` writes it again"
             ) from None
