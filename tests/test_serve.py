@@ -45,6 +45,83 @@ def test_serve_answers_range_requests(tmp_path: Path) -> None:
         server.server_close()
 
 
+def test_closing_the_server_keeps_the_log_line_of_a_request_just_answered(tmp_path: Path) -> None:
+    """A request's line is written once its answer is sent: the listener may already have the
+    file when the server closes (Ctrl-C, a test's teardown). Closing waits for that line
+    instead of losing the download (or printing a traceback about a closed log)."""
+    import time
+
+    from podcast.workflows.serve import Handler, make_server
+
+    class LateLogger(Handler):
+        def _log_request(self) -> None:
+            time.sleep(1.5)  # the client has its answer, and shutdown() its 0.5 s poll, long before
+            super()._log_request()
+
+    (tmp_path / "a.mp3").write_bytes(b"x" * 1000)
+    log = tmp_path / "logs" / "access.log"
+    server = make_server(tmp_path, "127.0.0.1", 0, LateLogger, access_log=log)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/a.mp3") as got:
+            assert len(got.read()) == 1000
+    finally:
+        server.shutdown()
+        server.server_close()
+    lines = log.read_text().splitlines()
+    assert len(lines) == 1 and '"GET /a.mp3 HTTP/1.1" 200 1000' in lines[0]
+
+
+def test_closing_the_server_cuts_a_download_under_way_and_logs_what_was_sent(tmp_path: Path) -> None:
+    """Ctrl-C while a phone is downloading: the download stops at its next chunk and its line
+    says how many bytes were sent, instead of the server waiting for the whole file or losing
+    the line."""
+    import contextlib
+    import http.client
+    import io
+    import time
+    from typing import Any
+
+    from podcast.workflows.serve import Handler, make_server
+
+    class Slow:
+        def __init__(self, handle: io.BufferedReader) -> None:
+            self.handle = handle
+
+        def read(self, size: int = -1) -> bytes:
+            time.sleep(0.05)  # 10 MB in 64 KiB chunks: 8 s whole
+            return self.handle.read(size)
+
+        def close(self) -> None:
+            self.handle.close()
+
+    class SlowHandler(Handler):
+        def send_head(self) -> Any:
+            handle = super().send_head()
+            return Slow(handle) if handle is not None else None
+
+    size = 10_000_000
+    (tmp_path / "long.mp3").write_bytes(b"x" * size)
+    log = tmp_path / "access.log"
+    server = make_server(tmp_path, "127.0.0.1", 0, SlowHandler, access_log=log)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    got = urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/long.mp3")
+    first = got.read(65536)
+
+    def rest() -> None:
+        with contextlib.suppress(http.client.IncompleteRead):  # cut short: what this test is about
+            got.read()
+
+    reader = threading.Thread(target=rest, daemon=True)
+    reader.start()
+    server.shutdown()
+    server.server_close()
+    reader.join(timeout=10)
+    got.close()
+    sent = int(log.read_text().split('" 200 ', 1)[1].split()[0])
+    assert len(first) == 65536 and 65536 <= sent < size
+
+
 def test_the_preview_points_feed_and_pages_where_they_are_served(project: Path, run: Run, tmp_path: Path) -> None:
     """`podcast serve` renders the feed and the pages for the address a request came to, so a
     phone that reached the machine by its network address plays; public/ is left as published."""
