@@ -273,3 +273,36 @@ def test_a_recording_quieter_than_the_silence_threshold_is_not_trimmed_away(
     assert result.exit_code == 1
     assert "quieter than the silence threshold" in result.output and "Traceback" not in result.output
     assert run("--set", "audio.silence_threshold=-90", "process", "ep").exit_code == 0
+
+
+def test_ctrl_c_in_a_parallel_block_stops_the_tools_its_jobs_started() -> None:
+    """Ctrl-C reaches the main thread only: leaving the block must stop the ffmpeg a worker
+    runs (here one that would run ten minutes) and drop the job not started, instead of
+    waiting for them."""
+    import threading
+
+    from podcast.core.errors import MediaError
+    from podcast.edges import ffmpeg as tools
+
+    started = threading.Event()
+    children = []
+
+    def job() -> int:
+        proc = tools.start(
+            [tools.which("ffmpeg"), "-v", "error", "-re", "-f", "lavfi", "-i", "anullsrc=d=600", "-f", "null", "-"]
+        )
+        children.append(proc)
+        started.set()
+        proc.communicate()
+        return int(proc.returncode)
+
+    with pytest.raises(KeyboardInterrupt), tools.Parallel(1) as pool:
+        running = pool.submit(job)
+        queued = pool.submit(job)
+        assert started.wait(60)
+        raise KeyboardInterrupt
+    assert len(children) == 1 and running.result() == -9 and queued.cancelled()
+    with pytest.raises(MediaError, match="interrupted"):  # a stopped pool starts nothing more
+        with pool.lock:
+            pool.stopped = True
+        pool._run(job)

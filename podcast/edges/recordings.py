@@ -5,7 +5,6 @@ decodes, `domain.levels` measures; long files are read in two halves on two core
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -78,7 +77,7 @@ def energies(path: Path, channels: int, duration: float) -> tuple[Any, Any, Any]
         return ffmpeg.block_energies(path, channels)
     blocks = round(duration / 2 / levels.BLOCK)
     spans: list[tuple[float, float | None]] = [(0.0, blocks * levels.BLOCK), (blocks * levels.BLOCK, None)]
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ffmpeg.Parallel(2) as pool:
         first, second = pool.map(lambda span: ffmpeg.block_energies(path, channels, span=span), spans)
     # The first half must end exactly where the second starts: a resampler may give a sample less.
     fit = [np.concatenate((part[:blocks], np.repeat(part[-1:], max(0, blocks - len(part)), axis=0))) for part in first]
@@ -93,7 +92,7 @@ def analyse_tracks(sources: list[Path], names: list[str], *, balanced: bool) -> 
     """One file per microphone: each track's speech and level, and how the tracks line up."""
     import numpy as np
 
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ffmpeg.Parallel(2) as pool:
         decoded = list(pool.map(lambda path: ffmpeg.block_energies(path, 1), sources))
     energies = [levels.Energies(hp, k) for hp, k, _ in decoded]
     offsets, notes = _offsets(sources, names)

@@ -35,7 +35,6 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -201,7 +200,7 @@ class ProcessStage:
             with (
                 fsutil.atomic_path(ep.processed_audio) as out,
                 _maybe_atomic(ep.light_audio(codec) if codec else None) as light,
-                ThreadPoolExecutor(max_workers=1) as pool,
+                ffmpeg.Parallel(1) as pool,
             ):
                 # Whisper's speech is written on the core the encoder leaves free.
                 written = pool.submit(_write_speech, program, raw, speech) if ep.has_transcript else None
@@ -370,7 +369,7 @@ class ProcessStage:
                 jobs.append(_Job([path], filtergraphs.jingle_meter_graph(audio, meter), list(metered), 0.0, key))
         bar = _Combined(ctx.progress("clean up", sum(job.duration for job in jobs)), len(jobs))
         try:
-            with ThreadPoolExecutor(max_workers=2) as pool:
+            with ffmpeg.Parallel(2) as pool:
                 runs = [pool.submit(job.run, bar.part(i)) for i, job in enumerate(jobs)]
                 found = [job.result() for job in runs]
         finally:
