@@ -222,6 +222,8 @@ def serve(app: App, bind: str | None, port: int | None) -> None:
         click.echo(f"  on the network:  {served.network}/index.html  (feed: {served.network}/feed.xml)")
         click.echo("subscribe from a phone on the same network: scan the feed's address")
         click.echo(ui.qr_code(f"{served.network}/feed.xml"), nl=False)
+    elif served.everywhere:
+        click.echo("  (no network address found on this machine: is it connected to the Wi-Fi?)")
     else:
         click.echo("  (only this machine can reach it: --bind 0.0.0.0 lets a phone on the same network in)")
     click.echo("Ctrl-C stops")

@@ -367,7 +367,8 @@ def lan_address() -> str | None:
 class Served:
     server: http.server.ThreadingHTTPServer
     local: str  # the address on this machine
-    network: str | None  # the address a phone on the network uses (None: loopback only)
+    network: str | None  # the address a phone on the network uses (None: none known)
+    everywhere: bool  # listening on every interface (0.0.0.0), whether or not one is on a network
 
 
 def preview_server(config: Config, bind: str, port: int) -> Served:
@@ -383,4 +384,4 @@ def preview_server(config: Config, bind: str, port: int) -> Served:
     lan = lan_address() if wildcard else None
     network = f"http://{lan}:{actual}" if lan else (None if loopback or wildcard else local)
     preview.fallback = network or local
-    return Served(server, local, network)
+    return Served(server, local, network, wildcard)
