@@ -247,6 +247,22 @@ def browser() -> Iterator[object]:
         instance.close()
 
 
+def wait_time(page: Any, target: float, within: float = 0.6, timeout: int = 10000) -> None:
+    """Wait until the player landed at `target` seconds: where it stands now, or where a stretch
+    it played began (a seek starts playback, so a renderer stalled on a loaded machine may only
+    be looked at once the player has moved on)."""
+    page.wait_for_function(
+        f"""(() => {{
+            const p = document.getElementById('player');
+            const near = (t) => Math.abs(t - {target}) < {within};
+            if (near(p.currentTime)) return true;
+            for (let i = 0; i < p.played.length; i++) if (near(p.played.start(i))) return true;
+            return false;
+        }})()""",
+        timeout=timeout,
+    )
+
+
 AXE = Path(__file__).resolve().parent / "js" / "node_modules" / "axe-core" / "axe.min.js"
 
 

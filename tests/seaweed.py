@@ -116,13 +116,40 @@ class Seaweed:
             try:
                 urllib.request.urlopen(self.endpoint, timeout=1)
             except urllib.error.HTTPError:
-                return  # 403 to an anonymous request: up, and refusing unsigned requests
+                pass  # 403 to an anonymous request: the gateway is up, refusing unsigned requests
             except OSError:
                 time.sleep(0.3)
                 continue
-            return
+            if self._stores():
+                return
+            time.sleep(0.3)
         self.stop()
         raise RuntimeError("SeaweedFS did not start within 60 s")
+
+    def _stores(self) -> bool:
+        """Whether an object can be written and read back: the gateway may answer before its
+        volume server has joined the master (a loaded machine), and the first upload then fails."""
+        import boto3
+        from botocore.config import Config
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY,
+            region_name="us-east-1",
+            config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=5),
+        )
+        try:
+            with contextlib.suppress(client.exceptions.BucketAlreadyOwnedByYou):  # from a try before
+                client.create_bucket(Bucket="ready-probe")
+            client.put_object(Bucket="ready-probe", Key="probe", Body=b"ready")
+            ok = client.get_object(Bucket="ready-probe", Key="probe")["Body"].read() == b"ready"
+            client.delete_object(Bucket="ready-probe", Key="probe")
+            client.delete_bucket(Bucket="ready-probe")
+            return ok
+        except Exception:  # any refusal while it starts: ask again
+            return False
 
     def stop(self) -> None:
         if self.process is None:

@@ -243,7 +243,7 @@ def test_bucket_policy_and_cors_are_merged_and_served(
     assert urllib.request.urlopen(home).status == 200  # the channel link answers (a bare bucket URL does not)
 
 
-def test_block_public_access_is_explained() -> None:
+def test_block_public_access_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
     from botocore.stub import Stubber
 
     from podcast.core.errors import StorageError
@@ -252,8 +252,9 @@ def test_block_public_access_is_explained() -> None:
     from podcast.project.config import StorageSettings
 
     settings = StorageSettings(kind="s3", bucket="b", region="eu-west-3", endpoint_url=Url("https://s3.example.org"))
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "x")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "y")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)  # stubbed: no credentials are read, none leak to later tests
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
     store = storage.S3Storage(settings)
     with Stubber(store.client) as stub:
         stub.add_client_error("put_bucket_policy", "AccessDenied", "Access Denied", 403)

@@ -251,7 +251,7 @@ def test_an_endless_enclosure_is_cut_at_what_the_feed_declared(host: HostileServ
 def test_a_server_that_drips_is_given_up(host: HostileServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from podcast.edges import http as web
 
-    monkeypatch.setattr(web, "DEADLINE", 1.0)
+    monkeypatch.setattr(web, "DEADLINE", 3.0)  # the drip (5 bytes a second) fails soon after; the rest has time
     host.modes["/slow.mp3"] = "drip"
     shutil.copy(host.root / "short.mp3", host.root / "slow.mp3")
     url = write_feed(host, [item(host.url, "slow", audio="slow.mp3"), item(host.url, "fine")])
@@ -294,7 +294,7 @@ def test_a_server_that_drips_its_headers_is_given_up(tmp_path: Path, monkeypatch
     whole request ends it."""
     from podcast.edges import http as web
 
-    monkeypatch.setattr(web, "DEADLINE", 1.0)
+    monkeypatch.setattr(web, "DEADLINE", 3.0)  # the drip (5 bytes a second) fails soon after; the rest has time
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()

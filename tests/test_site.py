@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Run, accessibility_problems, add_episode, edit, make_tone
+from .conftest import Run, accessibility_problems, add_episode, edit, make_tone, wait_time
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ON = ("--set", "transcribe.enabled=true")
@@ -73,11 +73,11 @@ def test_episode_page_in_a_real_browser(published_site: str, browser: object, pr
     assert chapters.count() == 2
     target = float(chapters.nth(1).get_attribute("data-start"))
     chapters.nth(1).click()
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {target}) < 0.5")
+    wait_time(page, target, within=0.5)
     last = stamps.nth(stamps.count() - 1)
     start = float(last.get_attribute("data-start"))
     last.click()
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {start}) < 0.6")
+    wait_time(page, start)
     page.wait_for_selector(".passage.current", timeout=10000)
     shot = tmp_path / "episode.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -92,7 +92,7 @@ def test_episode_page_in_a_real_browser(published_site: str, browser: object, pr
 
     # a deep link from search or a quote lands on the right second
     page.goto(f"{published_site}/episodes/ep/index.html#t=2")
-    page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 2) < 0.3", timeout=20000)
+    wait_time(page, 2, within=0.3, timeout=20000)
 
     home = browser.new_page()  # type: ignore[attr-defined]
     home.goto(f"{published_site}/index.html")

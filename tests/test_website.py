@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from .conftest import Run, accessibility_problems, add_episode, edit, ffmpeg
+from .conftest import Run, accessibility_problems, add_episode, edit, ffmpeg, wait_time
 from .lighthouse_report import available, lighthouse
 
 SCREENSHOTS = Path(__file__).resolve().parent.parent / "build" / "screenshots"
@@ -120,12 +120,6 @@ def player(page: Any) -> Any:
 
 def now(page: Any) -> float:
     return float(page.evaluate("document.getElementById('player').currentTime"))
-
-
-def wait_time(page: Any, target: float, within: float = 0.6) -> None:
-    page.wait_for_function(
-        f"Math.abs(document.getElementById('player').currentTime - {target}) < {within}", timeout=10000
-    )
 
 
 def test_the_player_plays_skips_changes_speed_and_follows_chapters(website: str, browser: Any) -> None:
