@@ -64,21 +64,18 @@ def start(
     child writes to (ffmpeg's `pipe:N`)."""
     options: dict[str, Any] = {"text": True, "encoding": "utf-8", "errors": "replace"} if text else {}
     pool: Parallel | None = getattr(_worker, "pool", None)
-    try:
-        if pool is None:
-            return subprocess.Popen(
-                cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, pass_fds=tuple(pass_fds), **options
-            )
-        with pool.lock:  # checked and registered at once: a job never starts a child after the stop
-            if pool.stopped:
-                raise MediaError(f"{Path(cmd[0]).name} not started: the work was interrupted")
+    with pool.lock if pool else contextlib.nullcontext():  # a job never starts a child after the stop
+        if pool and pool.stopped:
+            raise MediaError(f"{Path(cmd[0]).name} not started: the work was interrupted")
+        try:
             proc = subprocess.Popen(
                 cmd, stdin=stdin, stdout=subprocess.PIPE, stderr=stderr, pass_fds=tuple(pass_fds), **options
             )
+        except OSError as exc:
+            raise MediaError(f"cannot start {Path(cmd[0]).name}: {exc.strerror or exc}") from None
+        if pool:
             pool.children.add(proc)
-            return proc
-    except OSError as exc:
-        raise MediaError(f"cannot start {Path(cmd[0]).name}: {exc.strerror or exc}") from None
+    return proc
 
 
 _worker = threading.local()  # the Parallel a worker thread runs jobs for

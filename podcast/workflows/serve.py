@@ -67,32 +67,27 @@ class Server(http.server.ThreadingHTTPServer):
     """Requests in threads. A request's log line is written once its answer is sent, so the
     listener may have the whole file before its line is written. Closing (Ctrl-C) cuts the
     connections under way (a download stops, logged with the bytes sent so far; an idle
-    connection ends), then waits for their lines, a second or two at most: a download answered
-    just before Ctrl-C is still counted, a cut one counts as cut."""
+    connection ends), then waits for their threads, a second or two at most: a download
+    answered just before Ctrl-C is still counted, a cut one counts as cut."""
 
     access_log: AccessLog | None = None
     CLOSE_WAIT = 2.0  # seconds: the bound on Ctrl-C, whatever a client does
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.closing = False
-        self._answering = 0  # requests read and not yet logged (an idle connection is not one)
-        self._connections: set[socket.socket] = set()
+        self._connections: set[socket.socket] = set()  # each one's line not yet written
         self._idle = threading.Condition()
         super().__init__(*args, **kwargs)
-
-    def answering(self, change: int) -> None:
-        with self._idle:
-            self._answering += change
-            self._idle.notify_all()
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         with self._idle:
             self._connections.add(request)
         try:
-            super().process_request_thread(request, client_address)
+            super().process_request_thread(request, client_address)  # answered, then logged
         finally:
             with self._idle:
                 self._connections.discard(request)
+                self._idle.notify_all()
 
     def server_close(self) -> None:
         self.closing = True
@@ -101,7 +96,7 @@ class Server(http.server.ThreadingHTTPServer):
             for connection in self._connections:  # a write or read blocked on a slow client returns now
                 with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-            self._idle.wait_for(lambda: self._answering == 0, timeout=self.CLOSE_WAIT)
+            self._idle.wait_for(lambda: not self._connections, timeout=self.CLOSE_WAIT)
         if self.access_log is not None:
             self.access_log.close()
 
@@ -109,7 +104,6 @@ class Server(http.server.ThreadingHTTPServer):
 class Handler(http.server.SimpleHTTPRequestHandler):
     timeout = 60  # seconds a client may stay silent: an idle connection never holds a thread for ever
     server: Server
-    _counted = False
     _status: int | None = None
     _sent = 0
     served_root: str = ""  # the folder translate_path answered from, when not `directory`
@@ -121,26 +115,15 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         self._status = code
         super().send_response(code, message)
 
-    def parse_request(self) -> bool:
-        if not self._counted:  # a request line arrived: its log line is owed from now on
-            self._counted = True
-            self.server.answering(+1)
-        return super().parse_request()
-
     def handle_one_request(self) -> None:
         self._status, self._sent = None, 0
         try:
             super().handle_one_request()
         finally:
-            try:
-                self._log_request()
-            finally:
-                if self._counted:
-                    self._counted = False
-                    self.server.answering(-1)
+            self._log_request()
 
     def _log_request(self) -> None:
-        access_log = getattr(self.server, "access_log", None)
+        access_log = self.server.access_log
         if access_log is None or self._status is None or not getattr(self, "requestline", ""):
             return
         access_log.write(
