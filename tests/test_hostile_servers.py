@@ -238,6 +238,45 @@ def test_serve_still_serves_the_site(served: tuple[str, Path]) -> None:
     assert status_of(address, "/same-feed.xml") == (200, b"<rss/>")
 
 
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /feed.xml HTTP/9\r\n\r\n", 400),  # a version that does not exist
+        (b"\x16\x03\x01\x02\x00<script>\r\n\r\n", 400),  # TLS spoken to plain HTTP, markup after
+        (b"GET / HTTP/1.1\r\nHost: a\r\n" + b"X: y\r\n" * 200 + b"\r\n", 431),  # too many headers
+        (b"GET /feed.xml HTT", None),  # cut off: the client hangs up, then the server closes
+    ],
+)
+def test_serve_answers_a_malformed_request_with_one_log_line_and_no_traceback(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], request_bytes: bytes, status: int | None
+) -> None:
+    """A request refused before its headers are read has none: it is answered and logged all
+    the same (its request line escaped), and the producer's terminal shows no traceback, nor
+    when the client is gone before the answer."""
+    from podcast.workflows.serve import make_server
+
+    (tmp_path / "public").mkdir()
+    (tmp_path / "public" / "feed.xml").write_bytes(b"<rss/>")
+    log = tmp_path / "access.log"
+    server = make_server(tmp_path / "public", "127.0.0.1", 0, access_log=log)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+            sock.sendall(request_bytes)
+            if status is not None:
+                assert str(status).encode() in sock.recv(4096)  # answered (as HTTP/0.9 where the version is unknown)
+    finally:
+        server.shutdown()
+        server.server_close()
+    lines = log.read_text().splitlines()
+    if status is not None:
+        assert len(lines) == 1 and f'" {status} - "-" "-"' in lines[0], lines
+    if request_bytes.startswith(b"\x16"):
+        assert "\x16" not in lines[0] and "\\x16" in lines[0]  # a control byte never reaches the log raw
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception" not in err, err
+
+
 # -- podcast model pull against a hostile hub -------------------------------------------------------
 
 REPO = "Systran/faster-whisper-tiny.en"

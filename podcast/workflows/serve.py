@@ -19,6 +19,7 @@ import http.server
 import os
 import re
 import socket
+import sys
 import threading
 from functools import partial
 from pathlib import Path
@@ -89,6 +90,13 @@ class Server(http.server.ThreadingHTTPServer):
                 self._connections.discard(request)
                 self._idle.notify_all()
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A request that failed: a client gone mid-answer says nothing (socketserver would print
+        a traceback in the producer's terminal); anything else, one line."""
+        error = sys.exc_info()[1]
+        if not isinstance(error, OSError):
+            sys.stderr.write(f"serve: a request from {client_address[0]} failed: {error!r}\n")
+
     def server_close(self) -> None:
         self.closing = True
         super().server_close()
@@ -126,6 +134,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
         access_log = self.server.access_log
         if access_log is None or self._status is None or not getattr(self, "requestline", ""):
             return
+        headers = getattr(self, "headers", None)  # none on a request refused before its headers
         access_log.write(
             combined_line(
                 self.client_address[0],
@@ -133,8 +142,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
                 self.requestline,
                 self._status,
                 self._sent,
-                self.headers.get("Referer", "") if self.headers else "",
-                self.headers.get("User-Agent", "") if self.headers else "",
+                headers.get("Referer", "") if headers else "",
+                headers.get("User-Agent", "") if headers else "",
             )
         )
 
