@@ -261,7 +261,7 @@ def test_serve_answers_a_malformed_request_with_one_log_line_and_no_traceback(
     server = make_server(tmp_path / "public", "127.0.0.1", 0, access_log=log)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        with socket.create_connection(server.server_address[:2], timeout=10) as sock:
+        with socket.create_connection(("127.0.0.1", server.server_address[1]), timeout=10) as sock:
             sock.sendall(request_bytes)
             if status is not None:
                 assert str(status).encode() in sock.recv(4096)  # answered (as HTTP/0.9 where the version is unknown)
